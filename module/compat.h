@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels XTCP builds for (6.1 and 6.12), and
+ * nothing else.  The rest of the module is written against the helpers
+ * below and never tests LINUX_VERSION_CODE itself.
+ */
+#ifndef _XTCP_COMPAT_H
+#define _XTCP_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/net.h>
+#include <net/inet_sock.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+/* 6.10 folded accept()'s flags, kern and err into struct proto_accept_arg. */
+#define XTCP_ACCEPT_ARGS	struct proto_accept_arg *arg
+#define XTCP_ACCEPT_FLAGS	(arg->flags)
+#else
+#define XTCP_ACCEPT_ARGS	int flags, bool kern
+#define XTCP_ACCEPT_FLAGS	(flags)
+#endif
+
+/* 6.6 moved inet_sock's one-bit fields into inet->inet_flags. */
+static inline void xtcp_inet_set_mc_all(struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	inet_set_bit(MC_ALL, sk);
+#else
+	inet_sk(sk)->mc_all = 1;
+#endif
+}
+
+#endif /* _XTCP_COMPAT_H */
