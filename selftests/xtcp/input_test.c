@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segments from the wire: a raw IPv4 socket sends IPPROTO_XTCP packets to
+ * 127.0.0.1, and /proc/net/xtcp_stat must show each one taken in, and each
+ * malformed one dropped and counted.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+/* The Internet checksum over the IPv4 pseudo-header and the segment. */
+static uint16_t xtcp_csum(uint32_t saddr, uint32_t daddr, const void *seg,
+			  size_t len)
+{
+	const uint8_t *p = seg;
+	uint32_t sum = 0;
+	size_t i;
+
+	sum += (ntohl(saddr) >> 16) + (ntohl(saddr) & 0xffff);
+	sum += (ntohl(daddr) >> 16) + (ntohl(daddr) & 0xffff);
+	sum += IPPROTO_XTCP + len;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+/* A SYN from 127.0.0.1:4000 to 127.0.0.1:5000 with a right checksum. */
+static size_t build_syn(uint8_t *buf)
+{
+	struct xtcphdr *th = (struct xtcphdr *)buf;
+
+	memset(buf, 0, XTCP_HDR_MIN_LEN);
+	th->source = htons(4000);
+	th->dest = htons(5000);
+	th->seq = htonl(1000);
+	th->doff = 5;
+	th->syn = 1;
+	th->window = htons(65535);
+	th->check = xtcp_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK),
+			      buf, XTCP_HDR_MIN_LEN);
+	return XTCP_HDR_MIN_LEN;
+}
+
+/* 0 when the whole segment went out; usable in a forked child too. */
+static int send_raw(const void *seg, size_t len)
+{
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_XTCP);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = sendto(fd, seg, len, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Loopback delivers in softirq context: give it up to a second. */
+static long wait_stat(const char *name, long want)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	long v = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		v = xtcp_stat(name);
+		if (v >= want)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return v;
+}
+
+FIXTURE(wire) {
+	long insegs, inerrs, csum, nosock;
+	uint8_t seg[64];
+};
+
+FIXTURE_SETUP(wire)
+{
+	ASSERT_EQ(0, xtcp_ensure_loaded());
+	self->insegs = xtcp_stat("InSegs");
+	self->inerrs = xtcp_stat("InErrs");
+	self->csum = xtcp_stat("InCsumErrors");
+	self->nosock = xtcp_stat("NoSocket");
+	ASSERT_LE(0, self->insegs);
+	ASSERT_LE(0, self->inerrs);
+	ASSERT_LE(0, self->csum);
+	ASSERT_LE(0, self->nosock);
+}
+
+FIXTURE_TEARDOWN(wire)
+{
+}
+
+TEST_F(wire, valid_segment_to_a_port_without_socket_counts_as_nosocket)
+{
+	size_t len = build_syn(self->seg);
+
+	ASSERT_EQ(0, send_raw(self->seg, len));
+	EXPECT_EQ(self->nosock + 1, wait_stat("NoSocket", self->nosock + 1));
+	EXPECT_EQ(self->insegs + 1, xtcp_stat("InSegs"));
+	EXPECT_EQ(self->inerrs, xtcp_stat("InErrs"));
+	EXPECT_EQ(self->csum, xtcp_stat("InCsumErrors"));
+}
+
+TEST_F(wire, bad_checksum_is_dropped_and_counted)
+{
+	size_t len = build_syn(self->seg);
+
+	self->seg[16] ^= 0x01;
+	ASSERT_EQ(0, send_raw(self->seg, len));
+	EXPECT_EQ(self->csum + 1, wait_stat("InCsumErrors", self->csum + 1));
+	EXPECT_EQ(self->inerrs + 1, xtcp_stat("InErrs"));
+	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
+}
+
+TEST_F(wire, segment_shorter_than_a_header_is_dropped_and_counted)
+{
+	build_syn(self->seg);
+	ASSERT_EQ(0, send_raw(self->seg, 12));
+	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->insegs + 1, xtcp_stat("InSegs"));
+	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
+}
+
+TEST_F(wire, data_offset_below_five_words_is_dropped_and_counted)
+{
+	struct xtcphdr *th = (struct xtcphdr *)self->seg;
+	size_t len = build_syn(self->seg);
+
+	th->doff = 4;
+	th->check = 0;
+	th->check = xtcp_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK),
+			      self->seg, len);
+	ASSERT_EQ(0, send_raw(self->seg, len));
+	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->csum, xtcp_stat("InCsumErrors"));
+	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
+}
+
+TEST_F(wire, data_offset_past_the_segment_is_dropped_and_counted)
+{
+	struct xtcphdr *th = (struct xtcphdr *)self->seg;
+	size_t len = build_syn(self->seg);
+
+	th->doff = 8;		/* 32 bytes of header in a 20-byte segment */
+	th->check = 0;
+	th->check = xtcp_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK),
+			      self->seg, len);
+	ASSERT_EQ(0, send_raw(self->seg, len));
+	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
+}
+
+/* Counters belong to a namespace: a segment sent in a new one is counted
+ * there and not in ours.
+ */
+TEST_F(wire, counters_are_per_network_namespace)
+{
+	size_t len = build_syn(self->seg);
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ifreq ifr = { .ifr_name = "lo" };
+		int fd;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(10);
+		if (xtcp_stat("NoSocket") != 0)
+			_exit(11);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		ifr.ifr_flags = IFF_UP;
+		if (fd < 0 || ioctl(fd, SIOCSIFFLAGS, &ifr))
+			_exit(12);
+		close(fd);
+		if (send_raw(self->seg, len))
+			_exit(14);
+		_exit(wait_stat("NoSocket", 1) == 1 ? 0 : 13);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
+}
+
+TEST_HARNESS_MAIN

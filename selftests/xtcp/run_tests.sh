@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs XTCP's selftests inside the test guest (scripts/vm-run starts it) and
+# prints KTAP, the way the kernel's run_kselftest.sh does: each program's
+# own TAP output indented behind "# ", then one "ok"/"not ok" line for it.
+# The last line sums the test cases: "xtcp-selftests: pass:P fail:F skip:S".
+#
+# Environment: XTCP_KO and XTCP_SQUATTER_KO (the modules built for the
+# running kernel), XTCP_TESTS (directory of the test programs),
+# XTCP_TEST_TIMEOUT (seconds per program, default 300).
+set -u
+
+tests_dir=${XTCP_TESTS:-build/selftests}
+timeout_s=${XTCP_TEST_TIMEOUT:-300}
+export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
+export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
+
+# module_test loads and unloads xtcp.ko itself; the others load it on use.
+programs=(module_test socket_test input_test)
+
+pass=0 fail=0 skip=0 n=0
+echo "TAP version 13"
+echo "1..$((${#programs[@]} + 1))"
+
+# Adds one program's "# Totals: pass:P fail:F ..." line to the sums; a
+# program that died before printing it counts as one failure.
+add_totals() {
+	local out=$1 line p f x s e
+	line=$(grep -E '^# Totals: pass:' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		fail=$((fail + 1))
+		return
+	fi
+	read -r p f x s e < <(sed -E \
+		's/.*pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+).*/\1 \2 \3 \5 \6/' \
+		<<<"$line")
+	pass=$((pass + p + x))
+	fail=$((fail + f + e))
+	skip=$((skip + s))
+}
+
+for prog in "${programs[@]}"; do
+	n=$((n + 1))
+	out=$(mktemp)
+	echo "# selftests: xtcp: $prog"
+	timeout --foreground -k 5 "$timeout_s" "$tests_dir/$prog" >"$out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$out"
+	add_totals "$out"
+	rm -f "$out"
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $n selftests: xtcp: $prog"
+	else
+		[ "$rc" -eq 124 ] && echo "# $prog: timed out after ${timeout_s}s"
+		echo "not ok $n selftests: xtcp: $prog # exit=$rc"
+	fi
+done
+
+# Whatever the tests did, the module must unload: a leaked socket or
+# reference keeps it pinned, and a leaked object makes its slab complain.
+n=$((n + 1))
+if [ ! -d /sys/module/xtcp ] || rmmod xtcp; then
+	pass=$((pass + 1))
+	echo "ok $n selftests: xtcp: module unloads after the tests"
+else
+	fail=$((fail + 1))
+	echo "not ok $n selftests: xtcp: module unloads after the tests"
+fi
+
+echo "xtcp-selftests: pass:$pass fail:$fail skip:$skip"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by XTCP's selftests: loading the module, reading
+ * its counters and the kernel log.  Paths come from the environment the
+ * runner sets: XTCP_KO (default module/xtcp.ko) and XTCP_SQUATTER_KO.
+ */
+#ifndef XTCP_UTIL_H
+#define XTCP_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/xtcp.h>
+
+static inline const char *xtcp_ko_path(void)
+{
+	const char *p = getenv("XTCP_KO");
+
+	return p ? p : "module/xtcp.ko";
+}
+
+static inline const char *xtcp_squatter_ko_path(void)
+{
+	const char *p = getenv("XTCP_SQUATTER_KO");
+
+	return p ? p : "build/squatter/xtcp_squatter.ko";
+}
+
+/* insmod: 0 or -errno from finit_module(2). */
+static inline int xtcp_insmod(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* rmmod without waiting: 0 or -errno from delete_module(2). */
+static inline int xtcp_rmmod(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static inline int xtcp_module_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* Loads xtcp.ko with default parameters unless it is already there. */
+static inline int xtcp_ensure_loaded(void)
+{
+	int ret;
+
+	if (xtcp_module_loaded("xtcp"))
+		return 0;
+	ret = xtcp_insmod(xtcp_ko_path(), NULL);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+/* One counter from /proc/net/xtcp_stat, or -1 when absent. */
+static inline long xtcp_stat(const char *name)
+{
+	FILE *f = fopen("/proc/net/xtcp_stat", "re");
+	char key[64];
+	long val, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2) {
+		if (!strcmp(key, name)) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The kernel log from a mark on: xtcp_kmsg_open() positions at the end,
+ * xtcp_kmsg_find() reads what came after and looks for a substring.
+ */
+static inline int xtcp_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static inline int xtcp_kmsg_find(int fd, const char *needle)
+{
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten records */
+			continue;
+		if (n <= 0)
+			return 0;
+		rec[n] = '\0';
+		if (strstr(rec, needle))
+			return 1;
+	}
+}
+
+#endif /* XTCP_UTIL_H */
