@@ -14,7 +14,6 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_INERRS]	 = "InErrs",
 	[XTCP_MIB_INCSUMERRORS]	 = "InCsumErrors",
 	[XTCP_MIB_NOSOCKET]	 = "NoSocket",
-	[XTCP_MIB_OUTSEGS]	 = "OutSegs",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -36,7 +36,6 @@ enum xtcp_mib_field {
 	XTCP_MIB_INERRS,	/* dropped: malformed header */
 	XTCP_MIB_INCSUMERRORS,	/* dropped: bad checksum */
 	XTCP_MIB_NOSOCKET,	/* dropped: no socket for the four-tuple */
-	XTCP_MIB_OUTSEGS,	/* segments handed to IP */
 	XTCP_MIB_MAX
 };
 
