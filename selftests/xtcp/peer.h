@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A scripted XTCP peer for the selftests, in the spirit of packetdrill.
+ *
+ * xpeer_setup() moves the calling process into a new network namespace with
+ * a TUN device, xtun0, at 10.0.0.1/24.  The module's sockets live at
+ * 10.0.0.1; the peer is 10.0.0.2, which nothing in the kernel answers for:
+ * whatever the kernel sends to 10.0.0.2 leaves through the TUN device and
+ * xpeer_recv() reads it, and what xpeer_send() writes arrives at the kernel
+ * as if from 10.0.0.2.
+ *
+ * peer.c needs nothing from the kselftest harness; the XSEG_* macros at the
+ * end exist only when kselftest_harness.h was included before this file.
+ */
+#ifndef XTCP_PEER_H
+#define XTCP_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/xtcp.h>
+
+#define XPEER_LOCAL_ADDR	"10.0.0.1"	/* the module's side */
+#define XPEER_REMOTE_ADDR	"10.0.0.2"	/* the scripted peer */
+#define XPEER_IFNAME		"xtun0"
+
+#define XTCP_FLAG_ECE		0x40
+#define XTCP_FLAG_CWR		0x80
+
+#define XSEG_MAX_SACK		4
+
+/* One segment, in host byte order (except saddr and daddr). */
+struct xseg {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;			/* XTCP_FLAG_* */
+	uint16_t win;
+	uint16_t urg;
+
+	/*
+	 * Options.  Sending: each has_* that is nonzero is emitted, in Linux's
+	 * order and alignment.  Receiving: filled from the wire.
+	 */
+	int has_mss;
+	uint16_t mss;
+	int has_wscale;
+	uint8_t wscale;
+	int has_sackperm;
+	int has_ts;
+	uint32_t tsval, tsecr;
+	int nsack;			/* SACK blocks, at most XSEG_MAX_SACK */
+	struct { uint32_t left, right; } sack[XSEG_MAX_SACK];
+
+	/*
+	 * Sending: when raw_opts_len > 0 these bytes replace the options
+	 * above, verbatim (padded with zeros to a 4-byte boundary).
+	 * Receiving: a copy of the options as they came.
+	 */
+	uint8_t raw_opts[40];
+	int raw_opts_len;
+
+	/* Payload; on receive it points into the peer's buffer, valid until
+	 * the next xpeer_recv() or xpeer_expect_silence().
+	 */
+	const uint8_t *data;
+	size_t len;
+
+	/* Sending only. */
+	int bad_csum;			/* corrupt the checksum */
+	int doff_override;		/* nonzero: the data offset field */
+
+	/* Receiving only. */
+	uint64_t when_ns;		/* CLOCK_MONOTONIC when read */
+	int csum_ok;			/* the XTCP checksum verified */
+	char parse_err[64];		/* "" unless the segment is malformed */
+
+	/* From the IP header on receive; on send 0 means 64, peer, local. */
+	uint8_t ttl;
+	uint32_t saddr, daddr;		/* network byte order */
+};
+
+struct xpeer {
+	int tun;			/* the TUN device's fd */
+	int ifindex;			/* xtun0's */
+	uint16_t ip_id;			/* next IP ID to send */
+	unsigned long skipped;		/* packets read that were not XTCP */
+	struct xseg last;		/* what xpeer_expect_silence() saw */
+	uint8_t buf[65536];		/* the last packet read */
+	uint8_t txbuf[65536];
+};
+
+int xpeer_setup(struct xpeer *p);		/* 0 or -errno */
+void xpeer_teardown(struct xpeer *p);
+int xpeer_set_mtu(struct xpeer *p, int mtu);	/* 0 or -errno */
+
+/* Writes one IPv4 packet carrying s: 0 or -errno (-EINVAL: doesn't fit). */
+int xpeer_send(struct xpeer *p, const struct xseg *s);
+
+/*
+ * Reads the next XTCP segment, skipping anything else: 1 got one, 0 none
+ * within timeout_ms, -errno on error.  A malformed segment is returned too,
+ * with parse_err saying what is wrong.
+ */
+int xpeer_recv(struct xpeer *p, struct xseg *s, int timeout_ms);
+
+/* 1 when no XTCP segment arrives within ms; 0 when one did (p->last). */
+int xpeer_expect_silence(struct xpeer *p, int ms);
+
+/* The Internet checksum over the IPv4 pseudo-header (protocol 253) and the
+ * segment, ready to store in xtcphdr.check (network byte order).
+ */
+uint16_t xseg_csum(uint32_t saddr, uint32_t daddr, const void *seg,
+		   size_t len);
+
+/* Flags as tcpdump prints them: "S", "S.", "F.", "R", "P.", "none". */
+const char *xseg_flags_str(uint8_t flags, char buf[16]);
+
+/* One tcpdump-like line, ending in a newline. */
+void xseg_print(const struct xseg *s, FILE *f);
+int xseg_snprint(char *buf, size_t size, const struct xseg *s);
+
+/* /proc/sys/net/xtcp/<name>: set gives 0 or -errno; get gives the value,
+ * or LONG_MIN with errno set.
+ */
+int xtcp_sysctl_set(const char *name, long value);
+long xtcp_sysctl_get(const char *name);
+
+uint64_t xpeer_now_ns(void);
+
+/* ---- For kselftest_harness.h tests only. ---- */
+#ifdef __KSELFTEST_HARNESS_H
+
+#define XSEG_ANY	(-1LL)	/* seq or ack: don't check */
+
+/*
+ * Receives one segment into *(seg) within timeout_ms (failing the test
+ * when none comes) and checks its flags exactly, its seq and ack unless
+ * XSEG_ANY, its checksum and its well-formedness.  Logs the segment on a
+ * mismatch.
+ */
+#define XSEG_EXPECT(p, seg, timeout_ms, flags_, seq_, ack_) do {	\
+	char __xs_line[256];						\
+	long long __xs_seq = (seq_), __xs_ack = (ack_);			\
+	ASSERT_EQ(1, xpeer_recv((p), (seg), (timeout_ms)))		\
+		TH_LOG("no XTCP segment within %d ms", (timeout_ms));	\
+	xseg_snprint(__xs_line, sizeof(__xs_line), (seg));		\
+	EXPECT_STREQ("", (seg)->parse_err) TH_LOG("%s", __xs_line);	\
+	EXPECT_EQ(1, (seg)->csum_ok) TH_LOG("%s", __xs_line);		\
+	EXPECT_EQ((uint8_t)(flags_), (seg)->flags)			\
+		TH_LOG("%s", __xs_line);				\
+	if (__xs_seq != XSEG_ANY) {					\
+		EXPECT_EQ((uint32_t)__xs_seq, (seg)->seq)		\
+			TH_LOG("%s", __xs_line);			\
+	}								\
+	if (__xs_ack != XSEG_ANY) {					\
+		EXPECT_EQ((uint32_t)__xs_ack, (seg)->ack)		\
+			TH_LOG("%s", __xs_line);			\
+	}								\
+} while (0)
+
+/* Fails the test when an XTCP segment arrives within ms, and logs it. */
+#define XSEG_EXPECT_SILENCE(p, ms) do {					\
+	char __xs_line[256];						\
+	int __xs_ret = xpeer_expect_silence((p), (ms));			\
+	if (__xs_ret == 0)						\
+		xseg_snprint(__xs_line, sizeof(__xs_line), &(p)->last);	\
+	else								\
+		snprintf(__xs_line, sizeof(__xs_line), "ret %d", __xs_ret); \
+	EXPECT_EQ(1, __xs_ret) TH_LOG("unexpected: %s", __xs_line);	\
+} while (0)
+
+#endif /* __KSELFTEST_HARNESS_H */
+
+#endif /* XTCP_PEER_H */
