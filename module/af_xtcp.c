@@ -26,6 +26,10 @@ int xtcp_ipproto = IPPROTO_XTCP;
 module_param_named(ipproto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IP protocol number (default 253; 1..255, unused)");
 
+static unsigned int ehash_entries = 65536;
+module_param(ehash_entries, uint, 0444);
+MODULE_PARM_DESC(ehash_entries, "four-tuple table buckets (default 65536, rounded to a power of 2)");
+
 static unsigned int xtcp_net_id __read_mostly;
 
 struct xtcp_net *xtcp_pernet(const struct net *net)
@@ -41,18 +45,40 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->mib = alloc_percpu(struct xtcp_mib);
 	if (!xn->mib)
 		return -ENOMEM;
+	atomic_set(&xn->tw_count, 0);
+	atomic_set(&xn->curr_estab, 0);
 
+	err = xtcp_sysctl_init_net(net);
+	if (err)
+		goto out_mib;
+	err = xtcp_ctl_init_net(net);
+	if (err)
+		goto out_sysctl;
 	err = xtcp_proc_init_net(net);
 	if (err)
-		free_percpu(xn->mib);
+		goto out_ctl;
+	return 0;
+
+out_ctl:
+	xtcp_ctl_exit_net(net);
+out_sysctl:
+	xtcp_sysctl_exit_net(net);
+out_mib:
+	free_percpu(xn->mib);
 	return err;
 }
 
+/* No socket of @net is left (each holds the namespace); its SYN-queue and
+ * TIME_WAIT entries may be, and go first.
+ */
 static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 
 	xtcp_proc_exit_net(net);
+	xtcp_table_purge_net(net);
+	xtcp_ctl_exit_net(net);
+	xtcp_sysctl_exit_net(net);
 	free_percpu(xn->mib);
 }
 
@@ -122,9 +148,16 @@ static int __init xtcp_init(void)
 	if (err)
 		return err;
 
-	err = xtcp_proto_init();
+	xtcp_isn_init();
+	err = xtcp_table_init(ehash_entries);
 	if (err)
 		return err;
+	err = xtcp_minisocks_init();
+	if (err)
+		goto out_table;
+	err = xtcp_proto_init();
+	if (err)
+		goto out_minisocks;
 
 	err = register_pernet_subsys(&xtcp_net_ops);
 	if (err)
@@ -156,6 +189,10 @@ out_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
 out_proto:
 	proto_unregister(&xtcp_prot);
+out_minisocks:
+	xtcp_minisocks_exit();
+out_table:
+	xtcp_table_exit();
 	return err;
 }
 
@@ -166,7 +203,11 @@ static void __exit xtcp_exit(void)
 	/* No segment may still be inside xtcp_v4_rcv() when state goes. */
 	synchronize_net();
 	unregister_pernet_subsys(&xtcp_net_ops);
+	/* Sockets and entries are freed after RCU grace periods. */
+	rcu_barrier();
 	proto_unregister(&xtcp_prot);
+	xtcp_minisocks_exit();
+	xtcp_table_exit();
 }
 
 module_init(xtcp_init);

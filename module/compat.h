@@ -10,6 +10,15 @@
 #include <linux/version.h>
 #include <linux/net.h>
 #include <net/inet_sock.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+/* 6.12 moved the unaligned-access helpers to <linux/unaligned.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 /* 6.10 folded accept()'s flags, kern and err into struct proto_accept_arg. */
@@ -27,6 +36,22 @@ static inline void xtcp_inet_set_mc_all(struct sock *sk)
 	inet_set_bit(MC_ALL, sk);
 #else
 	inet_sk(sk)->mc_all = 1;
+#endif
+}
+
+/*
+ * 6.5 made register_net_sysctl() take the table's size (a macro over
+ * register_net_sysctl_sz() since); a table built at run time passes it.
+ * @n counts the entries before the empty sentinel 6.1 needs.
+ */
+static inline struct ctl_table_header *
+xtcp_register_net_sysctl(struct net *net, const char *path,
+			 struct ctl_table *table, size_t n)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return register_net_sysctl_sz(net, path, table, n);
+#else
+	return register_net_sysctl(net, path, table);
 #endif
 }
 

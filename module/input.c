@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A segment arrives: IP hands every IPv4 packet carrying IPPROTO_XTCP to
- * xtcp_v4_rcv().  It checks what must hold before any field is trusted
- * (header length, data offset, checksum), counting each drop.
+ * A segment arrives.  The walk:
  *
- * No socket can receive yet, so every valid segment ends as NoSocket; the
- * connection-lifecycle work adds the lookup and RFC 9293's per-state rules.
+ *   xtcp_v4_rcv()            IP hands us the packet: header and checksum
+ *                            checks, counters; the four-tuple lookup
+ *     -> a socket            xtcp_sock_rcv(): lock, or queue on the backlog
+ *          xtcp_do_rcv()     listener or connection
+ *          xtcp_rcv_state_process()   RFC 9293 section 3.10.7, step by step
+ *     -> a SYN-queue entry   its listener takes it (minisocks.c)
+ *     -> a TIME_WAIT entry   minisocks.c answers it
+ *     -> nothing             a listener (minisocks.c), or a RST
+ *
+ * Data in order lands on sk_receive_queue, where recvmsg() finds it.
  */
 #include <linux/skbuff.h>
 #include <net/ip.h>
+#include <net/sock.h>
 
 #include "xtcp.h"
+
+/* ---- checks before anything is trusted ---- */
 
 /* Header checks, RFC 9293 section 3.10.7: a segment we cannot parse is
  * dropped, never answered.
@@ -36,32 +45,505 @@ static bool xtcp_checksum_ok(struct sk_buff *skb)
 	return !skb_checksum_complete(skb);
 }
 
+/*
+ * Options: only MSS is used yet; the others are skipped by length.  A
+ * truncated or malformed list makes the segment invalid.
+ */
+static bool xtcp_parse_options(const struct xtcphdr *th, struct xtcp_skb_cb *cb)
+{
+	const u8 *p = (const u8 *)(th + 1);
+	int len = th->doff * 4 - sizeof(*th);
+
+	while (len > 0) {
+		u8 kind = p[0], olen;
+
+		if (kind == XTCPOPT_EOL)
+			break;
+		if (kind == XTCPOPT_NOP) {
+			p++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			return false;
+		olen = p[1];
+		if (olen < 2 || olen > len)
+			return false;
+		if (kind == XTCPOPT_MSS && olen == XTCPOLEN_MSS && th->syn)
+			cb->mss = get_unaligned_be16(p + 2);
+		p += olen;
+		len -= olen;
+	}
+	return true;
+}
+
+static bool xtcp_fill_cb(struct sk_buff *skb)
+{
+	const struct xtcphdr *th = (const struct xtcphdr *)skb->data;
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	unsigned int hlen = th->doff * 4;
+
+	cb->flags = ((const u8 *)th)[13] & 0x3f;
+	cb->seq = ntohl(th->seq);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->window = ntohs(th->window);
+	cb->mss = 0;
+	cb->end_seq = cb->seq + skb->len - hlen +
+		      !!(cb->flags & XTCP_FLAG_SYN) + !!(cb->flags & XTCP_FLAG_FIN);
+	if (!xtcp_parse_options(th, cb))
+		return false;
+	skb_set_transport_header(skb, 0);
+	__skb_pull(skb, hlen);
+	return true;
+}
+
+/*
+ * RFC 9293 section 3.10.7.4's acceptability test.  The segment occupies
+ * [seq, end_seq); the window is [rcv_nxt, rcv_nxt + rcv_wnd).
+ */
+bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd)
+{
+	u32 len = end_seq - seq;
+
+	if (!rcv_wnd)
+		return !len && seq == rcv_nxt;
+	if (xtcp_between(rcv_nxt, seq, rcv_nxt + rcv_wnd - 1))
+		return true;
+	return len && xtcp_between(rcv_nxt, end_seq - 1, rcv_nxt + rcv_wnd - 1);
+}
+
+/* ---- a connection's segment, step by step ---- */
+
+/* An ACK that says "I saw that" without changing anything (RFC 5961). */
+static void xtcp_send_challenge_ack(struct sock *sk)
+{
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGEACKS);
+	xtcp_send_ack(sk);
+}
+
+/* An acceptable RST: the connection ends with TCP's errno for the state. */
+static void xtcp_rcv_reset(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		xtcp_reset(sk, ECONNREFUSED);
+		break;
+	case TCP_CLOSE_WAIT:
+		xtcp_reset(sk, EPIPE);
+		break;
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		xtcp_done(sk);
+		break;
+	default:
+		xtcp_reset(sk, ECONNRESET);
+	}
+}
+
+/* Our side is fully acknowledged, FIN included. */
+static bool xtcp_fin_acked(const struct xtcp_sock *xs)
+{
+	return xs->fin_sent && xs->snd_una == xs->snd_nxt;
+}
+
+static void xtcp_established(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_ESTABLISHED);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+	}
+}
+
+/* New acknowledgments free what they cover and restart the clock. */
+static void xtcp_ack_advance(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_una = ack;
+	xtcp_clean_acked(sk, ack);
+	xs->retransmits = 0;
+	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	if (xs->snd_una == xs->snd_nxt)
+		xtcp_stop_rtx(sk);
+	else
+		xtcp_arm_rtx(sk);
+	sk->sk_write_space(sk);
+}
+
+/* Window update rule of RFC 9293 section 3.10.7.4 (SND.WL1/SND.WL2). */
+static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_before(xs->snd_wl1, cb->seq) ||
+	    (xs->snd_wl1 == cb->seq && !xtcp_before(cb->ack_seq, xs->snd_wl2))) {
+		xs->snd_wnd = cb->window;
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = cb->ack_seq;
+	}
+}
+
+/*
+ * Step five, the ACK field.  Returns false when the segment must go no
+ * further (dropped, answered, or the socket is done).
+ */
+static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ack = cb->ack_seq;
+
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!xtcp_after(ack, xs->snd_una) || xtcp_after(ack, xs->snd_nxt))
+			return false;	/* the caller answers with RST */
+		xtcp_established(sk);
+	}
+	if (xtcp_after(ack, xs->snd_nxt)) {
+		/* Acknowledges what we never sent. */
+		xtcp_send_challenge_ack(sk);
+		return false;
+	}
+	if (xtcp_after(ack, xs->snd_una))
+		xtcp_ack_advance(sk, ack);
+	xtcp_update_window(sk, cb);
+	xtcp_push(sk);
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		if (!xtcp_fin_acked(xs))
+			break;
+		xtcp_set_state(sk, TCP_FIN_WAIT2);
+		if (sock_flag(sk, SOCK_DEAD))
+			xtcp_arm_fin_wait2(sk);
+		else
+			sk->sk_state_change(sk);
+		break;
+	case TCP_CLOSING:
+		if (xtcp_fin_acked(xs)) {
+			xtcp_time_wait(sk);
+			return false;
+		}
+		break;
+	case TCP_LAST_ACK:
+		if (xtcp_fin_acked(xs)) {
+			xtcp_done(sk);
+			return false;
+		}
+		break;
+	}
+	return true;
+}
+
+/* Step seven: data in order goes to the reader; anything else is
+ * answered at once so the sender learns where we are.  Returns true
+ * when the skb now belongs to the receive queue.
+ */
+static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 len = skb->len;
+
+	if (!len)
+		return false;
+	if (xtcp_after(cb->seq, xs->rcv_nxt) ||
+	    !xtcp_after(cb->seq + len, xs->rcv_nxt)) {
+		/* A gap before it, or nothing new in it. */
+		xtcp_send_ack(sk);
+		return false;
+	}
+	if (cb->seq != xs->rcv_nxt) {
+		/* Starts in what we already have: keep only the new part. */
+		u32 old = xs->rcv_nxt - cb->seq;
+
+		if (!pskb_pull(skb, old))
+			return false;
+		cb->seq += old;
+	}
+	skb_dst_drop(skb);
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	xs->rcv_nxt += skb->len;
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+
+	/* Acknowledge every second segment at once, the others later. */
+	if (xs->ack_pending)
+		xtcp_send_ack(sk);
+	else
+		xtcp_arm_delack(sk);
+	return true;
+}
+
+/* Step eight: the peer's FIN, once every byte before it has arrived. */
+static void xtcp_rcv_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rcv_nxt++;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		/* The ACK waits a little: a close() now sends FIN+ACK as one. */
+		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		xtcp_arm_delack(sk);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Both sides closed at once (RFC 9293 figure 13). */
+		xtcp_set_state(sk, TCP_CLOSING);
+		xtcp_send_ack(sk);
+		break;
+	case TCP_FIN_WAIT2:
+		xtcp_send_ack(sk);
+		xtcp_time_wait(sk);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+	}
+}
+
+/*
+ * SYN-SENT, RFC 9293 section 3.10.7.3.  An ACK that does not cover our SYN
+ * (an old duplicate SYN-ACK of a previous connection) gets a RST and
+ * changes nothing.
+ */
+static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool ack = cb->flags & XTCP_FLAG_ACK;
+
+	if (ack && (!xtcp_after(cb->ack_seq, xs->iss) ||
+		    xtcp_after(cb->ack_seq, xs->snd_nxt))) {
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		return;
+	}
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (ack)
+			xtcp_reset(sk, ECONNREFUSED);
+		return;
+	}
+	if (!(cb->flags & XTCP_FLAG_SYN))
+		return;
+
+	xs->irs = cb->seq;
+	xs->rcv_nxt = cb->seq + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xs->snd_wnd = cb->window;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = cb->ack_seq;
+	xs->mss = min_t(u16, xs->mss, cb->mss ?: XTCP_MSS_DEFAULT);
+
+	if (ack) {
+		xtcp_ack_advance(sk, cb->ack_seq);
+		xtcp_established(sk);
+		xtcp_send_ack(sk);
+		return;
+	}
+	/* Simultaneous open: their SYN crossed ours.  Our SYN goes again,
+	 * now carrying the ACK of theirs.
+	 */
+	xtcp_set_state(sk, TCP_SYN_RECV);
+	xs->retransmits = 0;
+	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_resend_head(sk);
+	xtcp_arm_rtx(sk);
+}
+
+/*
+ * In a simultaneous open the peer's SYN-ACK repeats a SYN we already
+ * acknowledged; its ACK part is what completes our side.  Strip the old
+ * SYN so the rest of the rules see a plain ACK (as Linux does).
+ */
+static void xtcp_strip_old_syn(struct sock *sk, struct xtcp_skb_cb *cb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (sk->sk_state == TCP_SYN_RECV &&
+	    (cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK)) ==
+	    (XTCP_FLAG_SYN | XTCP_FLAG_ACK) &&
+	    cb->seq + 1 == xs->rcv_nxt && cb->end_seq == xs->rcv_nxt) {
+		cb->seq++;
+		cb->flags &= ~XTCP_FLAG_SYN;
+	}
+}
+
+/* Every state but LISTEN, RFC 9293 section 3.10.7.4. */
+static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool queued = false;
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		goto drop;
+	case TCP_SYN_SENT:
+		xtcp_rcv_synsent(sk, skb);
+		goto drop;
+	}
+
+	xtcp_strip_old_syn(sk, cb);
+
+	/* First: is it in the window? */
+	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_nxt,
+				 xs->rcv_wnd)) {
+		if (!(cb->flags & XTCP_FLAG_RST))
+			xtcp_send_ack(sk);
+		goto drop;
+	}
+	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (cb->seq == xs->rcv_nxt)
+			xtcp_rcv_reset(sk);
+		else
+			xtcp_send_challenge_ack(sk);
+		goto drop;
+	}
+	/* Fourth: a SYN here never resets anything (RFC 5961 section 4.2). */
+	if (cb->flags & XTCP_FLAG_SYN) {
+		xtcp_send_challenge_ack(sk);
+		goto drop;
+	}
+	/* Fifth: the ACK. */
+	if (!(cb->flags & XTCP_FLAG_ACK))
+		goto drop;
+	if (!xtcp_rcv_ack(sk, cb)) {
+		if (sk->sk_state == TCP_SYN_RECV)
+			xtcp_send_reset_reply(sock_net(sk), skb);
+		goto drop;
+	}
+	/* Seventh and eighth: data, then FIN, only while the peer may send. */
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+		queued = xtcp_rcv_data(sk, skb);
+		if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq - 1 == xs->rcv_nxt)
+			xtcp_rcv_fin(sk);
+		break;
+	}
+drop:
+	if (!queued)
+		kfree_skb(skb);
+}
+
+/* A locked socket's segment: at once, or from the backlog. */
+int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	if (sk->sk_state == TCP_LISTEN)
+		return xtcp_listen_rcv(sk, skb);
+	xtcp_rcv_state_process(sk, skb);
+	return 0;
+}
+
+static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_do_rcv(sk, skb);
+	else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				READ_ONCE(sk->sk_sndbuf)))
+		kfree_skb(skb);
+	bh_unlock_sock(sk);
+}
+
+/* Nobody owns the four-tuple: a listener, or a RST. */
+static void xtcp_rcv_unowned(struct net *net, struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct sock *sk;
+
+	sk = xtcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
+				  th->dest);
+	if (sk) {
+		xtcp_sock_rcv(sk, skb);
+		sock_put(sk);
+		return;
+	}
+	__XTCP_INC_STATS(net, XTCP_MIB_NOSOCKET);
+	xtcp_send_reset_reply(net, skb);
+	kfree_skb(skb);
+}
+
+static void xtcp_rcv_hnode(struct net *net, struct xtcp_hnode *h,
+			   struct sk_buff *skb)
+{
+	struct xtcp_request *req;
+	struct xtcp_tw *tw;
+	struct sock *sk;
+
+	switch (h->kind) {
+	case XTCP_HK_SOCK:
+		sk = xtcp_hnode_sk(h);
+		xtcp_sock_rcv(sk, skb);
+		sock_put(sk);
+		return;
+	case XTCP_HK_REQ:
+		/* The listener owns its SYN queue: hand the segment to it. */
+		req = container_of(h, struct xtcp_request, h);
+		sk = req->listener;
+		sock_hold(sk);
+		xtcp_request_put(req);
+		xtcp_sock_rcv(sk, skb);
+		sock_put(sk);
+		return;
+	default:
+		tw = container_of(h, struct xtcp_tw, h);
+		if (xtcp_tw_rcv(tw, skb) == XTCP_TW_NEW_SYN) {
+			xtcp_tw_put(tw);
+			xtcp_rcv_unowned(net, skb);
+			return;
+		}
+		xtcp_tw_put(tw);
+		kfree_skb(skb);
+	}
+}
+
 int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
+	const struct iphdr *iph;
+	const struct xtcphdr *th;
+	struct xtcp_hnode *h;
 
 	if (skb->pkt_type != PACKET_HOST)
 		goto drop;
 
 	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
 
-	if (!xtcp_header_ok(skb)) {
-		__XTCP_INC_STATS(net, XTCP_MIB_INERRS);
-		goto drop;
-	}
+	if (!xtcp_header_ok(skb))
+		goto bad;
 	if (!xtcp_checksum_ok(skb)) {
 		__XTCP_INC_STATS(net, XTCP_MIB_INCSUMERRORS);
-		__XTCP_INC_STATS(net, XTCP_MIB_INERRS);
-		goto drop;
+		goto bad;
 	}
+	if (!xtcp_fill_cb(skb))
+		goto bad;
+	th = xtcp_hdr(skb);
+	iph = ip_hdr(skb);
+	h = xtcp_lookup(net, iph->saddr, th->source, iph->daddr, th->dest);
+	if (h)
+		xtcp_rcv_hnode(net, h, skb);
+	else
+		xtcp_rcv_unowned(net, skb);
+	return 0;
 
-	__XTCP_INC_STATS(net, XTCP_MIB_NOSOCKET);
+bad:
+	__XTCP_INC_STATS(net, XTCP_MIB_INERRS);
 drop:
 	kfree_skb(skb);
 	return 0;
 }
 
-/* ICMP errors about our segments: nothing to tell until sockets connect. */
+/* ICMP errors about our segments: not acted on yet. */
 int xtcp_v4_err(struct sk_buff *skb, u32 info)
 {
 	return 0;

@@ -1,24 +1,202 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The socket calls: what user space reaches through socket(2), bind(2),
- * connect(2), ... on an AF_XTCP socket.  Each call returns the errno Linux
- * TCP returns in the same situation; the selftests check that by making the
- * same call on a TCP socket.
+ * listen(2), accept(2), connect(2), send/recv, shutdown(2) and close(2) on
+ * an AF_XTCP socket, and the state changes they start.  Each call returns
+ * the errno Linux TCP returns in the same situation.
  *
- * The connection state machine does not exist yet, so every socket stays in
- * TCP_CLOSE: bind, connect and listen answer EOPNOTSUPP after checking their
- * arguments, and the others give TCP's answers for an unconnected socket.
+ * A socket's life: socket() makes it CLOSED; connect() sends a SYN
+ * (SYN_SENT) or listen() hashes it as a listener; input.c moves the state
+ * machine on; close() sends our FIN or, with unread data, a RST, and leaves
+ * an orphan behind that finishes the close by itself.
  */
 #include <linux/in.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 #include <net/xfrm.h>
 
 #include "xtcp.h"
+
+/* ---- states ---- */
+
+void xtcp_set_state(struct sock *sk, int state)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int old = sk->sk_state;
+
+	if (old == state)
+		return;
+	if (state == TCP_ESTABLISHED)
+		atomic_inc(&xn->curr_estab);
+	else if (old == TCP_ESTABLISHED)
+		atomic_dec(&xn->curr_estab);
+
+	if (state == TCP_CLOSE) {
+		/* Linux's meanings: a failed open, or a reset connection. */
+		if (old == TCP_SYN_SENT || old == TCP_SYN_RECV)
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ATTEMPTFAILS);
+		else if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABRESETS);
+	}
+	/* Pairs with inet_sk_state_load() in poll and /proc. */
+	smp_store_release(&sk->sk_state, state);
+}
+
+static void xtcp_purge_write_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	xtcp_sk(sk)->send_head = NULL;
+}
+
+/*
+ * The end of a socket nobody will use again (its owner closed it and the
+ * protocol is done with it): it leaves the tables and the count in
+ * /proc/net/protocols, and the owner's reference goes.
+ */
+void xtcp_destroy_sock(struct sock *sk)
+{
+	xtcp_sock_unhash(sk);
+	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, -1);
+	sock_put(sk);
+}
+
+/*
+ * The connection is over: out of every table, timers stopped.  An orphan
+ * (closed by its owner) is then destroyed.  Callers hold a reference of
+ * their own across this.
+ */
+void xtcp_done(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_timers_stop(sk);
+	xtcp_sock_unhash(sk);
+	xtcp_purge_write_queue(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+	else
+		xtcp_destroy_sock(sk);
+}
+
+/* The connection fails with @err, reported to the owner. */
+void xtcp_reset(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, err);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+	xtcp_done(sk);
+}
+
+/* ---- creation ---- */
+
+static void xtcp_init_inet(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	inet->uc_ttl = -1;
+	inet->mc_ttl = 1;
+	xtcp_inet_set_mc_all(sk);
+	if (READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc))
+		inet->pmtudisc = IP_PMTUDISC_DONT;
+	else
+		inet->pmtudisc = IP_PMTUDISC_WANT;
+}
+
+/* The write queue shrank: wake a writer once half the buffer is free. */
+static void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+
+	if (!sock || sk->sk_wmem_queued > READ_ONCE(sk->sk_sndbuf) / 2)
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_lock();
+	if (skwq_has_sleeper(rcu_dereference(sk->sk_wq)))
+		wake_up_interruptible_poll(&rcu_dereference(sk->sk_wq)->wait,
+					   EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	rcu_read_unlock();
+}
+
+/* What every XTCP socket needs, whether socket() or a listener made it. */
+void xtcp_init_sock(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sk->sk_protocol = xtcp_ipproto;
+	sk->sk_destruct = inet_sock_destruct;
+	sk->sk_backlog_rcv = xtcp_do_rcv;
+	sk->sk_write_space = xtcp_write_space;
+	INIT_HLIST_NODE(&xs->ehash.node);
+	INIT_HLIST_NODE(&xs->bind.node);
+	INIT_HLIST_NODE(&xs->listen_node);
+	INIT_LIST_HEAD(&xs->accept_queue);
+	INIT_LIST_HEAD(&xs->accept_node);
+	xtcp_timers_init(sk);
+	xs->mss = XTCP_MSS_DEFAULT;
+	xs->rcv_wnd = XTCP_RCV_WND;
+	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_init_inet(sk);
+	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, 1);
+}
+
+/* A listener's child takes over its settings. */
+void xtcp_inherit(struct sock *child, const struct sock *parent)
+{
+	struct inet_sock *ci = inet_sk(child);
+	const struct inet_sock *pi = inet_sk(parent);
+
+	child->sk_reuse = parent->sk_reuse;
+	child->sk_reuseport = parent->sk_reuseport;
+	child->sk_bound_dev_if = parent->sk_bound_dev_if;
+	child->sk_mark = parent->sk_mark;
+	child->sk_priority = parent->sk_priority;
+	child->sk_rcvbuf = parent->sk_rcvbuf;
+	child->sk_sndbuf = parent->sk_sndbuf;
+	child->sk_uid = parent->sk_uid;
+	child->sk_userlocks = parent->sk_userlocks;
+	child->sk_flags |= parent->sk_flags & (BIT(SOCK_KEEPOPEN) |
+					      BIT(SOCK_LINGER));
+	child->sk_lingertime = parent->sk_lingertime;
+	ci->tos = pi->tos;
+	ci->uc_ttl = pi->uc_ttl;
+	ci->pmtudisc = pi->pmtudisc;
+}
+
+int xtcp_create_socket(struct net *net, struct socket *sock, int protocol,
+		       int kern)
+{
+	struct sock *sk;
+
+	if (sock->type != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol && protocol != xtcp_ipproto)
+		return -EPROTONOSUPPORT;
+
+	/* An inet socket inside, so the IP layer's helpers work on it. */
+	sk = sk_alloc(net, PF_INET, GFP_KERNEL, &xtcp_prot, kern);
+	if (!sk)
+		return -ENOBUFS;
+
+	sock->state = SS_UNCONNECTED;
+	sock->ops = &xtcp_stream_ops;
+	sock_init_data(sock, sk);
+	xtcp_init_sock(sk);
+	return 0;
+}
+
+/* ---- bind and listen ---- */
 
 /*
  * Group membership needs ip_mc_drop_socket() on close, which the kernel
@@ -48,69 +226,6 @@ static bool xtcp_ip_opt_joins_group(int optname)
 	return false;
 }
 
-static void xtcp_init_inet(struct sock *sk)
-{
-	struct inet_sock *inet = inet_sk(sk);
-
-	inet->uc_ttl = -1;
-	inet->mc_ttl = 1;
-	xtcp_inet_set_mc_all(sk);
-	if (READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc))
-		inet->pmtudisc = IP_PMTUDISC_DONT;
-	else
-		inet->pmtudisc = IP_PMTUDISC_WANT;
-}
-
-int xtcp_create_socket(struct net *net, struct socket *sock, int protocol,
-		       int kern)
-{
-	struct sock *sk;
-
-	if (sock->type != SOCK_STREAM)
-		return -ESOCKTNOSUPPORT;
-	if (protocol && protocol != xtcp_ipproto)
-		return -EPROTONOSUPPORT;
-
-	/* An inet socket inside, so the IP layer's helpers work on it. */
-	sk = sk_alloc(net, PF_INET, GFP_KERNEL, &xtcp_prot, kern);
-	if (!sk)
-		return -ENOBUFS;
-
-	sock->state = SS_UNCONNECTED;
-	sock->ops = &xtcp_stream_ops;
-	sock_init_data(sock, sk);
-	sk->sk_protocol = xtcp_ipproto;
-	sk->sk_destruct = inet_sock_destruct;
-	xtcp_init_inet(sk);
-
-	sock_prot_inuse_add(net, &xtcp_prot, 1);
-	return 0;
-}
-
-static void xtcp_close(struct sock *sk, long timeout)
-{
-	lock_sock(sk);
-	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	sock_orphan(sk);
-	release_sock(sk);
-
-	xfrm_sk_free_policy(sk);
-	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, -1);
-	sock_put(sk);
-}
-
-static int xtcp_release(struct socket *sock)
-{
-	struct sock *sk = sock->sk;
-
-	if (!sk)
-		return 0;
-
-	sock->sk = NULL;
-	sk->sk_prot->close(sk, 0);
-	return 0;
-}
-
 /* The address checks of TCP's bind(2) and connect(2). */
 static int xtcp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 {
@@ -127,60 +242,460 @@ static int xtcp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 	return -EAFNOSUPPORT;
 }
 
+/* An address we may bind: ours, or any, as for TCP (no freebind yet). */
+static int xtcp_check_local_addr(struct sock *sk, __be32 addr)
+{
+	unsigned int type = inet_addr_type(sock_net(sk), addr);
+
+	if (addr == htonl(INADDR_ANY) || type == RTN_LOCAL ||
+	    type == RTN_MULTICAST || type == RTN_BROADCAST)
+		return 0;
+	return -EADDRNOTAVAIL;
+}
+
 static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
-	int err = xtcp_check_sockaddr(uaddr, addr_len);
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	u16 port;
+	int err;
 
-	return err ?: -EOPNOTSUPP;
+	err = xtcp_check_sockaddr(uaddr, addr_len);
+	if (err)
+		return err;
+	err = xtcp_check_local_addr(sk, sin->sin_addr.s_addr);
+	if (err)
+		return err;
+	port = ntohs(sin->sin_port);
+	if (port && inet_port_requires_bind_service(sock_net(sk), port) &&
+	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
+		goto out;
+	err = xtcp_bind_port(sk, sin->sin_addr.s_addr, port);
+	if (err)
+		goto out;
+	inet->inet_rcv_saddr = sin->sin_addr.s_addr;
+	inet->inet_saddr = sin->sin_addr.s_addr;
+	inet->inet_num = xtcp_sk(sk)->bind.port;
+	inet->inet_sport = htons(inet->inet_num);
+	inet->inet_daddr = 0;
+	inet->inet_dport = 0;
+	if (sin->sin_addr.s_addr)
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+	sk_dst_reset(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED)
+		goto out;
+	/* Linux caps the backlog by somaxconn and admits one more than it. */
+	backlog = clamp(backlog, 0, somaxconn);
+	if (sk->sk_state == TCP_LISTEN) {
+		WRITE_ONCE(xs->accept_max, backlog);
+		err = 0;
+		goto out;
+	}
+	if (sk->sk_state != TCP_CLOSE)
+		goto out;
+
+	if (!inet->inet_num) {
+		err = xtcp_bind_port(sk, htonl(INADDR_ANY), 0);
+		if (err)
+			goto out;
+		inet->inet_num = xs->bind.port;
+		inet->inet_sport = htons(inet->inet_num);
+	}
+	xs->accept_max = backlog;
+	xtcp_set_state(sk, TCP_LISTEN);
+	err = xtcp_listen_check_port(sk);
+	if (err) {
+		xtcp_set_state(sk, TCP_CLOSE);
+		goto out;
+	}
+	xtcp_listen_hash(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Stops listening: SYN-queue entries are forgotten, connections nobody
+ * accepted are reset, as Linux does.
+ */
+static void xtcp_listen_stop(struct sock *sk)
+{
+	struct xtcp_sock *lx = xtcp_sk(sk), *xs, *tmp;
+	struct sock *child;
+
+	xtcp_listen_unhash(sk);
+	xtcp_set_state(sk, TCP_CLOSE);
+	/* Request timers see the state and end their entries. */
+	list_for_each_entry_safe(xs, tmp, &lx->accept_queue, accept_node) {
+		child = &xs->inet.sk;
+		list_del_init(&xs->accept_node);
+		lx->accept_len--;
+		xs->parent = NULL;
+		local_bh_disable();
+		bh_lock_sock_nested(child);
+		sock_hold(child);
+		sock_orphan(child);
+		if (child->sk_state != TCP_CLOSE) {
+			xtcp_send_active_reset(child, GFP_ATOMIC);
+			xtcp_done(child);	/* drops the queue's reference */
+		} else {
+			xtcp_destroy_sock(child);
+		}
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+	}
+	xtcp_sock_unhash(sk);
+}
+
+/* ---- accept ---- */
+
+static int xtcp_wait_for_child(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct xtcp_sock *lx = xtcp_sk(sk);
+	int err;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	for (;;) {
+		err = 0;
+		if (!list_empty(&lx->accept_queue))
+			break;
+		err = -EINVAL;
+		if (sk->sk_state != TCP_LISTEN)
+			break;
+		err = -EAGAIN;
+		if (!*timeo)
+			break;
+		err = sock_intr_errno(*timeo);
+		if (signal_pending(current))
+			break;
+		release_sock(sk);
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+		lock_sock(sk);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+static int xtcp_accept(struct socket *sock, struct socket *newsock,
+		       XTCP_ACCEPT_ARGS)
+{
+	struct sock *sk = sock->sk, *child;
+	struct xtcp_sock *lx = xtcp_sk(sk), *xs;
+	long timeo;
+	int err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN)
+		goto out;
+	timeo = sock_rcvtimeo(sk, XTCP_ACCEPT_FLAGS & O_NONBLOCK);
+	err = xtcp_wait_for_child(sk, &timeo);
+	if (err)
+		goto out;
+	xs = list_first_entry(&lx->accept_queue, struct xtcp_sock, accept_node);
+	list_del_init(&xs->accept_node);
+	lx->accept_len--;
+	xs->parent = NULL;
+	release_sock(sk);
+
+	child = &xs->inet.sk;
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	return 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* ---- connect ---- */
+
+static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	__be16 orig_sport = inet->inet_sport;
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct rtable *rt;
+	int err;
+
+	rt = ip_route_connect(fl4, usin->sin_addr.s_addr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, sk->sk_protocol, orig_sport,
+			      usin->sin_port, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt) == -ENETUNREACH ? -ENETUNREACH : PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+	if (!inet->inet_saddr) {
+		inet->inet_saddr = fl4->saddr;
+		inet->inet_rcv_saddr = fl4->saddr;
+	}
+	inet->inet_daddr = usin->sin_addr.s_addr;
+	inet->inet_dport = usin->sin_port;
+
+	err = xtcp_connect_port(sk);
+	if (err)
+		goto fail;
+	rt = ip_route_newports(fl4, rt, orig_sport, inet->inet_sport,
+			       inet->inet_dport, inet->inet_sport, sk);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		rt = NULL;
+		xtcp_sock_unhash(sk);
+		goto fail;
+	}
+	sk_setup_caps(sk, &rt->dst);
+	xs->mss = max_t(int, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
+			sizeof(struct xtcphdr), 64);
+
+	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+			   inet->inet_sport, inet->inet_dport);
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss;
+	xs->write_seq = xs->iss;
+	xs->retransmits = 0;
+	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_set_state(sk, TCP_SYN_SENT);
+	err = xtcp_send_syn(sk);
+	if (err) {
+		xtcp_set_state(sk, TCP_CLOSE);
+		xtcp_sock_unhash(sk);
+		goto undo;
+	}
+	return 0;
+fail:
+	if (rt)
+		ip_rt_put(rt);
+undo:
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		inet->inet_num = 0;
+		inet->inet_sport = 0;
+	}
+	inet->inet_daddr = 0;
+	inet->inet_dport = 0;
+	return err;
+}
+
+/* A closed socket gives up a port connect() picked; one bind() chose
+ * stays, as for TCP.
+ */
+static void xtcp_forget_port(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK) {
+		xtcp_bind_add(&xtcp_sk(sk)->bind);
+		return;
+	}
+	inet->inet_num = 0;
+	inet->inet_sport = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
+}
+
+/* Aborts whatever the socket was doing: connect(AF_UNSPEC), shutdown of a
+ * connecting socket.
+ */
+static void xtcp_disconnect(struct sock *sk)
+{
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+		return;
+	}
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	if (sk->sk_state != TCP_SYN_SENT)
+		xtcp_send_active_reset(sk, sk->sk_allocation);
+	WRITE_ONCE(sk->sk_err, ECONNRESET);
+	xtcp_done(sk);
+	xtcp_forget_port(sk);
+}
+
+static int xtcp_wait_connected(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		err = -EINPROGRESS;
+		if (!*timeo)
+			break;
+		err = sock_intr_errno(*timeo);
+		if (signal_pending(current))
+			break;
+		err = 0;
+		release_sock(sk);
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+		lock_sock(sk);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
 }
 
 static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 			int addr_len, int flags)
 {
-	int err = xtcp_check_sockaddr(uaddr, addr_len);
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
 
-	return err ?: -EOPNOTSUPP;
+	if (addr_len < (int)sizeof(uaddr->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (uaddr->sa_family == AF_UNSPEC) {
+		xtcp_disconnect(sk);
+		sock->state = SS_UNCONNECTED;
+		err = 0;
+		goto out;
+	}
+	switch (sock->state) {
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	default:
+		err = xtcp_check_sockaddr(uaddr, addr_len);
+		if (err)
+			goto out;
+		err = -EISCONN;
+		if (sk->sk_state != TCP_CLOSE)
+			goto out;
+		err = xtcp_v4_connect(sk, (struct sockaddr_in *)uaddr);
+		if (err)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+	}
+
+	/* As TCP: a non-blocking caller learns the outcome from poll(2) and
+	 * SO_ERROR; a blocking one waits here for it.
+	 */
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+		if (!timeo)
+			goto out;
+		err = xtcp_wait_connected(sk, &timeo);
+		if (err)
+			goto out;
+	}
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ?: -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
 }
 
-static int xtcp_listen(struct socket *sock, int backlog)
-{
-	return -EOPNOTSUPP;
-}
+/* ---- close and shutdown ---- */
 
-/* Nothing listens yet, and accept(2) on a socket that is not listening is
- * EINVAL for TCP.
+/*
+ * The state a close moves to, and whether a FIN must go (RFC 9293 section
+ * 3.10.4): ESTABLISHED and SYN_RCVD to FIN_WAIT_1, CLOSE_WAIT to LAST_ACK.
  */
-static int xtcp_accept(struct socket *sock, struct socket *newsock,
-		       XTCP_ACCEPT_ARGS)
+static bool xtcp_close_state(struct sock *sk)
 {
-	return -EINVAL;
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+		xtcp_set_state(sk, TCP_FIN_WAIT1);
+		return true;
+	case TCP_CLOSE_WAIT:
+		xtcp_set_state(sk, TCP_LAST_ACK);
+		return true;
+	case TCP_SYN_SENT:
+		xtcp_done(sk);
+		return false;
+	}
+	return false;
 }
 
-static __poll_t xtcp_poll(struct file *file, struct socket *sock,
-			  poll_table *wait)
+static void xtcp_close(struct sock *sk, long timeout)
+{
+	bool unread;
+
+	sock_hold(sk);
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+
+	if (sk->sk_state == TCP_LISTEN)
+		xtcp_listen_stop(sk);
+
+	/* Unread data means the peer's bytes were lost: say so with a RST
+	 * rather than a FIN (RFC 2525 section 2.17), as TCP does.
+	 */
+	unread = !skb_queue_empty(&sk->sk_receive_queue);
+	__skb_queue_purge(&sk->sk_receive_queue);
+
+	if (sk->sk_state == TCP_CLOSE) {
+		/* nothing to tell anyone */
+	} else if (unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+		xtcp_send_active_reset(sk, sk->sk_allocation);
+		xtcp_done(sk);
+	} else if (xtcp_close_state(sk)) {
+		xtcp_send_fin(sk);
+	}
+	if (timeout)
+		sk_stream_wait_close(sk, timeout);
+
+	sock_orphan(sk);
+	xfrm_sk_free_policy(sk);
+	/* Nothing outlives a close in CLOSED; an orphan finishes the rest. */
+	if (sk->sk_state == TCP_CLOSE)
+		xtcp_destroy_sock(sk);
+	else if (sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_arm_fin_wait2(sk);
+	release_sock(sk);
+	sock_put(sk);
+}
+
+static int xtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
-	u8 shutdown = READ_ONCE(sk->sk_shutdown);
-	__poll_t mask = 0;
+	long timeout = 0;
 
-	sock_poll_wait(file, sock, wait);
-
-	/* A closed socket never makes a reader or writer wait: their calls
-	 * fail at once, so report both directions and the hang-up.
-	 */
-	if (READ_ONCE(sk->sk_state) == TCP_CLOSE)
-		mask |= EPOLLHUP | EPOLLOUT | EPOLLWRNORM;
-	if (shutdown & RCV_SHUTDOWN)
-		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (READ_ONCE(sk->sk_err))
-		mask |= EPOLLERR;
-	return mask;
-}
-
-static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
-{
-	/* Lets the socket layer try the device ioctls, as it does for TCP. */
-	return -ENOIOCTLCMD;
+	if (!sk)
+		return 0;
+	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
+		timeout = sk->sk_lingertime;
+	sock->sk = NULL;
+	sk->sk_prot->close(sk, timeout);
+	return 0;
 }
 
 static int xtcp_shutdown(struct socket *sock, int how)
@@ -194,13 +709,222 @@ static int xtcp_shutdown(struct socket *sock, int how)
 		return -EINVAL;
 
 	lock_sock(sk);
-	if (sk->sk_state == TCP_CLOSE)
+	if (sock->state == SS_CONNECTING) {
+		if ((1 << sk->sk_state) &
+		    (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
 		err = -ENOTCONN;
-	/* TCP records the shutdown even then, so poll(2) reports it. */
-	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		/* TCP records the shutdown even then, so poll(2) reports it. */
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		break;
+	case TCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		fallthrough;
+	case TCP_SYN_SENT:
+		xtcp_disconnect(sk);
+		sock->state = SS_UNCONNECTED;
+		break;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		if ((how & SEND_SHUTDOWN) && xtcp_close_state(sk))
+			xtcp_send_fin(sk);
+	}
 	sk->sk_state_change(sk);
 	release_sock(sk);
 	return err;
+}
+
+/* ---- poll ---- */
+
+static __poll_t xtcp_poll(struct file *file, struct socket *sock,
+			  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	int state = inet_sk_state_load(sk);
+	u8 shutdown;
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&xtcp_sk(sk)->accept_queue) ?
+		       0 : EPOLLIN | EPOLLRDNORM;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+
+	/* A connecting socket is neither readable nor writable yet. */
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (READ_ONCE(sk->sk_wmem_queued) <
+			    READ_ONCE(sk->sk_sndbuf))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			else
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		} else {
+			/* Writes fail at once: report it as writable. */
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+/* ---- data ---- */
+
+static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	lock_sock(sk);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto error;
+	}
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		err = sock_error(sk) ?: -EPIPE;
+		goto error;
+	}
+	err = xtcp_sendmsg_queue(sk, msg, len);
+	release_sock(sk);
+	return err;
+error:
+	err = sk_stream_error(sk, msg->msg_flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/* Frees what the reader consumed; a window grown by at least a segment
+ * is announced, so a sender stopped by a full buffer goes on.
+ */
+static void xtcp_rcv_consumed(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	u32 old_wnd = xs->rcv_wnd;
+	int room;
+
+	while ((skb = skb_peek(&sk->sk_receive_queue)) &&
+	       !xtcp_after(XTCP_SKB_CB(skb)->seq + skb->len, xs->copied_seq)) {
+		__skb_unlink(skb, &sk->sk_receive_queue);
+		kfree_skb(skb);
+	}
+	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	if (sk->sk_state == TCP_ESTABLISHED && old_wnd < XTCP_RCV_WND &&
+	    room / 2 >= (int)(old_wnd + xs->mss))
+		xtcp_send_ack(sk);
+}
+
+/* Copies from the receive queue; returns bytes, 0 or -errno. */
+static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
+			 int flags)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 seq = xs->copied_seq;
+	struct sk_buff *skb;
+	size_t copied = 0;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 off = seq - XTCP_SKB_CB(skb)->seq;
+		size_t chunk;
+
+		if (off >= skb->len)
+			continue;
+		chunk = min_t(size_t, skb->len - off, len - copied);
+		if (skb_copy_datagram_msg(skb, off, msg, chunk))
+			return copied ? copied : -EFAULT;
+		copied += chunk;
+		seq += chunk;
+		if (copied == len)
+			break;
+	}
+	if (!(flags & MSG_PEEK)) {
+		xs->copied_seq = seq;
+		xtcp_rcv_consumed(sk);
+	}
+	return copied;
+}
+
+static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+			int flags)
+{
+	struct sock *sk = sock->sk;
+	size_t copied = 0;
+	int target, err = 0;
+	long timeo;
+
+	if (flags & MSG_ERRQUEUE)
+		return inet_recv_error(sk, msg, len, NULL);
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+
+	while (copied < len) {
+		int n = xtcp_copy_out(sk, msg, len - copied, flags);
+
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		copied += n;
+		if (copied >= target || (flags & MSG_PEEK && copied))
+			break;
+		/* TCP's order: the peer's FIN, then an error, then shutdown. */
+		if (sock_flag(sk, SOCK_DONE))
+			break;
+		if (sk->sk_err) {
+			err = sock_error(sk);
+			break;
+		}
+		if (sk->sk_shutdown & RCV_SHUTDOWN)
+			break;
+		if (sk->sk_state == TCP_CLOSE) {
+			err = -ENOTCONN;
+			break;
+		}
+		if (!timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		sk_wait_data(sk, &timeo, NULL);
+	}
+out:
+	release_sock(sk);
+	return copied ? copied : err;
+}
+
+/* ---- options and the rest ---- */
+
+static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	/* Lets the socket layer try the device ioctls, as it does for TCP. */
+	return -ENOIOCTLCMD;
 }
 
 static bool xtcp_level_is_ours(int level)
@@ -226,37 +950,12 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	return ip_getsockopt(sock->sk, level, optname, optval, optlen);
 }
 
-static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
-{
-	struct sock *sk = sock->sk;
-	int err;
-
-	/* Never connected: EPIPE, with SIGPIPE unless MSG_NOSIGNAL. */
-	lock_sock(sk);
-	err = sock_error(sk) ?: -EPIPE;
-	err = sk_stream_error(sk, msg->msg_flags, err);
-	release_sock(sk);
-	return err;
-}
-
-static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
-			int flags)
-{
-	struct sock *sk = sock->sk;
-	int err;
-
-	lock_sock(sk);
-	err = sock_error(sk);
-	if (!err && !(sk->sk_shutdown & RCV_SHUTDOWN))
-		err = -ENOTCONN;
-	release_sock(sk);
-	return err;
-}
-
 struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.close		= xtcp_close,
+	.backlog_rcv	= xtcp_do_rcv,
+	.release_cb	= xtcp_release_cb,
 	.obj_size	= sizeof(struct xtcp_sock),
 };
 

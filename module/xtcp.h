@@ -1,28 +1,139 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * XTCP's own types and the few prototypes its files share.
+ * XTCP's own types and the prototypes its files share.
  *
- * A reader's map: af_xtcp.c registers everything; socket.c holds the socket
- * calls; input.c takes segments from IP; proc.c shows counters.
+ * A reader's map, following a segment from the wire to recv():
+ *   input.c      IP hands us a segment: checks, lookup, RFC 9293's rules
+ *   table.c      the four-tuple, listener and bind tables; ephemeral ports
+ *   minisocks.c  SYN-queue request entries and TIME_WAIT entries
+ *   output.c     every segment we send: SYN, SYN-ACK, ACK, data, FIN, RST
+ *   timer.c      the hrtimers: retransmission, delayed ACK, FIN_WAIT_2
+ *   syncookies.c keyed initial sequence numbers
+ *   socket.c     the socket calls, and the state changes they cause
+ *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
+ *   sysctl.c     net.xtcp.* for each namespace
+ *   af_xtcp.c    module load and unload
  */
 #ifndef _XTCP_H
 #define _XTCP_H
 
-#include <linux/types.h>
+#include <linux/hrtimer.h>
+#include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/skbuff.h>
+#include <linux/types.h>
 #include <net/inet_sock.h>
+#include <net/ip.h>
 #include <net/tcp_states.h>
 #include <uapi/linux/xtcp.h>
 
 #include "compat.h"
 
+/* Sequence-number comparisons modulo 2^32 (RFC 9293 section 3.4). */
+static inline bool xtcp_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+#define xtcp_after(a, b)	xtcp_before(b, a)
+
+/* a <= b <= c, modulo 2^32 */
+static inline bool xtcp_between(u32 a, u32 b, u32 c)
+{
+	return c - a >= b - a;
+}
+
+/*
+ * What the four-tuple table holds.  Full sockets, SYN-queue request
+ * entries and TIME_WAIT entries all embed one, so a segment finds any of
+ * them with a single lookup; @kind says which it is.
+ */
+enum xtcp_hkind {
+	XTCP_HK_SOCK,
+	XTCP_HK_REQ,
+	XTCP_HK_TW,
+};
+
+struct xtcp_hnode {
+	struct hlist_node node;
+	possible_net_t net;
+	__be32 laddr;
+	__be32 raddr;
+	__be16 lport;
+	__be16 rport;
+	u8 kind;
+};
+
+/* What the bind table holds: one owner of a local port. */
+struct xtcp_bnode {
+	struct hlist_node node;
+	possible_net_t net;
+	__be32 laddr;
+	u16 port;		/* host order */
+	u8 kind;		/* enum xtcp_hkind */
+	u8 by_connect:1,	/* port picked by connect(), not bind() */
+	   reuseaddr:1,
+	   reuseport:1;
+	kuid_t uid;
+};
+
+/* Why a socket's timers fired while its owner held the lock. */
+enum {
+	XTCP_DEFER_RTX,
+	XTCP_DEFER_DELACK,
+	XTCP_DEFER_FIN_WAIT2,
+};
+
 /*
  * An XTCP socket.  It starts with an inet_sock so that the IP layer's
- * routing, output and option code can work on it unchanged; sk_state holds
- * the RFC 9293 state using the kernel's generic TCP_* state numbers.
+ * routing, output and option code works on it unchanged; sk_state holds the
+ * RFC 9293 state with the kernel's generic TCP_* numbers.
  */
 struct xtcp_sock {
 	struct inet_sock inet;
+	struct xtcp_hnode ehash;	/* four-tuple table, once connected */
+	struct xtcp_bnode bind;		/* bind table, while it owns a port */
+	struct hlist_node listen_node;	/* listener table, while listening */
+
+	/* Send sequence space, RFC 9293 section 3.3.1. */
+	u32 iss;
+	u32 snd_una;
+	u32 snd_nxt;
+	u32 snd_wnd;
+	u32 snd_wl1;
+	u32 snd_wl2;
+	u32 write_seq;		/* sequence number of the next byte queued */
+	struct sk_buff *send_head;	/* first queued segment not yet sent */
+	/* Receive sequence space. */
+	u32 irs;
+	u32 rcv_nxt;
+	u32 rcv_wnd;		/* as last advertised */
+	u32 copied_seq;		/* next byte recvmsg() hands out */
+
+	u16 mss;		/* the most we put in one segment */
+	u8 fin_sent:1,		/* our FIN has a sequence number */
+	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
+	   orphan_counted:1;
+
+	/* Retransmission: the head of sk_write_queue is what the timer
+	 * resends; every expiry doubles rto_ns up to XTCP_RTO_MAX_NS.
+	 */
+	struct hrtimer rtx_timer;
+	struct hrtimer delack_timer;
+	struct hrtimer fin_wait2_timer;
+	u64 rto_ns;
+	u8 retransmits;
+	unsigned long deferred;
+
+	/* A listener's queues.  A child sits on its listener's accept
+	 * queue from the handshake's end until accept() takes it.
+	 */
+	struct list_head accept_queue;
+	struct list_head accept_node;
+	struct sock *parent;
+	u32 accept_len;
+	u32 accept_max;
+	atomic_t syn_len;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -30,12 +141,97 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
-/* Counters shown in /proc/net/xtcp_stat, one set per network namespace. */
+/* Linux admits one connection more than the backlog; so does XTCP. */
+static inline bool xtcp_accept_queue_full(const struct xtcp_sock *lx)
+{
+	return lx->accept_len > READ_ONCE(lx->accept_max);
+}
+
+/*
+ * A SYN-queue entry: what a listener remembers of a peer between SYN and
+ * final ACK, without a socket (RFC 9293's SYN-RECEIVED for a passive open).
+ */
+struct xtcp_request {
+	struct xtcp_hnode h;
+	refcount_t refcnt;
+	struct sock *listener;		/* holds a reference */
+	struct hrtimer timer;		/* SYN-ACK retransmission */
+	u32 iss;
+	u32 irs;
+	u32 snd_wnd;
+	u16 mss;
+	u8 retransmits;
+	u8 tos;
+	u64 rto_ns;
+	struct rcu_head rcu;
+};
+
+/*
+ * A TIME_WAIT entry: the four-tuple and the little RFC 9293 needs to
+ * re-acknowledge a retransmitted FIN and to judge a new SYN, for 2*MSL.
+ */
+struct xtcp_tw {
+	struct xtcp_hnode h;
+	struct xtcp_bnode bind;
+	refcount_t refcnt;
+	struct hrtimer timer;
+	u32 snd_nxt;
+	u32 rcv_nxt;
+	u32 rcv_wnd;
+	u8 tos;
+	u8 ttl;
+	struct rcu_head rcu;
+};
+
+/* What a TIME_WAIT entry makes of a segment. */
+enum xtcp_tw_verdict {
+	XTCP_TW_DONE,		/* consumed (answered or dropped) */
+	XTCP_TW_NEW_SYN,	/* a new incarnation: give it to the listener */
+};
+
+/* Per-segment facts, kept in skb->cb after input.c parsed the header. */
+struct xtcp_skb_cb {
+	union {
+		struct inet_skb_parm h4;	/* IP's, while IP owns the skb */
+	} header;
+	u32 seq;
+	u32 end_seq;		/* seq + payload + SYN + FIN */
+	u32 ack_seq;
+	u16 window;
+	u16 mss;		/* MSS option of a SYN, 0 when absent */
+	u8 flags;		/* XTCP_FLAG_* */
+};
+
+#define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
+{
+	return (const struct xtcphdr *)skb_transport_header(skb);
+}
+
+#define XTCP_RTO_MAX_NS		(120ULL * NSEC_PER_SEC)
+#define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
+#define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
+#define XTCP_RCV_WND		65535U	/* until the data path sizes it */
+
+/* Counters in /proc/net/xtcp_stat, one set per network namespace. */
 enum xtcp_mib_field {
-	XTCP_MIB_INSEGS,	/* segments handed to us by IP */
-	XTCP_MIB_INERRS,	/* dropped: malformed header */
-	XTCP_MIB_INCSUMERRORS,	/* dropped: bad checksum */
-	XTCP_MIB_NOSOCKET,	/* dropped: no socket for the four-tuple */
+	XTCP_MIB_ACTIVEOPENS,
+	XTCP_MIB_PASSIVEOPENS,
+	XTCP_MIB_ATTEMPTFAILS,
+	XTCP_MIB_ESTABRESETS,
+	XTCP_MIB_INSEGS,
+	XTCP_MIB_OUTSEGS,
+	XTCP_MIB_RETRANSSEGS,
+	XTCP_MIB_INERRS,	/* malformed header or bad checksum */
+	XTCP_MIB_INCSUMERRORS,
+	XTCP_MIB_NOSOCKET,	/* no socket for the four-tuple */
+	XTCP_MIB_OUTRSTS,
+	XTCP_MIB_LISTENOVERFLOWS,
+	XTCP_MIB_LISTENDROPS,
+	XTCP_MIB_TIMEWAITENTRIES,
+	XTCP_MIB_TWOVERFLOW,
+	XTCP_MIB_CHALLENGEACKS,
 	XTCP_MIB_MAX
 };
 
@@ -43,12 +239,37 @@ struct xtcp_mib {
 	unsigned long mibs[XTCP_MIB_MAX];
 };
 
-/* Per-namespace state: counters now, sysctls and tables later. */
+/* net.xtcp.* */
+struct xtcp_sysctl {
+	int syn_retries;
+	int synack_retries;
+	int max_syn_backlog;
+	int fin_timeout;	/* seconds */
+	int msl_ms;
+	int timewait_reuse;	/* net.xtcp.tw_reuse (a name <net/inet_timewait_sock.h> takes) */
+	int max_tw_buckets;
+	int orphan_retries;
+	int retries2;
+	int abort_on_overflow;
+	int rto_initial_ms;
+};
+
+/* Per-namespace state. */
 struct xtcp_net {
 	struct xtcp_mib __percpu *mib;
+	struct sock *ctl_sk;		/* sends RSTs and ACKs for no socket */
+	struct xtcp_sysctl sysctl;
+	struct ctl_table_header *sysctl_hdr;
+	atomic_t tw_count;
+	atomic_t curr_estab;
 };
 
 struct xtcp_net *xtcp_pernet(const struct net *net);
+
+static inline struct xtcp_sysctl *xtcp_sysctl(const struct net *net)
+{
+	return &xtcp_pernet(net)->sysctl;
+}
 
 #define XTCP_INC_STATS(net, field) \
 	this_cpu_inc(xtcp_pernet(net)->mib->mibs[field])
@@ -64,13 +285,102 @@ extern struct proto xtcp_prot;
 extern const struct proto_ops xtcp_stream_ops;
 int xtcp_create_socket(struct net *net, struct socket *sock, int protocol,
 		       int kern);
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_done(struct sock *sk);
+void xtcp_destroy_sock(struct sock *sk);
+void xtcp_reset(struct sock *sk, int err);
+void xtcp_init_sock(struct sock *sk);
+void xtcp_inherit(struct sock *child, const struct sock *parent);
+
+/* table.c */
+int xtcp_table_init(unsigned int entries);
+void xtcp_table_exit(void);
+struct xtcp_hnode *xtcp_lookup(struct net *net, __be32 raddr, __be16 rport,
+			       __be32 laddr, __be16 lport);
+struct sock *xtcp_lookup_listener(struct net *net, __be32 raddr,
+				  __be16 rport, __be32 laddr, __be16 lport);
+int xtcp_ehash_insert(struct xtcp_hnode *h);
+bool xtcp_ehash_remove(struct xtcp_hnode *h);
+void xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new);
+int xtcp_bind_port(struct sock *sk, __be32 laddr, u16 port);
+int xtcp_listen_check_port(struct sock *sk);
+void xtcp_bind_add(struct xtcp_bnode *b);
+void xtcp_bind_del(struct xtcp_bnode *b);
+int xtcp_connect_port(struct sock *sk);
+void xtcp_listen_hash(struct sock *sk);
+void xtcp_listen_unhash(struct sock *sk);
+void xtcp_sock_unhash(struct sock *sk);
+void xtcp_table_purge_net(struct net *net);
+void xtcp_table_walk(struct net *net,
+		     void (*fn)(struct xtcp_hnode *h, void *arg), void *arg);
+void xtcp_listen_walk(struct net *net,
+		      void (*fn)(struct sock *sk, void *arg), void *arg);
+unsigned int xtcp_ehash_size(void);
+
+static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *h)
+{
+	return (struct sock *)container_of(h, struct xtcp_sock, ehash);
+}
 
 /* input.c */
 int xtcp_v4_rcv(struct sk_buff *skb);
 int xtcp_v4_err(struct sk_buff *skb, u32 info);
+int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd);
+
+/* output.c */
+int xtcp_ctl_init_net(struct net *net);
+void xtcp_ctl_exit_net(struct net *net);
+int xtcp_send_syn(struct sock *sk);
+void xtcp_push(struct sock *sk);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_fin(struct sock *sk);
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
+			 u32 ack, u16 win, u8 tos);
+int xtcp_send_request_synack(struct xtcp_request *req);
+int xtcp_retransmit_head(struct sock *sk);
+int xtcp_resend_head(struct sock *sk);
+int xtcp_route_connected(struct sock *sk);
+int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
+void xtcp_clean_acked(struct sock *sk, u32 ack);
+
+/* timer.c */
+void xtcp_timers_init(struct sock *sk);
+void xtcp_timers_stop(struct sock *sk);
+void xtcp_arm_rtx(struct sock *sk);
+void xtcp_arm_rtx_if_idle(struct sock *sk);
+void xtcp_stop_rtx(struct sock *sk);
+void xtcp_arm_delack(struct sock *sk);
+void xtcp_stop_delack(struct sock *sk);
+void xtcp_arm_fin_wait2(struct sock *sk);
+void xtcp_release_cb(struct sock *sk);
+u64 xtcp_rto_initial_ns(const struct net *net);
+void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);
+
+/* minisocks.c */
+int xtcp_minisocks_init(void);
+void xtcp_minisocks_exit(void);
+int xtcp_listen_rcv(struct sock *listener, struct sk_buff *skb);
+void xtcp_request_put(struct xtcp_request *req);
+void xtcp_time_wait(struct sock *sk);
+enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
+void xtcp_tw_put(struct xtcp_tw *tw);
+void xtcp_tw_kill(struct xtcp_tw *tw);
+void xtcp_request_kill(struct xtcp_request *req);
+u64 xtcp_timer_remaining_ns(struct hrtimer *t);
+
+/* syncookies.c */
+void xtcp_isn_init(void);
+u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);
 void xtcp_proc_exit_net(struct net *net);
+
+/* sysctl.c */
+int xtcp_sysctl_init_net(struct net *net);
+void xtcp_sysctl_exit_net(struct net *net);
 
 #endif /* _XTCP_H */

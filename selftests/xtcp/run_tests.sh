@@ -17,7 +17,7 @@ export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
 export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-programs=(module_test socket_test input_test)
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test connect_test)
 
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
@@ -60,7 +60,14 @@ done
 # Whatever the tests did, the module must unload: a leaked socket or
 # reference keeps it pinned, and a leaked object makes its slab complain.
 n=$((n + 1))
-if [ ! -d /sys/module/xtcp ] || rmmod xtcp; then
+# Connections the tests closed may still be finishing (FIN_WAIT, LAST_ACK
+# and RCU-deferred frees): give them a few seconds.
+for _ in $(seq 50); do
+	[ -d /sys/module/xtcp ] || break
+	rmmod xtcp 2>/dev/null && break
+	sleep 0.2
+done
+if [ ! -d /sys/module/xtcp ]; then
 	pass=$((pass + 1))
 	echo "ok $n selftests: xtcp: module unloads after the tests"
 else

@@ -2,7 +2,8 @@
 /*
  * The socket calls on an AF_XTCP socket that has never connected.  Where
  * Linux TCP defines the answer, the test asks a TCP socket the same
- * question and expects XTCP to answer the same way.
+ * question and expects XTCP to answer the same way.  Connected sockets
+ * are connect_test's, handshake_test's and close_test's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -362,19 +363,6 @@ TEST(socketpair_is_eopnotsupp)
 
 	ASSERT_EQ(0, xtcp_ensure_loaded());
 	EXPECT_EQ(-1, socketpair(AF_XTCP, SOCK_STREAM, 0, sv));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-}
-
-/* bind, connect and listen come with the connection-lifecycle work. */
-TEST_F(pair, calls_not_built_yet_return_eopnotsupp)
-{
-	struct sockaddr_in sin = loopback(9);
-
-	EXPECT_EQ(-1, bind(self->xtcp, (struct sockaddr *)&sin, sizeof(sin)));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, connect(self->xtcp, (struct sockaddr *)&sin, sizeof(sin)));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, listen(self->xtcp, 8));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 }
 

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The small objects that stand in for a socket at both ends of a
+ * connection's life:
+ *
+ * - A SYN-queue request entry remembers a peer between its SYN and the
+ *   final ACK of the three-way handshake.  The ACK turns it into a full
+ *   socket on the listener's accept queue.
+ * - A TIME_WAIT entry keeps a closed connection's four-tuple for 2*MSL
+ *   (RFC 9293 section 3.6.1) so that its last ACK can be repeated and an
+ *   old duplicate segment cannot reach a new connection.
+ *
+ * Both live in the four-tuple table and are freed after an RCU grace
+ * period.  Each holds one reference for the table and one for its timer.
+ */
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "xtcp.h"
+
+static struct kmem_cache *xtcp_request_cache __read_mostly;
+static struct kmem_cache *xtcp_tw_cache __read_mostly;
+
+int xtcp_minisocks_init(void)
+{
+	xtcp_request_cache = kmem_cache_create("xtcp_request",
+					       sizeof(struct xtcp_request), 0,
+					       SLAB_HWCACHE_ALIGN, NULL);
+	xtcp_tw_cache = kmem_cache_create("xtcp_tw", sizeof(struct xtcp_tw), 0,
+					  SLAB_HWCACHE_ALIGN, NULL);
+	if (!xtcp_request_cache || !xtcp_tw_cache) {
+		xtcp_minisocks_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_minisocks_exit(void)
+{
+	/* Entries are freed from RCU callbacks: let those finish first. */
+	rcu_barrier();
+	kmem_cache_destroy(xtcp_request_cache);
+	kmem_cache_destroy(xtcp_tw_cache);
+}
+
+u64 xtcp_timer_remaining_ns(struct hrtimer *t)
+{
+	s64 ns = ktime_to_ns(hrtimer_get_remaining(t));
+
+	return ns > 0 ? ns : 0;
+}
+
+/* ---- SYN-queue request entries ---- */
+
+static void xtcp_request_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(xtcp_request_cache,
+			container_of(head, struct xtcp_request, rcu));
+}
+
+void xtcp_request_put(struct xtcp_request *req)
+{
+	if (!refcount_dec_and_test(&req->refcnt))
+		return;
+	sock_put(req->listener);
+	call_rcu(&req->rcu, xtcp_request_free_rcu);
+}
+
+/* Takes the entry out of the table and its listener's SYN queue, once. */
+static void xtcp_request_unhash(struct xtcp_request *req)
+{
+	if (!xtcp_ehash_remove(&req->h))
+		return;
+	atomic_dec(&xtcp_sk(req->listener)->syn_len);
+	xtcp_request_put(req);
+}
+
+/* Removes an entry for good, waiting out a running timer. */
+void xtcp_request_kill(struct xtcp_request *req)
+{
+	if (hrtimer_cancel(&req->timer))
+		xtcp_request_put(req);
+	xtcp_request_unhash(req);
+}
+
+/* The listener is gone, or the peer never answered synack_retries
+ * SYN-ACKs: forget it.  Otherwise resend, with the timeout doubled.
+ */
+static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
+{
+	struct xtcp_request *req = container_of(t, struct xtcp_request, timer);
+	struct sock *sk = req->listener;
+	int limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries);
+
+	if (hlist_unhashed_lockless(&req->h.node) ||
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN ||
+	    req->retransmits >= limit) {
+		xtcp_request_unhash(req);
+		xtcp_request_put(req);
+		return HRTIMER_NORESTART;
+	}
+	if (!xtcp_send_request_synack(req))
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	req->retransmits++;
+	req->rto_ns = min(req->rto_ns * 2, XTCP_RTO_MAX_NS);
+	hrtimer_forward_now(t, ns_to_ktime(req->rto_ns));
+	return HRTIMER_RESTART;
+}
+
+/*
+ * May one more SYN join the queue?  As in Linux, listen()'s backlog bounds
+ * both queues; max_syn_backlog only stops new peers at three quarters of
+ * it (no syncookies yet to take over).
+ */
+static bool xtcp_syn_queue_has_room(struct sock *sk)
+{
+	struct xtcp_sock *lx = xtcp_sk(sk);
+	int max_syn = READ_ONCE(xtcp_sysctl(sock_net(sk))->max_syn_backlog);
+	int len = atomic_read(&lx->syn_len);
+
+	if (len >= READ_ONCE(lx->accept_max))
+		return false;
+	return len < max_syn - (max_syn >> 2);
+}
+
+/* A SYN for a listener, RFC 9293 section 3.10.7.2. */
+static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_sock *lx = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_request *req;
+
+	if (xtcp_accept_queue_full(lx)) {
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
+		goto drop;
+	}
+	if (!xtcp_syn_queue_has_room(sk))
+		goto drop;
+
+	req = kmem_cache_zalloc(xtcp_request_cache, GFP_ATOMIC);
+	if (!req)
+		goto drop;
+	write_pnet(&req->h.net, net);
+	req->h.laddr = iph->daddr;
+	req->h.raddr = iph->saddr;
+	req->h.lport = th->dest;
+	req->h.rport = th->source;
+	req->h.kind = XTCP_HK_REQ;
+	refcount_set(&req->refcnt, 2);		/* the table's and the timer's */
+	sock_hold(sk);
+	req->listener = sk;
+	req->irs = cb->seq;
+	req->iss = xtcp_isn(req->h.laddr, req->h.raddr, req->h.lport,
+			    req->h.rport);
+	req->mss = cb->mss ?: XTCP_MSS_DEFAULT;
+	req->snd_wnd = cb->window;
+	req->rto_ns = xtcp_rto_initial_ns(net);
+	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	req->timer.function = xtcp_request_timer;
+
+	if (xtcp_ehash_insert(&req->h)) {
+		/* The four-tuple appeared meanwhile: that one answers. */
+		sock_put(sk);
+		kmem_cache_free(xtcp_request_cache, req);
+		return;
+	}
+	atomic_inc(&lx->syn_len);
+	xtcp_send_request_synack(req);
+	hrtimer_start(&req->timer, ns_to_ktime(req->rto_ns),
+		      HRTIMER_MODE_REL_SOFT);
+	return;
+drop:
+	__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
+}
+
+/* The final ACK: a full socket, ESTABLISHED, on the accept queue. */
+static struct sock *xtcp_create_child(struct sock *sk,
+				      struct xtcp_request *req,
+				      struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *lx = xtcp_sk(sk), *xs;
+	struct inet_sock *inet;
+	struct sock *child;
+
+	child = sk_alloc(sock_net(sk), PF_INET, GFP_ATOMIC, &xtcp_prot, 0);
+	if (!child)
+		return NULL;
+	sock_init_data(NULL, child);
+	child->sk_type = SOCK_STREAM;
+	xtcp_init_sock(child);
+	xtcp_inherit(child, sk);
+
+	inet = inet_sk(child);
+	inet->inet_saddr = req->h.laddr;
+	inet->inet_rcv_saddr = req->h.laddr;
+	inet->inet_daddr = req->h.raddr;
+	inet->inet_sport = req->h.lport;
+	inet->inet_dport = req->h.rport;
+	inet->inet_num = ntohs(req->h.lport);
+	if (xtcp_route_connected(child)) {
+		/* No route back to the peer: nothing to talk over. */
+		xtcp_destroy_sock(child);
+		return NULL;
+	}
+
+	xs = xtcp_sk(child);
+	xs->iss = req->iss;
+	xs->snd_una = req->iss + 1;
+	xs->snd_nxt = req->iss + 1;
+	xs->write_seq = req->iss + 1;
+	xs->irs = req->irs;
+	xs->rcv_nxt = req->irs + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xs->snd_wnd = cb->window;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = cb->ack_seq;
+	xs->mss = min_t(u16, req->mss, xs->mss);
+	xtcp_set_state(child, TCP_ESTABLISHED);
+
+	xs->ehash = req->h;
+	xs->ehash.kind = XTCP_HK_SOCK;
+	INIT_HLIST_NODE(&xs->ehash.node);
+	xtcp_ehash_replace(&req->h, &xs->ehash);
+	xs->bind = lx->bind;
+	xs->bind.laddr = req->h.laddr;
+	INIT_HLIST_NODE(&xs->bind.node);
+	xtcp_bind_add(&xs->bind);
+
+	xs->parent = sk;
+	list_add_tail(&xs->accept_node, &lx->accept_queue);
+	lx->accept_len++;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
+	return child;
+}
+
+/* Whatever else the final ACK carried (data, FIN) is the child's. */
+static void xtcp_child_rcv(struct sock *child, struct sk_buff *skb)
+{
+	bh_lock_sock_nested(child);
+	xtcp_do_rcv(child, skb);
+	bh_unlock_sock(child);
+}
+
+/* A segment for a SYN-queue entry, RFC 9293 section 3.10.7.4 for
+ * SYN-RECEIVED.  Called with the listener locked.
+ */
+static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
+			     struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(sk);
+	struct sock *child;
+
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (cb->seq == req->irs + 1)	/* RFC 5961: exact only */
+			xtcp_request_kill(req);
+		goto drop;
+	}
+	if (cb->flags & XTCP_FLAG_SYN) {
+		if (cb->seq == req->irs)	/* our SYN-ACK was lost */
+			xtcp_send_request_synack(req);
+		goto drop;
+	}
+	if (!(cb->flags & XTCP_FLAG_ACK))
+		goto drop;
+	if (cb->ack_seq != req->iss + 1) {
+		xtcp_send_reset_reply(net, skb);
+		goto drop;
+	}
+	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, req->irs + 1,
+				 XTCP_RCV_WND)) {
+		xtcp_send_ack_reply(net, skb, req->iss + 1, req->irs + 1,
+				    XTCP_RCV_WND, 0);
+		goto drop;
+	}
+	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
+		if (READ_ONCE(xtcp_sysctl(net)->abort_on_overflow)) {
+			xtcp_send_reset_reply(net, skb);
+			xtcp_request_kill(req);
+		}
+		goto drop;
+	}
+
+	child = xtcp_create_child(sk, req, skb);
+	if (!child) {
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
+		goto drop;
+	}
+	/* The child took the request's place in the table. */
+	atomic_dec(&xtcp_sk(sk)->syn_len);
+	if (hrtimer_try_to_cancel(&req->timer) == 1)
+		xtcp_request_put(req);
+	xtcp_request_put(req);
+
+	xtcp_child_rcv(child, skb);
+	sk->sk_data_ready(sk);
+	return;
+drop:
+	kfree_skb(skb);
+}
+
+/*
+ * A segment for a listening socket (locked): for one of its SYN-queue
+ * entries, a SYN that opens a connection, or anything else, which has no
+ * connection to belong to (RFC 9293 section 3.10.7.2).
+ */
+int xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	struct xtcp_hnode *h;
+
+	h = xtcp_lookup(sock_net(sk), iph->saddr, th->source, iph->daddr,
+			th->dest);
+	if (h && h->kind == XTCP_HK_REQ) {
+		struct xtcp_request *req = container_of(h, struct xtcp_request, h);
+
+		xtcp_request_rcv(sk, req, skb);
+		xtcp_request_put(req);
+		return 0;
+	}
+	if (h) {
+		/* Hashed since the segment was queued: a full socket or a
+		 * TIME_WAIT entry answers its retransmission instead.
+		 */
+		if (h->kind == XTCP_HK_SOCK)
+			sock_put(xtcp_hnode_sk(h));
+		else
+			xtcp_tw_put(container_of(h, struct xtcp_tw, h));
+		goto drop;
+	}
+
+	if (cb->flags & XTCP_FLAG_RST)
+		goto drop;
+	if (cb->flags & XTCP_FLAG_ACK) {
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		goto drop;
+	}
+	if (cb->flags & XTCP_FLAG_SYN)
+		xtcp_conn_request(sk, skb);
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ---- TIME_WAIT entries ---- */
+
+static void xtcp_tw_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(xtcp_tw_cache, container_of(head, struct xtcp_tw, rcu));
+}
+
+void xtcp_tw_put(struct xtcp_tw *tw)
+{
+	if (refcount_dec_and_test(&tw->refcnt))
+		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
+}
+
+static void xtcp_tw_unhash(struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(read_pnet(&tw->h.net));
+
+	if (!xtcp_ehash_remove(&tw->h))
+		return;
+	xtcp_bind_del(&tw->bind);
+	atomic_dec(&xn->tw_count);
+	xtcp_tw_put(tw);
+}
+
+void xtcp_tw_kill(struct xtcp_tw *tw)
+{
+	if (hrtimer_cancel(&tw->timer))
+		xtcp_tw_put(tw);
+	xtcp_tw_unhash(tw);
+}
+
+static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
+{
+	struct xtcp_tw *tw = container_of(t, struct xtcp_tw, timer);
+
+	xtcp_tw_unhash(tw);
+	xtcp_tw_put(tw);
+	return HRTIMER_NORESTART;
+}
+
+static u64 xtcp_tw_len_ns(const struct net *net)
+{
+	return 2ULL * READ_ONCE(xtcp_sysctl(net)->msl_ms) * NSEC_PER_MSEC;
+}
+
+/* Restarts 2*MSL, unless the entry is already on its way out. */
+static void xtcp_tw_restart(struct xtcp_tw *tw)
+{
+	if (hrtimer_try_to_cancel(&tw->timer) == 1)
+		hrtimer_start(&tw->timer,
+			      ns_to_ktime(xtcp_tw_len_ns(read_pnet(&tw->h.net))),
+			      HRTIMER_MODE_REL_SOFT);
+}
+
+/*
+ * The active closer's socket becomes a TIME_WAIT entry (called locked, in
+ * FIN_WAIT_2 or CLOSING).  Beyond max_tw_buckets no entry is kept, as in
+ * Linux, and TWOverflow says so.
+ */
+void xtcp_time_wait(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct xtcp_tw *tw = NULL;
+
+	if (atomic_read(&xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
+		tw = kmem_cache_zalloc(xtcp_tw_cache, GFP_ATOMIC);
+	if (!tw) {
+		__XTCP_INC_STATS(net, XTCP_MIB_TWOVERFLOW);
+		xtcp_done(sk);
+		return;
+	}
+	tw->h = xs->ehash;
+	tw->h.kind = XTCP_HK_TW;
+	INIT_HLIST_NODE(&tw->h.node);
+	tw->bind = xs->bind;
+	tw->bind.kind = XTCP_HK_TW;
+	INIT_HLIST_NODE(&tw->bind.node);
+	tw->snd_nxt = xs->snd_nxt;
+	tw->rcv_nxt = xs->rcv_nxt;
+	tw->rcv_wnd = xs->rcv_wnd;
+	tw->tos = inet_sk(sk)->tos;
+	refcount_set(&tw->refcnt, 2);		/* the table's and the timer's */
+	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	tw->timer.function = xtcp_tw_timer;
+
+	xtcp_bind_add(&tw->bind);
+	xtcp_ehash_replace(&xs->ehash, &tw->h);
+	atomic_inc(&xn->tw_count);
+	__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
+	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net)),
+		      HRTIMER_MODE_REL_SOFT);
+	xtcp_done(sk);
+}
+
+/*
+ * A segment for a TIME_WAIT entry, RFC 9293 section 3.10.7.4:
+ * - a retransmitted FIN is acknowledged again and restarts 2*MSL;
+ * - a RST ends the entry (Linux's default; RFC 1337 discusses the hazard);
+ * - a SYN above everything the old connection used may start a new one
+ *   (RFC 9293 section 3.10.7.4, RFC 6191); an older one gets an ACK;
+ * - anything else unacceptable gets an ACK.
+ */
+enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = read_pnet(&tw->h.net);
+
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (xtcp_seq_acceptable(cb->seq, cb->end_seq, tw->rcv_nxt,
+					tw->rcv_wnd))
+			xtcp_tw_kill(tw);
+		return XTCP_TW_DONE;
+	}
+	if ((cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK)) == XTCP_FLAG_SYN &&
+	    xtcp_after(cb->seq, tw->rcv_nxt)) {
+		xtcp_tw_kill(tw);
+		return XTCP_TW_NEW_SYN;
+	}
+	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt)
+		xtcp_tw_restart(tw);
+	else if (cb->seq == tw->rcv_nxt && cb->end_seq == cb->seq &&
+		 !(cb->flags & XTCP_FLAG_SYN))
+		return XTCP_TW_DONE;	/* a duplicate ACK needs no answer */
+	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
+			    min_t(u32, tw->rcv_wnd, 0xffff), tw->tos);
+	return XTCP_TW_DONE;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net.xtcp.*: each namespace's protocol knobs, with Linux TCP's defaults
+ * where TCP has the same knob.  A value outside a knob's range is refused
+ * with EINVAL.  Tests shorten the timers through these.
+ */
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+static int one = 1;
+static int ten = 10;
+static int max_retries = 127;
+static int max_ms = 3600 * 1000;
+static int max_fin_timeout = 24 * 3600;
+static int max_backlog = 1 << 20;
+static int max_buckets = 1 << 24;
+static int two = 2;
+static int max_rto_ms = 120 * 1000;
+
+/* .data holds the field's offset until a namespace's copy is made. */
+#define XTCP_KNOB_AS(name, field, lo, hi) {			\
+	.procname	= name,					\
+	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
+	.maxlen		= sizeof(int),				\
+	.mode		= 0644,					\
+	.proc_handler	= proc_dointvec_minmax,			\
+	.extra1		= lo,					\
+	.extra2		= hi,					\
+}
+
+#define XTCP_KNOB(name, lo, hi)	XTCP_KNOB_AS(#name, name, lo, hi)
+
+static const struct ctl_table xtcp_sysctl_template[] = {
+	XTCP_KNOB(syn_retries, &one, &max_retries),
+	XTCP_KNOB(synack_retries, SYSCTL_ZERO, &max_retries),
+	XTCP_KNOB(max_syn_backlog, &one, &max_backlog),
+	XTCP_KNOB(fin_timeout, &one, &max_fin_timeout),
+	XTCP_KNOB(msl_ms, &ten, &max_ms),
+	XTCP_KNOB_AS("tw_reuse", timewait_reuse, SYSCTL_ZERO, &two),
+	XTCP_KNOB(max_tw_buckets, SYSCTL_ZERO, &max_buckets),
+	XTCP_KNOB(orphan_retries, SYSCTL_ZERO, &max_retries),
+	XTCP_KNOB(retries2, &one, &max_retries),
+	XTCP_KNOB(abort_on_overflow, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(rto_initial_ms, &ten, &max_rto_ms),
+	{ }
+};
+
+static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
+{
+	sc->syn_retries = 6;		/* a lost SYN fails after ~127 s */
+	sc->synack_retries = 5;
+	sc->max_syn_backlog = 4096;
+	sc->fin_timeout = 60;
+	sc->msl_ms = 30 * 1000;		/* TIME_WAIT = 2*MSL = 60 s, as Linux */
+	sc->timewait_reuse = 2;		/* Linux's default; needs timestamps */
+	sc->max_tw_buckets = xtcp_ehash_size() / 2;
+	sc->orphan_retries = 8;
+	sc->retries2 = 15;
+	sc->abort_on_overflow = 0;
+	sc->rto_initial_ms = 1000;	/* RFC 6298 */
+}
+
+int xtcp_sysctl_init_net(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct ctl_table *table;
+	int i, n = ARRAY_SIZE(xtcp_sysctl_template) - 1;
+
+	xtcp_sysctl_defaults(&xn->sysctl);
+	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	/* The template holds offsets; point them at this namespace. */
+	for (i = 0; i < n; i++)
+		table[i].data = (char *)&xn->sysctl + (uintptr_t)table[i].data;
+
+	xn->sysctl_hdr = xtcp_register_net_sysctl(net, "net/xtcp", table, n);
+	if (!xn->sysctl_hdr) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_sysctl_exit_net(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	const struct ctl_table *table = xn->sysctl_hdr->ctl_table_arg;
+
+	unregister_net_sysctl_table(xn->sysctl_hdr);
+	kfree(table);
+}

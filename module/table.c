@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XTCP's tables: where a segment finds its socket, and who owns a port.
+ *
+ * - The four-tuple table ("ehash") holds every connected socket, SYN-queue
+ *   request entry and TIME_WAIT entry, keyed on namespace, addresses and
+ *   ports.  Readers walk a bucket under RCU and take a reference; writers
+ *   hold the bucket's spinlock.  Everything in it is freed after an RCU
+ *   grace period (SOCK_RCU_FREE, kfree_rcu), so a reader never sees an
+ *   object reused under it.
+ * - The listener table, keyed on namespace and port.
+ * - The bind table, keyed on namespace and port: every owner of a local
+ *   port, to refuse conflicting binds and to pick ephemeral ports.
+ *
+ * The tables know nothing of states: callers say what to insert or remove.
+ */
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <net/netns/hash.h>
+#include <net/sock.h>
+
+#include "xtcp.h"
+
+struct xtcp_bucket {
+	spinlock_t lock;		/* writers; readers use RCU */
+	struct hlist_head chain;
+};
+
+#define XTCP_LHASH_SIZE	256
+#define XTCP_BHASH_SIZE	4096
+
+static struct xtcp_bucket *ehash;
+static unsigned int ehash_mask;
+static struct xtcp_bucket lhash[XTCP_LHASH_SIZE];
+static struct xtcp_bucket bhash[XTCP_BHASH_SIZE];
+static u32 xtcp_hash_seed __read_mostly;
+static atomic_t xtcp_port_offset;
+
+unsigned int xtcp_ehash_size(void)
+{
+	return ehash_mask + 1;
+}
+
+static void xtcp_buckets_init(struct xtcp_bucket *b, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		spin_lock_init(&b[i].lock);
+		INIT_HLIST_HEAD(&b[i].chain);
+	}
+}
+
+int xtcp_table_init(unsigned int entries)
+{
+	entries = roundup_pow_of_two(clamp(entries, 256U, 1U << 24));
+	ehash = kvmalloc_array(entries, sizeof(*ehash), GFP_KERNEL);
+	if (!ehash)
+		return -ENOMEM;
+	ehash_mask = entries - 1;
+	xtcp_buckets_init(ehash, entries);
+	xtcp_buckets_init(lhash, XTCP_LHASH_SIZE);
+	xtcp_buckets_init(bhash, XTCP_BHASH_SIZE);
+	xtcp_hash_seed = get_random_u32();
+	return 0;
+}
+
+void xtcp_table_exit(void)
+{
+	kvfree(ehash);
+	ehash = NULL;
+}
+
+/* ---- the four-tuple table ---- */
+
+/*
+ * A socket RCU readers can find must outlive their grace period; one they
+ * never could (never hashed) is freed at once, which lets rmmod follow
+ * the close of an unconnected socket without waiting.
+ */
+static void xtcp_sock_hold_hashed(struct sock *sk)
+{
+	sock_set_flag(sk, SOCK_RCU_FREE);
+	sock_hold(sk);
+}
+
+static u32 xtcp_ehashfn(const struct net *net, __be32 laddr, __be16 lport,
+			__be32 raddr, __be16 rport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+			    ((u32)ntohs(lport) << 16) | ntohs(rport),
+			    xtcp_hash_seed ^ net_hash_mix(net));
+}
+
+static struct xtcp_bucket *xtcp_ebucket(const struct xtcp_hnode *h)
+{
+	u32 hash = xtcp_ehashfn(read_pnet(&h->net), h->laddr, h->lport,
+				h->raddr, h->rport);
+
+	return &ehash[hash & ehash_mask];
+}
+
+static bool xtcp_hnode_match(const struct xtcp_hnode *h, const struct net *net,
+			     __be32 raddr, __be16 rport, __be32 laddr,
+			     __be16 lport)
+{
+	return h->raddr == raddr && h->laddr == laddr && h->rport == rport &&
+	       h->lport == lport && net_eq(read_pnet(&h->net), net);
+}
+
+static bool xtcp_hnode_hold(struct xtcp_hnode *h)
+{
+	switch (h->kind) {
+	case XTCP_HK_SOCK:
+		return refcount_inc_not_zero(&xtcp_hnode_sk(h)->sk_refcnt);
+	case XTCP_HK_REQ:
+		return refcount_inc_not_zero(&container_of(h, struct xtcp_request, h)->refcnt);
+	default:
+		return refcount_inc_not_zero(&container_of(h, struct xtcp_tw, h)->refcnt);
+	}
+}
+
+/* The entry for a four-tuple, with a reference the caller drops, or NULL. */
+struct xtcp_hnode *xtcp_lookup(struct net *net, __be32 raddr, __be16 rport,
+			       __be32 laddr, __be16 lport)
+{
+	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
+	struct xtcp_bucket *b = &ehash[hash & ehash_mask];
+	struct xtcp_hnode *h;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(h, &b->chain, node) {
+		if (xtcp_hnode_match(h, net, raddr, rport, laddr, lport) &&
+		    xtcp_hnode_hold(h)) {
+			rcu_read_unlock();
+			return h;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+static bool xtcp_ebucket_has(struct xtcp_bucket *b, const struct xtcp_hnode *h)
+{
+	struct xtcp_hnode *o;
+
+	hlist_for_each_entry(o, &b->chain, node)
+		if (xtcp_hnode_match(o, read_pnet(&h->net), h->raddr, h->rport,
+				     h->laddr, h->lport))
+			return true;
+	return false;
+}
+
+/* Adds @h unless its four-tuple is taken (-EADDRINUSE).  A socket gains a
+ * reference while hashed; request and TIME_WAIT entries are created with
+ * the table's reference already counted.
+ */
+int xtcp_ehash_insert(struct xtcp_hnode *h)
+{
+	struct xtcp_bucket *b = xtcp_ebucket(h);
+	int err = 0;
+
+	spin_lock_bh(&b->lock);
+	if (xtcp_ebucket_has(b, h)) {
+		err = -EADDRINUSE;
+	} else {
+		if (h->kind == XTCP_HK_SOCK)
+			xtcp_sock_hold_hashed(xtcp_hnode_sk(h));
+		hlist_add_head_rcu(&h->node, &b->chain);
+	}
+	spin_unlock_bh(&b->lock);
+	return err;
+}
+
+/* True when @h was hashed and is now removed: the caller then owns the
+ * table's reference (for a socket, it is dropped here).
+ */
+bool xtcp_ehash_remove(struct xtcp_hnode *h)
+{
+	struct xtcp_bucket *b;
+	bool removed = false;
+
+	/* Never hashed: its fields (the namespace too) may be unset. */
+	if (hlist_unhashed_lockless(&h->node))
+		return false;
+	b = xtcp_ebucket(h);
+	spin_lock_bh(&b->lock);
+	if (!hlist_unhashed(&h->node)) {
+		hlist_del_init_rcu(&h->node);
+		removed = true;
+	}
+	spin_unlock_bh(&b->lock);
+	if (removed && h->kind == XTCP_HK_SOCK)
+		__sock_put(xtcp_hnode_sk(h));
+	return removed;
+}
+
+/* Swaps @old for @new (same four-tuple) so that no lookup misses both:
+ * a request entry becoming a socket, a socket becoming a TIME_WAIT entry.
+ */
+void xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new)
+{
+	struct xtcp_bucket *b = xtcp_ebucket(old);
+
+	if (new->kind == XTCP_HK_SOCK)
+		xtcp_sock_hold_hashed(xtcp_hnode_sk(new));
+	spin_lock_bh(&b->lock);
+	hlist_replace_rcu(&old->node, &new->node);
+	INIT_HLIST_NODE(&old->node);
+	spin_unlock_bh(&b->lock);
+	if (old->kind == XTCP_HK_SOCK)
+		__sock_put(xtcp_hnode_sk(old));
+}
+
+/* Calls @fn on every entry of @net, bucket by bucket under RCU (for /proc
+ * and namespace exit).  @fn must not sleep.
+ */
+void xtcp_table_walk(struct net *net,
+		     void (*fn)(struct xtcp_hnode *h, void *arg), void *arg)
+{
+	struct xtcp_hnode *h;
+	unsigned int i;
+
+	for (i = 0; i <= ehash_mask; i++) {
+		if (hlist_empty(&ehash[i].chain))
+			continue;
+		rcu_read_lock();
+		hlist_for_each_entry_rcu(h, &ehash[i].chain, node)
+			if (net_eq(read_pnet(&h->net), net))
+				fn(h, arg);
+		rcu_read_unlock();
+	}
+}
+
+/* Namespace exit: no socket of @net is left (each holds the namespace),
+ * but request and TIME_WAIT entries may be.
+ */
+void xtcp_table_purge_net(struct net *net)
+{
+	struct xtcp_hnode *h;
+	unsigned int i;
+
+	for (i = 0; i <= ehash_mask; i++) {
+again:
+		rcu_read_lock();
+		hlist_for_each_entry_rcu(h, &ehash[i].chain, node) {
+			if (!net_eq(read_pnet(&h->net), net) ||
+			    h->kind == XTCP_HK_SOCK || !xtcp_hnode_hold(h))
+				continue;
+			rcu_read_unlock();
+			if (h->kind == XTCP_HK_TW) {
+				struct xtcp_tw *tw = container_of(h, struct xtcp_tw, h);
+
+				xtcp_tw_kill(tw);
+				xtcp_tw_put(tw);
+			} else {
+				struct xtcp_request *req =
+					container_of(h, struct xtcp_request, h);
+
+				xtcp_request_kill(req);
+				xtcp_request_put(req);
+			}
+			goto again;
+		}
+		rcu_read_unlock();
+	}
+}
+
+/* ---- the listener table ---- */
+
+static struct xtcp_bucket *xtcp_lbucket(const struct net *net, u16 port)
+{
+	return &lhash[(port ^ net_hash_mix(net)) & (XTCP_LHASH_SIZE - 1)];
+}
+
+void xtcp_listen_hash(struct sock *sk)
+{
+	struct xtcp_bucket *b = xtcp_lbucket(sock_net(sk), inet_sk(sk)->inet_num);
+
+	sock_set_flag(sk, SOCK_RCU_FREE);
+	spin_lock_bh(&b->lock);
+	hlist_add_head_rcu(&xtcp_sk(sk)->listen_node, &b->chain);
+	spin_unlock_bh(&b->lock);
+}
+
+void xtcp_listen_unhash(struct sock *sk)
+{
+	struct xtcp_bucket *b = xtcp_lbucket(sock_net(sk), inet_sk(sk)->inet_num);
+
+	spin_lock_bh(&b->lock);
+	hlist_del_init_rcu(&xtcp_sk(sk)->listen_node);
+	spin_unlock_bh(&b->lock);
+}
+
+/* How well a listener fits: an exact address beats INADDR_ANY. */
+static int xtcp_listen_score(struct sock *sk, const struct net *net,
+			     __be32 laddr, u16 lport)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	if (!net_eq(sock_net(sk), net) || inet->inet_num != lport)
+		return -1;
+	if (inet->inet_rcv_saddr == laddr)
+		return 2;
+	return inet->inet_rcv_saddr == htonl(INADDR_ANY) ? 1 : -1;
+}
+
+/*
+ * The listener for a segment to laddr:lport, with a reference.  Among
+ * equally good SO_REUSEPORT listeners one is picked by a hash of the
+ * four-tuple, so a connection always lands on the same one.
+ */
+struct sock *xtcp_lookup_listener(struct net *net, __be32 raddr, __be16 rport,
+				  __be32 laddr, __be16 lport)
+{
+	u16 port = ntohs(lport);
+	struct xtcp_bucket *b = xtcp_lbucket(net, port);
+	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
+	struct xtcp_sock *xs;
+	struct sock *best = NULL;
+	int best_score = 0, matches = 0, score;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(xs, &b->chain, listen_node) {
+		score = xtcp_listen_score(&xs->inet.sk, net, laddr, port);
+		if (score > best_score) {
+			best = &xs->inet.sk;
+			best_score = score;
+			matches = 1;
+		} else if (score == best_score && score > 0 &&
+			   xs->inet.sk.sk_reuseport) {
+			/* Reservoir choice keyed on the hash: uniform and stable. */
+			matches++;
+			if (reciprocal_scale(hash, matches) == 0)
+				best = &xs->inet.sk;
+		}
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	rcu_read_unlock();
+	return best;
+}
+
+/* ---- the bind table ---- */
+
+static struct xtcp_bucket *xtcp_bbucket(const struct net *net, u16 port)
+{
+	return &bhash[(port ^ net_hash_mix(net)) & (XTCP_BHASH_SIZE - 1)];
+}
+
+static bool xtcp_bnode_listening(const struct xtcp_bnode *b)
+{
+	const struct xtcp_sock *xs;
+
+	if (b->kind != XTCP_HK_SOCK)
+		return false;
+	xs = container_of(b, struct xtcp_sock, bind);
+	return READ_ONCE(xs->inet.sk.sk_state) == TCP_LISTEN;
+}
+
+/*
+ * TCP's rules for sharing a port: different specific addresses never
+ * clash; SO_REUSEADDR on both lets them share unless the one already
+ * there listens; SO_REUSEPORT on both, for the same user, always does.
+ */
+static bool xtcp_bind_conflict(const struct xtcp_bnode *new,
+			       const struct xtcp_bnode *old)
+{
+	if (old->laddr && new->laddr && old->laddr != new->laddr)
+		return false;
+	if (new->reuseaddr && old->reuseaddr && !xtcp_bnode_listening(old))
+		return false;
+	if (new->reuseport && old->reuseport && uid_eq(new->uid, old->uid))
+		return false;
+	return true;
+}
+
+/* Does any owner of port clash with @new?  Called with the bucket locked. */
+static bool xtcp_port_conflicts(struct xtcp_bucket *b, const struct net *net,
+				const struct xtcp_bnode *new)
+{
+	struct xtcp_bnode *old;
+
+	hlist_for_each_entry(old, &b->chain, node) {
+		if (old == new || old->port != new->port ||
+		    !net_eq(read_pnet(&old->net), net))
+			continue;
+		if (xtcp_bind_conflict(new, old))
+			return true;
+	}
+	return false;
+}
+
+static void xtcp_bnode_fill(struct sock *sk, __be32 laddr, u16 port)
+{
+	struct xtcp_bnode *b = &xtcp_sk(sk)->bind;
+
+	write_pnet(&b->net, sock_net(sk));
+	b->laddr = laddr;
+	b->port = port;
+	b->kind = XTCP_HK_SOCK;
+	b->reuseaddr = sk->sk_reuse != SK_NO_REUSE;
+	b->reuseport = sk->sk_reuseport;
+	b->uid = sock_i_uid(sk);
+}
+
+static int xtcp_try_bind(struct sock *sk, __be32 laddr, u16 port)
+{
+	struct xtcp_bucket *b = xtcp_bbucket(sock_net(sk), port);
+	struct xtcp_bnode *bn = &xtcp_sk(sk)->bind;
+	int err = 0;
+
+	spin_lock_bh(&b->lock);
+	xtcp_bnode_fill(sk, laddr, port);
+	if (xtcp_port_conflicts(b, sock_net(sk), bn))
+		err = -EADDRINUSE;
+	else if (hlist_unhashed(&bn->node))
+		hlist_add_head(&bn->node, &b->chain);
+	spin_unlock_bh(&b->lock);
+	return err;
+}
+
+static void xtcp_port_range(struct sock *sk, int *low, int *high)
+{
+	inet_sk_get_local_port_range(sk, low, high);
+}
+
+/*
+ * bind(2)'s port: @port itself, or with 0 the first free one of the
+ * namespace's ephemeral range from a random start, as TCP does.
+ */
+int xtcp_bind_port(struct sock *sk, __be32 laddr, u16 port)
+{
+	int low, high, n, i;
+	u32 start;
+
+	if (port)
+		return xtcp_try_bind(sk, laddr, port);
+
+	xtcp_port_range(sk, &low, &high);
+	n = high - low + 1;
+	start = get_random_u32_below(n);
+	for (i = 0; i < n; i++) {
+		port = low + (start + i) % n;
+		if (inet_is_local_reserved_port(sock_net(sk), port))
+			continue;
+		if (!xtcp_try_bind(sk, laddr, port))
+			return 0;
+	}
+	return -EADDRINUSE;
+}
+
+/* listen(2) checks again: of two SO_REUSEADDR sockets sharing a port,
+ * only the first may listen.
+ */
+int xtcp_listen_check_port(struct sock *sk)
+{
+	struct xtcp_bnode *bn = &xtcp_sk(sk)->bind;
+	struct xtcp_bucket *b = xtcp_bbucket(sock_net(sk), bn->port);
+	bool clash;
+
+	spin_lock_bh(&b->lock);
+	clash = xtcp_port_conflicts(b, sock_net(sk), bn);
+	spin_unlock_bh(&b->lock);
+	return clash ? -EADDRINUSE : 0;
+}
+
+/* Adds an owner that inherits its port (a child socket, a TIME_WAIT
+ * entry): no conflict check, the port is already its family's.
+ */
+void xtcp_bind_add(struct xtcp_bnode *bn)
+{
+	struct xtcp_bucket *b = xtcp_bbucket(read_pnet(&bn->net), bn->port);
+
+	spin_lock_bh(&b->lock);
+	hlist_add_head(&bn->node, &b->chain);
+	spin_unlock_bh(&b->lock);
+}
+
+void xtcp_bind_del(struct xtcp_bnode *bn)
+{
+	struct xtcp_bucket *b;
+
+	if (hlist_unhashed_lockless(&bn->node))
+		return;
+	b = xtcp_bbucket(read_pnet(&bn->net), bn->port);
+	spin_lock_bh(&b->lock);
+	hlist_del_init(&bn->node);
+	spin_unlock_bh(&b->lock);
+}
+
+/* A port connect(2) may share: nobody bound it with bind(2). */
+static bool xtcp_port_connect_only(struct xtcp_bucket *b, const struct net *net,
+				   u16 port)
+{
+	struct xtcp_bnode *o;
+
+	hlist_for_each_entry(o, &b->chain, node)
+		if (o->port == port && net_eq(read_pnet(&o->net), net) &&
+		    !o->by_connect)
+			return false;
+	return true;
+}
+
+/* Hashes a connecting socket whose port is set, if its four-tuple is free. */
+static int xtcp_connect_hash(struct sock *sk)
+{
+	struct xtcp_hnode *h = &xtcp_sk(sk)->ehash;
+	const struct inet_sock *inet = inet_sk(sk);
+
+	write_pnet(&h->net, sock_net(sk));
+	h->laddr = inet->inet_saddr;
+	h->raddr = inet->inet_daddr;
+	h->lport = inet->inet_sport;
+	h->rport = inet->inet_dport;
+	h->kind = XTCP_HK_SOCK;
+	return xtcp_ehash_insert(h);
+}
+
+/*
+ * connect(2): a bound socket keeps its port; otherwise a port is picked
+ * from the ephemeral range, checking the whole four-tuple so that one
+ * local port can serve many destinations (RFC 6056's algorithm 3: a keyed
+ * hash of the destination picks where the search starts).
+ */
+int xtcp_connect_port(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_bucket *b;
+	int low, high, n, i, err;
+	u32 start;
+	u16 port;
+
+	if (inet->inet_num)
+		return xtcp_connect_hash(sk) ? -EADDRNOTAVAIL : 0;
+
+	xtcp_port_range(sk, &low, &high);
+	n = high - low + 1;
+	start = jhash_3words((__force u32)inet->inet_daddr,
+			     (__force u32)inet->inet_dport,
+			     (__force u32)inet->inet_saddr, xtcp_hash_seed) +
+		atomic_inc_return(&xtcp_port_offset);
+	for (i = 0; i < n; i++) {
+		port = low + (start + i) % n;
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+		b = xtcp_bbucket(net, port);
+		spin_lock_bh(&b->lock);
+		if (!xtcp_port_connect_only(b, net, port)) {
+			spin_unlock_bh(&b->lock);
+			continue;
+		}
+		inet->inet_num = port;
+		inet->inet_sport = htons(port);
+		err = xtcp_connect_hash(sk);
+		if (!err) {
+			xtcp_bnode_fill(sk, inet->inet_saddr, port);
+			xtcp_sk(sk)->bind.by_connect = 1;
+			hlist_add_head(&xtcp_sk(sk)->bind.node, &b->chain);
+		}
+		spin_unlock_bh(&b->lock);
+		if (!err)
+			return 0;
+	}
+	inet->inet_num = 0;
+	inet->inet_sport = 0;
+	return -EADDRNOTAVAIL;
+}
+
+/* Takes a socket out of every table it is in. */
+void xtcp_sock_unhash(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!hlist_unhashed_lockless(&xs->listen_node))
+		xtcp_listen_unhash(sk);
+	xtcp_ehash_remove(&xs->ehash);
+	xtcp_bind_del(&xs->bind);
+}
+
+/* Calls @fn on every listener of @net (for /proc), under RCU. */
+void xtcp_listen_walk(struct net *net,
+		      void (*fn)(struct sock *sk, void *arg), void *arg)
+{
+	struct xtcp_sock *xs;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < XTCP_LHASH_SIZE; i++)
+		hlist_for_each_entry_rcu(xs, &lhash[i].chain, listen_node)
+			if (net_eq(sock_net(&xs->inet.sk), net))
+				fn(&xs->inet.sk, arg);
+	rcu_read_unlock();
+}

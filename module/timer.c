@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A full socket's timers, all hrtimers run in softirq context:
+ * - retransmission: resends the oldest unacknowledged segment, doubling
+ *   the timeout each time (RFC 6298 section 5), until the state's retry
+ *   limit ends the connection with ETIMEDOUT;
+ * - delayed ACK: an ACK owed for at most 40 ms, so that a reply or a FIN
+ *   can carry it instead;
+ * - FIN_WAIT_2: an orphaned socket waits fin_timeout for the peer's FIN.
+ *
+ * A pending timer holds a socket reference.  When a timer fires while the
+ * socket's owner holds its lock, the work is deferred to release_sock()
+ * through xtcp_release_cb(), the way Linux's own protocols do it.
+ */
+#include <linux/hrtimer.h>
+#include <net/sock.h>
+
+#include "xtcp.h"
+
+/* (Re)starts @t @ns from now; the pending timer holds one reference. */
+void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns)
+{
+	if (hrtimer_try_to_cancel(t) != 1)
+		sock_hold(sk);
+	hrtimer_start(t, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+}
+
+static void xtcp_timer_stop(struct sock *sk, struct hrtimer *t)
+{
+	if (hrtimer_try_to_cancel(t) == 1)
+		__sock_put(sk);
+}
+
+u64 xtcp_rto_initial_ns(const struct net *net)
+{
+	return (u64)READ_ONCE(xtcp_sysctl(net)->rto_initial_ms) * NSEC_PER_MSEC;
+}
+
+void xtcp_arm_rtx(struct sock *sk)
+{
+	xtcp_timer_arm(sk, &xtcp_sk(sk)->rtx_timer, xtcp_sk(sk)->rto_ns);
+}
+
+/* A newly sent segment starts the timer unless it already runs for an
+ * older one (RFC 6298 section 5.1).
+ */
+void xtcp_arm_rtx_if_idle(struct sock *sk)
+{
+	if (!hrtimer_is_queued(&xtcp_sk(sk)->rtx_timer))
+		xtcp_arm_rtx(sk);
+}
+
+void xtcp_stop_rtx(struct sock *sk)
+{
+	xtcp_timer_stop(sk, &xtcp_sk(sk)->rtx_timer);
+}
+
+void xtcp_arm_delack(struct sock *sk)
+{
+	xtcp_sk(sk)->ack_pending = 1;
+	if (!hrtimer_is_queued(&xtcp_sk(sk)->delack_timer))
+		xtcp_timer_arm(sk, &xtcp_sk(sk)->delack_timer, XTCP_DELACK_NS);
+}
+
+void xtcp_stop_delack(struct sock *sk)
+{
+	xtcp_sk(sk)->ack_pending = 0;
+	xtcp_timer_stop(sk, &xtcp_sk(sk)->delack_timer);
+}
+
+/* An orphan in FIN_WAIT_2 waits fin_timeout seconds for the peer's FIN. */
+void xtcp_arm_fin_wait2(struct sock *sk)
+{
+	u64 ns = (u64)READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout) *
+		 NSEC_PER_SEC;
+
+	xtcp_timer_arm(sk, &xtcp_sk(sk)->fin_wait2_timer, ns);
+}
+
+void xtcp_timers_stop(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_timer_stop(sk, &xs->rtx_timer);
+	xtcp_timer_stop(sk, &xs->delack_timer);
+	xtcp_timer_stop(sk, &xs->fin_wait2_timer);
+	xs->ack_pending = 0;
+}
+
+/* How many retransmissions the state allows before giving up. */
+static int xtcp_retry_limit(const struct sock *sk)
+{
+	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
+
+	if (sk->sk_state == TCP_SYN_SENT)
+		return READ_ONCE(sc->syn_retries);
+	if (sk->sk_state == TCP_SYN_RECV)
+		return READ_ONCE(sc->synack_retries);
+	if (sock_flag(sk, SOCK_DEAD))
+		return READ_ONCE(sc->orphan_retries);
+	return READ_ONCE(sc->retries2);
+}
+
+static void xtcp_rtx_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	/* Re-armed, stopped or acknowledged since it fired: nothing to do. */
+	if (hrtimer_is_queued(&xs->rtx_timer) || xs->snd_una == xs->snd_nxt ||
+	    sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+
+	if (xs->retransmits >= xtcp_retry_limit(sk)) {
+		xtcp_reset(sk, ETIMEDOUT);
+		return;
+	}
+	xtcp_retransmit_head(sk);
+	xs->retransmits++;
+	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
+	xtcp_arm_rtx(sk);
+}
+
+static void xtcp_delack_expired(struct sock *sk)
+{
+	if (xtcp_sk(sk)->ack_pending &&
+	    !hrtimer_is_queued(&xtcp_sk(sk)->delack_timer))
+		xtcp_send_ack(sk);
+}
+
+/* RFC 9293 leaves FIN_WAIT_2 unbounded; an orphan would wait forever for
+ * a peer that never closes, so, as Linux does, reset it after fin_timeout.
+ */
+static void xtcp_fin_wait2_expired(struct sock *sk)
+{
+	if (sk->sk_state != TCP_FIN_WAIT2 || !sock_flag(sk, SOCK_DEAD) ||
+	    hrtimer_is_queued(&xtcp_sk(sk)->fin_wait2_timer))
+		return;
+	xtcp_send_active_reset(sk, GFP_ATOMIC);
+	xtcp_done(sk);
+}
+
+/* Runs @fn now, or at release_sock() if the owner holds the lock. */
+static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
+					    void (*fn)(struct sock *sk))
+{
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		fn(sk);
+	else if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return HRTIMER_NORESTART;
+}
+
+static enum hrtimer_restart xtcp_rtx_fire(struct hrtimer *t)
+{
+	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, rtx_timer);
+
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_RTX, xtcp_rtx_expired);
+}
+
+static enum hrtimer_restart xtcp_delack_fire(struct hrtimer *t)
+{
+	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, delack_timer);
+
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_DELACK,
+			       xtcp_delack_expired);
+}
+
+static enum hrtimer_restart xtcp_fin_wait2_fire(struct hrtimer *t)
+{
+	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, fin_wait2_timer);
+
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_FIN_WAIT2,
+			       xtcp_fin_wait2_expired);
+}
+
+/* release_sock() calls this before giving up ownership. */
+void xtcp_release_cb(struct sock *sk)
+{
+	static void (* const handlers[])(struct sock *sk) = {
+		[XTCP_DEFER_RTX]	= xtcp_rtx_expired,
+		[XTCP_DEFER_DELACK]	= xtcp_delack_expired,
+		[XTCP_DEFER_FIN_WAIT2]	= xtcp_fin_wait2_expired,
+	};
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int bit;
+
+	for (bit = 0; bit < ARRAY_SIZE(handlers); bit++) {
+		if (!test_and_clear_bit(bit, &xs->deferred))
+			continue;
+		handlers[bit](sk);
+		__sock_put(sk);
+	}
+}
+
+void xtcp_timers_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	hrtimer_init(&xs->rtx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	xs->rtx_timer.function = xtcp_rtx_fire;
+	hrtimer_init(&xs->delack_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	xs->delack_timer.function = xtcp_delack_fire;
+	hrtimer_init(&xs->fin_wait2_timer, CLOCK_MONOTONIC,
+		     HRTIMER_MODE_REL_SOFT);
+	xs->fin_wait2_timer.function = xtcp_fin_wait2_fire;
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connections over loopback through the socket calls alone, in a fresh
+ * namespace per test: what an application sees (return values, errno,
+ * bytes) and what /proc/net/xtcp says about the states in between.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+static struct sockaddr_in lo_addr(unsigned short port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	return sin;
+}
+
+static int new_netns_with_lo(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
+	int fd, ret;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, SIOCSIFFLAGS, &ifr) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int sysctl_set(const char *name, int val)
+{
+	char path[128], buf[32];
+	int fd, n, ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d", val);
+	ret = write(fd, buf, n) == n ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static int listener(unsigned short port, int backlog)
+{
+	struct sockaddr_in sin = lo_addr(port);
+	int fd = socket(AF_XTCP, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(fd, backlog)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int connect_to(unsigned short port, int flags)
+{
+	struct sockaddr_in sin = lo_addr(port);
+	int fd = socket(AF_XTCP, SOCK_STREAM | flags, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) &&
+	    errno != EINPROGRESS) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * How many /proc/net/xtcp lines have state @st (hex, as /proc/net/tcp)
+ * and local or remote port @port (0: any).
+ */
+static int count_state(int st, unsigned short port)
+{
+	FILE *f = fopen("/proc/net/xtcp", "re");
+	unsigned int lport, rport, state;
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*x:%x %*x:%x %x", &lport, &rport, &state) != 3)
+			continue;
+		if (state == (unsigned int)st &&
+		    (!port || lport == port || rport == port))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Polls /proc/net/xtcp until @want lines match or @ms pass. */
+static int wait_state(int st, unsigned short port, int want, int ms)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	int n = -1;
+
+	for (; ms > 0; ms -= 5) {
+		n = count_state(st, port);
+		if (n == want)
+			return n;
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
+enum {
+	ST_ESTABLISHED = 0x01, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1,
+	ST_FIN_WAIT2, ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK,
+	ST_LISTEN, ST_CLOSING,
+};
+
+FIXTURE(lo) {
+	int lfd;
+};
+
+FIXTURE_SETUP(lo)
+{
+	ASSERT_EQ(0, xtcp_ensure_loaded());
+	ASSERT_EQ(0, new_netns_with_lo());
+	ASSERT_EQ(0, sysctl_set("rto_initial_ms", 100));
+	ASSERT_EQ(0, sysctl_set("msl_ms", 200));
+	self->lfd = listener(5000, 16);
+	ASSERT_LE(0, self->lfd);
+}
+
+FIXTURE_TEARDOWN(lo)
+{
+	close(self->lfd);
+}
+
+TEST_F(lo, connect_accept_and_exchange_bytes)
+{
+	char buf[8192], big[6000];
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int c, a, i;
+	ssize_t n, got = 0;
+
+	for (i = 0; i < (int)sizeof(big); i++)
+		big[i] = i * 7;
+	c = connect_to(5000, 0);
+	ASSERT_LE(0, c);
+	a = accept(self->lfd, (struct sockaddr *)&peer, &plen);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(AF_INET, peer.sin_family);
+	EXPECT_EQ(htonl(INADDR_LOOPBACK), peer.sin_addr.s_addr);
+	EXPECT_EQ(2, count_state(ST_ESTABLISHED, 5000));
+
+	ASSERT_EQ((ssize_t)sizeof(big), send(c, big, sizeof(big), 0));
+	while (got < (ssize_t)sizeof(big)) {
+		n = recv(a, buf + got, sizeof(buf) - got, 0);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	EXPECT_EQ(0, memcmp(buf, big, sizeof(big)));
+	ASSERT_EQ(5, send(a, "world", 5, 0));
+	ASSERT_EQ(5, recv(c, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "world", 5));
+	close(c);
+	close(a);
+}
+
+TEST_F(lo, four_way_close_leaves_time_wait_on_the_active_side_for_2msl)
+{
+	char buf[8];
+	int c, a;
+
+	c = connect_to(5000, 0);
+	ASSERT_LE(0, c);
+	a = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+
+	ASSERT_EQ(0, close(c));
+	/* Active side FIN_WAIT_2, passive side CLOSE_WAIT, reads EOF. */
+	EXPECT_EQ(1, wait_state(ST_FIN_WAIT2, 5000, 1, 1000));
+	EXPECT_EQ(1, wait_state(ST_CLOSE_WAIT, 5000, 1, 1000));
+	EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+	/* Writes still work in CLOSE_WAIT (the closed peer answers RST). */
+	EXPECT_EQ(3, send(a, "abc", 3, MSG_NOSIGNAL));
+
+	close(a);
+	/* Only the side that closed first keeps the four-tuple. */
+	EXPECT_EQ(1, wait_state(ST_TIME_WAIT, 5000, 1, 1000));
+	EXPECT_EQ(0, count_state(ST_LAST_ACK, 5000));
+	EXPECT_EQ(0, count_state(ST_ESTABLISHED, 5000));
+	/* Gone after 2*MSL (400 ms here). */
+	EXPECT_EQ(0, wait_state(ST_TIME_WAIT, 5000, 0, 3000));
+}
+
+TEST_F(lo, half_close_keeps_the_other_direction_open)
+{
+	char buf[16];
+	int c, a;
+
+	c = connect_to(5000, 0);
+	ASSERT_LE(0, c);
+	a = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+	ASSERT_EQ(4, send(a, "more", 4, 0));
+	ASSERT_EQ(4, recv(c, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "more", 4));
+	close(a);
+	EXPECT_EQ(0, recv(c, buf, sizeof(buf), 0));
+	close(c);
+}
+
+TEST_F(lo, connect_to_a_port_without_listener_is_econnrefused)
+{
+	EXPECT_EQ(-1, connect_to(5001, 0));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_LE(1, xtcp_stat("OutRsts"));
+	EXPECT_LE(1, xtcp_stat("AttemptFails"));
+}
+
+TEST_F(lo, nonblocking_connect_is_einprogress_then_pollout)
+{
+	struct pollfd p = { .events = POLLOUT };
+	int err = -1, c;
+	socklen_t len = sizeof(err);
+	struct sockaddr_in sin = lo_addr(5000);
+
+	c = socket(AF_XTCP, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, c);
+	/* Loopback may finish the handshake within the call itself. */
+	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+		EXPECT_EQ(EINPROGRESS, errno);
+	p.fd = c;
+	ASSERT_EQ(1, poll(&p, 1, 2000));
+	EXPECT_TRUE(p.revents & POLLOUT);
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(0, err);
+	/* As Linux TCP: the next connect() reports success, then EISCONN. */
+	EXPECT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EISCONN, errno);
+	close(c);
+}
+
+TEST_F(lo, nonblocking_accept_on_empty_queue_is_eagain)
+{
+	int fd;
+
+	ASSERT_EQ(0, fcntl(self->lfd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, accept(self->lfd, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	fd = connect_to(5000, 0);
+	ASSERT_LE(0, fd);
+	{
+		int a = accept4(self->lfd, NULL, NULL,
+				SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		ASSERT_LE(0, a);
+		EXPECT_TRUE(fcntl(a, F_GETFL) & O_NONBLOCK);
+		EXPECT_TRUE(fcntl(a, F_GETFD) & FD_CLOEXEC);
+		close(a);
+	}
+	close(fd);
+}
+
+TEST_F(lo, close_with_unread_data_sends_rst_and_peer_gets_econnreset)
+{
+	char buf[8];
+	int c, a;
+
+	c = connect_to(5000, 0);
+	ASSERT_LE(0, c);
+	a = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(3, send(c, "abc", 3, 0));
+	ASSERT_EQ(1, recv(a, buf, 1, 0));	/* the rest stays unread */
+	close(a);
+	EXPECT_EQ(-1, recv(c, buf, sizeof(buf), 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(0, count_state(ST_TIME_WAIT, 5000));
+	close(c);
+}
+
+TEST_F(lo, bind_to_a_port_in_use_is_eaddrinuse_unless_reuseaddr_allows)
+{
+	struct sockaddr_in sin = lo_addr(5000);
+	int one = 1, fd, fd2;
+
+	fd = socket(AF_XTCP, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	/* Not even with SO_REUSEADDR while a listener holds it. */
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(fd);
+
+	/* Two non-listening sockets with SO_REUSEADDR may share a port. */
+	sin = lo_addr(5002);
+	fd = socket(AF_XTCP, SOCK_STREAM, 0);
+	fd2 = socket(AF_XTCP, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(0, bind(fd2, (struct sockaddr *)&sin, sizeof(sin)));
+	/* ... but only one of them may listen. */
+	EXPECT_EQ(0, listen(fd, 1));
+	EXPECT_EQ(-1, listen(fd2, 1));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(fd);
+	close(fd2);
+}
+
+TEST_F(lo, reuseport_listeners_share_the_connections)
+{
+	struct sockaddr_in sin = lo_addr(5003);
+	int one = 1, l[2], i, c[32], got[2] = { 0, 0 };
+
+	for (i = 0; i < 2; i++) {
+		l[i] = socket(AF_XTCP, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ASSERT_LE(0, l[i]);
+		ASSERT_EQ(0, setsockopt(l[i], SOL_SOCKET, SO_REUSEPORT, &one,
+					sizeof(one)));
+		ASSERT_EQ(0, bind(l[i], (struct sockaddr *)&sin, sizeof(sin)));
+		ASSERT_EQ(0, listen(l[i], 64));
+	}
+	for (i = 0; i < 32; i++) {
+		c[i] = connect_to(5003, 0);
+		ASSERT_LE(0, c[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		int a;
+
+		while ((a = accept(l[i], NULL, NULL)) >= 0) {
+			got[i]++;
+			close(a);
+		}
+	}
+	EXPECT_EQ(32, got[0] + got[1]);
+	EXPECT_LT(0, got[0]);
+	EXPECT_LT(0, got[1]);
+	for (i = 0; i < 32; i++)
+		close(c[i]);
+	close(l[0]);
+	close(l[1]);
+}
+
+TEST_F(lo, connect_without_bind_picks_an_ephemeral_port_in_range)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	int c[8], i, lo_port = 40000, hi_port = 40003;
+	FILE *f;
+
+	/* A range of four ports: the fifth connection to one destination
+	 * finds none, while another destination reuses the same ports.
+	 */
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "we");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%d %d", lo_port, hi_port);
+	fclose(f);
+	for (i = 0; i < 4; i++) {
+		c[i] = connect_to(5000, 0);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, getsockname(c[i], (struct sockaddr *)&me, &len));
+		EXPECT_LE(lo_port, ntohs(me.sin_port));
+		EXPECT_GE(hi_port, ntohs(me.sin_port));
+	}
+	EXPECT_EQ(-1, connect_to(5000, 0));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	{
+		int l2 = listener(5004, 16);
+
+		ASSERT_LE(0, l2);
+		for (i = 4; i < 8; i++) {
+			c[i] = connect_to(5004, 0);
+			EXPECT_LE(0, c[i]);
+		}
+		close(l2);
+	}
+	for (i = 0; i < 8; i++)
+		close(c[i]);
+}
+
+TEST_F(lo, accept_queue_is_bounded_by_the_backlog)
+{
+	int l, c[4], i, a, accepted = 0;
+	long before = xtcp_stat("ListenOverflows");
+
+	l = listener(5005, 1);
+	ASSERT_LE(0, l);
+	for (i = 0; i < 4; i++) {
+		c[i] = connect_to(5005, SOCK_NONBLOCK);
+		ASSERT_LE(0, c[i]);
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
+	while ((a = accept(l, NULL, NULL)) >= 0) {
+		accepted++;
+		close(a);
+	}
+	/* Linux admits backlog + 1. */
+	EXPECT_EQ(2, accepted);
+	EXPECT_LT(before, xtcp_stat("ListenOverflows"));
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	close(l);
+}
+
+TEST_F(lo, sysctls_refuse_values_out_of_range)
+{
+	EXPECT_EQ(-EINVAL, sysctl_set("syn_retries", 0));
+	EXPECT_EQ(-EINVAL, sysctl_set("syn_retries", 128));
+	EXPECT_EQ(-EINVAL, sysctl_set("abort_on_overflow", 2));
+	EXPECT_EQ(-EINVAL, sysctl_set("rto_initial_ms", 1));
+	EXPECT_EQ(-EINVAL, sysctl_set("msl_ms", -1));
+	EXPECT_EQ(0, sysctl_set("syn_retries", 3));
+}
+
+TEST_HARNESS_MAIN
