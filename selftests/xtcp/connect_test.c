@@ -274,22 +274,18 @@ TEST_F(lo, nonblocking_connect_is_einprogress_then_pollout)
 
 TEST_F(lo, nonblocking_accept_on_empty_queue_is_eagain)
 {
-	int fd;
+	int fd, a;
 
 	ASSERT_EQ(0, fcntl(self->lfd, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, accept(self->lfd, NULL, NULL));
 	EXPECT_EQ(EAGAIN, errno);
 	fd = connect_to(5000, 0);
 	ASSERT_LE(0, fd);
-	{
-		int a = accept4(self->lfd, NULL, NULL,
-				SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		ASSERT_LE(0, a);
-		EXPECT_TRUE(fcntl(a, F_GETFL) & O_NONBLOCK);
-		EXPECT_TRUE(fcntl(a, F_GETFD) & FD_CLOEXEC);
-		close(a);
-	}
+	a = accept4(self->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ASSERT_LE(0, a);
+	EXPECT_TRUE(fcntl(a, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(a, F_GETFD) & FD_CLOEXEC);
+	close(a);
 	close(fd);
 }
 
@@ -380,7 +376,7 @@ TEST_F(lo, connect_without_bind_picks_an_ephemeral_port_in_range)
 {
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
-	int c[8], i, lo_port = 40000, hi_port = 40003;
+	int c[8], i, l2, lo_port = 40000, hi_port = 40003;
 	FILE *f;
 
 	/* A range of four ports: the fifth connection to one destination
@@ -399,16 +395,13 @@ TEST_F(lo, connect_without_bind_picks_an_ephemeral_port_in_range)
 	}
 	EXPECT_EQ(-1, connect_to(5000, 0));
 	EXPECT_EQ(EADDRNOTAVAIL, errno);
-	{
-		int l2 = listener(5004, 16);
-
-		ASSERT_LE(0, l2);
-		for (i = 4; i < 8; i++) {
-			c[i] = connect_to(5004, 0);
-			EXPECT_LE(0, c[i]);
-		}
-		close(l2);
+	l2 = listener(5004, 16);
+	ASSERT_LE(0, l2);
+	for (i = 4; i < 8; i++) {
+		c[i] = connect_to(5004, 0);
+		EXPECT_LE(0, c[i]);
 	}
+	close(l2);
 	for (i = 0; i < 8; i++)
 		close(c[i]);
 }
@@ -436,6 +429,94 @@ TEST_F(lo, accept_queue_is_bounded_by_the_backlog)
 	for (i = 0; i < 4; i++)
 		close(c[i]);
 	close(l);
+}
+
+/* Beyond max_tw_buckets no TIME_WAIT entry is kept, as in Linux. */
+TEST_F(lo, time_wait_entries_beyond_max_tw_buckets_are_not_kept)
+{
+	long overflow = xtcp_stat("TWOverflow");
+	int c[4], a[4], i;
+
+	ASSERT_EQ(0, sysctl_set("max_tw_buckets", 2));
+	ASSERT_EQ(0, sysctl_set("msl_ms", 5000));
+	for (i = 0; i < 4; i++) {
+		c[i] = connect_to(5000, 0);
+		ASSERT_LE(0, c[i]);
+		a[i] = accept(self->lfd, NULL, NULL);
+		ASSERT_LE(0, a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		close(c[i]);
+		EXPECT_EQ(1, wait_state(ST_FIN_WAIT2, 5000, 1, 1000));
+		close(a[i]);
+		EXPECT_EQ(0, wait_state(ST_FIN_WAIT2, 5000, 0, 1000));
+	}
+	EXPECT_EQ(2, wait_state(ST_TIME_WAIT, 5000, 2, 1000));
+	EXPECT_EQ(2, xtcp_stat("CurrTimeWait"));
+	EXPECT_EQ(overflow + 2, xtcp_stat("TWOverflow"));
+}
+
+/*
+ * A four-tuple in TIME_WAIT is not reused by connect(): with two ports in
+ * the range, the next connection takes the other one, and the one after
+ * that finds none (tw_reuse needs timestamps, which XTCP lacks yet).
+ */
+TEST_F(lo, connect_skips_a_four_tuple_in_time_wait)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	int c, a, c2, first;
+	FILE *f;
+
+	ASSERT_EQ(0, sysctl_set("msl_ms", 5000));
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "we");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "40000 40001");
+	fclose(f);
+
+	c = connect_to(5000, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, getsockname(c, (struct sockaddr *)&me, &len));
+	first = ntohs(me.sin_port);
+	a = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+	close(c);
+	EXPECT_EQ(1, wait_state(ST_FIN_WAIT2, 5000, 1, 1000));
+	close(a);
+	ASSERT_EQ(1, wait_state(ST_TIME_WAIT, first, 1, 1000));
+
+	c2 = connect_to(5000, 0);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, getsockname(c2, (struct sockaddr *)&me, &len));
+	EXPECT_NE(first, ntohs(me.sin_port));
+	EXPECT_EQ(-1, connect_to(5000, 0));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	close(c2);
+}
+
+/* A namespace that goes away with TIME_WAIT entries and connections in
+ * it takes them along (the kernel log is watched for any complaint).
+ */
+TEST_F(lo, namespace_exit_takes_its_time_wait_entries_along)
+{
+	int c[8], a[8], i;
+
+	ASSERT_EQ(0, sysctl_set("msl_ms", 60000));
+	for (i = 0; i < 8; i++) {
+		c[i] = connect_to(5000, 0);
+		ASSERT_LE(0, c[i]);
+		a[i] = accept(self->lfd, NULL, NULL);
+		ASSERT_LE(0, a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		close(c[i]);
+		EXPECT_EQ(1, wait_state(ST_FIN_WAIT2, 5000, 1, 1000));
+		close(a[i]);
+		EXPECT_EQ(0, wait_state(ST_FIN_WAIT2, 5000, 0, 1000));
+	}
+	EXPECT_EQ(4, count_state(ST_TIME_WAIT, 5000));
+	EXPECT_EQ(8, count_state(ST_ESTABLISHED, 5000));
+	/* The test process exits with all of it in place. */
 }
 
 TEST_F(lo, sysctls_refuse_values_out_of_range)

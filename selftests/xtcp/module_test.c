@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -207,6 +208,45 @@ TEST_F(mod, out_of_range_parameters_are_refused)
 		EXPECT_TRUE(xtcp_kmsg_find(self->kmsg, "is out of range"));
 		EXPECT_FALSE(xtcp_module_loaded("xtcp"));
 	}
+	assert_nothing_left(_metadata);
+}
+
+/* TIME_WAIT entries pin nothing: the module unloads with them pending,
+ * cancelling their timers (the kernel log is watched for any complaint).
+ */
+TEST_F(mod, unload_with_time_wait_entries_pending_succeeds)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(7000),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int l, c, a, i;
+	FILE *f;
+
+	ASSERT_EQ(0, xtcp_insmod(xtcp_ko_path(), NULL));
+	f = fopen("/proc/sys/net/xtcp/msl_ms", "we");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "60000");
+	fclose(f);
+	l = socket(AF_XTCP, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 8));
+	for (i = 0; i < 3; i++) {
+		c = socket(AF_XTCP, SOCK_STREAM, 0);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+		a = accept(l, NULL, NULL);
+		ASSERT_LE(0, a);
+		close(c);
+		usleep(50 * 1000);	/* FIN, ACK: the client in FIN_WAIT_2 */
+		close(a);
+	}
+	close(l);
+	/* Sockets are freed after an RCU grace period: allow a moment. */
+	for (i = 0; i < 50 && xtcp_rmmod("xtcp") == -EWOULDBLOCK; i++)
+		usleep(100 * 1000);
 	assert_nothing_left(_metadata);
 }
 
