@@ -163,6 +163,14 @@ static void xtcp_ack_advance(struct sock *sk, u32 ack)
 
 	xs->snd_una = ack;
 	xtcp_clean_acked(sk, ack);
+	/* After a timeout everything sent before it may be lost: each ACK
+	 * that stops short of it brings the next segment again (a partial
+	 * ACK, RFC 6582's idea), instead of one per timeout.
+	 */
+	if (xtcp_before(ack, xs->recover))
+		xtcp_retransmit_head(sk);
+	else
+		xs->recover = ack;
 	xs->retransmits = 0;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	if (xs->snd_una == xs->snd_nxt)
@@ -214,14 +222,12 @@ static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
 		if (!xtcp_fin_acked(xs))
 			break;
 		xtcp_set_state(sk, TCP_FIN_WAIT2);
-		if (sock_flag(sk, SOCK_DEAD))
-			xtcp_arm_fin_wait2(sk);
-		else
+		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_state_change(sk);
 		break;
 	case TCP_CLOSING:
 		if (xtcp_fin_acked(xs)) {
-			xtcp_time_wait(sk);
+			xtcp_time_wait(sk, TCP_TIME_WAIT);
 			return false;
 		}
 		break;
@@ -299,13 +305,31 @@ static void xtcp_rcv_fin(struct sock *sk)
 		break;
 	case TCP_FIN_WAIT2:
 		xtcp_send_ack(sk);
-		xtcp_time_wait(sk);
+		xtcp_time_wait(sk, TCP_TIME_WAIT);
 		return;
 	}
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 	}
+}
+
+/*
+ * What a connection learns of its peer when the peer's SYN arrives: its
+ * initial sequence number, window and MSS (@cb is the segment that
+ * synchronizes us: the SYN-ACK, or the final ACK for a listener's child).
+ */
+void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
+			 const struct xtcp_skb_cb *cb, u16 peer_mss)
+{
+	xs->irs = irs;
+	xs->rcv_nxt = irs + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xtcp_init_rcv_wnd(xs);
+	xs->snd_wnd = cb->window;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = cb->ack_seq;
+	xs->mss = min_t(u16, xs->mss, peer_mss ?: XTCP_MSS_DEFAULT);
 }
 
 /*
@@ -332,15 +356,10 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	if (!(cb->flags & XTCP_FLAG_SYN))
 		return;
 
-	xs->irs = cb->seq;
-	xs->rcv_nxt = cb->seq + 1;
-	xs->copied_seq = xs->rcv_nxt;
-	xs->snd_wnd = cb->window;
-	xs->snd_wl1 = cb->seq;
-	xs->snd_wl2 = cb->ack_seq;
-	xs->mss = min_t(u16, xs->mss, cb->mss ?: XTCP_MSS_DEFAULT);
+	xtcp_sync_with_peer(xs, cb->seq, cb, cb->mss);
 
 	if (ack) {
+		xs->recover = cb->ack_seq;
 		xtcp_ack_advance(sk, cb->ack_seq);
 		xtcp_established(sk);
 		xtcp_send_ack(sk);
@@ -374,6 +393,16 @@ static void xtcp_strip_old_syn(struct sock *sk, struct xtcp_skb_cb *cb)
 	}
 }
 
+/* New bytes for a socket that shut its receiving side (closed, say). */
+static bool xtcp_data_after_close(const struct sock *sk,
+				  const struct xtcp_skb_cb *cb)
+{
+	u32 data_end = cb->end_seq - !!(cb->flags & XTCP_FLAG_FIN);
+
+	return (sk->sk_shutdown & RCV_SHUTDOWN) && cb->end_seq != cb->seq &&
+	       xtcp_after(data_end, xtcp_sk(sk)->rcv_nxt);
+}
+
 /* Every state but LISTEN, RFC 9293 section 3.10.7.4. */
 static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
@@ -393,7 +422,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	/* First: is it in the window? */
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_nxt,
-				 xs->rcv_wnd)) {
+				 xtcp_rcv_wnd(xs))) {
 		if (!(cb->flags & XTCP_FLAG_RST))
 			xtcp_send_ack(sk);
 		goto drop;
@@ -421,14 +450,24 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* Seventh and eighth: data, then FIN, only while the peer may send. */
 	switch (sk->sk_state) {
-	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
+		if (xtcp_data_after_close(sk, cb)) {
+			/* Nobody will read it: tell the peer, as Linux does. */
+			xtcp_send_reset_reply(sock_net(sk), skb);
+			xtcp_reset(sk, ECONNRESET);
+			goto drop;
+		}
+		fallthrough;
+	case TCP_ESTABLISHED:
 		queued = xtcp_rcv_data(sk, skb);
 		if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq - 1 == xs->rcv_nxt)
 			xtcp_rcv_fin(sk);
 		break;
 	}
+	/* An orphan waits for the peer's FIN as a small entry (Linux's way). */
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
+		xtcp_time_wait(sk, TCP_FIN_WAIT2);
 drop:
 	if (!queued)
 		kfree_skb(skb);

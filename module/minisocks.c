@@ -211,14 +211,9 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
+	xs->recover = req->iss + 1;
 	xs->write_seq = req->iss + 1;
-	xs->irs = req->irs;
-	xs->rcv_nxt = req->irs + 1;
-	xs->copied_seq = xs->rcv_nxt;
-	xs->snd_wnd = cb->window;
-	xs->snd_wl1 = cb->seq;
-	xs->snd_wl2 = cb->ack_seq;
-	xs->mss = min_t(u16, req->mss, xs->mss);
+	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
 	xtcp_set_state(child, TCP_ESTABLISHED);
 
 	xs->ehash = req->h;
@@ -390,26 +385,31 @@ static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-static u64 xtcp_tw_len_ns(const struct net *net)
+/* How long an entry lives: 2*MSL, or fin_timeout in FIN_WAIT_2. */
+static u64 xtcp_tw_len_ns(const struct net *net, int substate)
 {
-	return 2ULL * READ_ONCE(xtcp_sysctl(net)->msl_ms) * NSEC_PER_MSEC;
+	const struct xtcp_sysctl *sc = xtcp_sysctl(net);
+
+	if (substate == TCP_FIN_WAIT2)
+		return (u64)READ_ONCE(sc->fin_timeout) * NSEC_PER_SEC;
+	return 2ULL * READ_ONCE(sc->msl_ms) * NSEC_PER_MSEC;
 }
 
-/* Restarts 2*MSL, unless the entry is already on its way out. */
+/* Restarts the entry's clock, unless it is already on its way out. */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
+	u64 ns = xtcp_tw_len_ns(read_pnet(&tw->h.net), tw->substate);
+
 	if (hrtimer_try_to_cancel(&tw->timer) == 1)
-		hrtimer_start(&tw->timer,
-			      ns_to_ktime(xtcp_tw_len_ns(read_pnet(&tw->h.net))),
-			      HRTIMER_MODE_REL_SOFT);
+		hrtimer_start(&tw->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
 }
 
 /*
- * The active closer's socket becomes a TIME_WAIT entry (called locked, in
- * FIN_WAIT_2 or CLOSING).  Beyond max_tw_buckets no entry is kept, as in
- * Linux, and TWOverflow says so.
+ * A socket becomes a TIME_WAIT-table entry (called locked): the active
+ * closer in TIME_WAIT, or an orphan in FIN_WAIT_2 (@substate).  Beyond
+ * max_tw_buckets no entry is kept, as in Linux, and TWOverflow says so.
  */
-void xtcp_time_wait(struct sock *sk)
+void xtcp_time_wait(struct sock *sk, int substate)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -425,13 +425,14 @@ void xtcp_time_wait(struct sock *sk)
 	}
 	tw->h = xs->ehash;
 	tw->h.kind = XTCP_HK_TW;
+	tw->substate = substate;
 	INIT_HLIST_NODE(&tw->h.node);
 	tw->bind = xs->bind;
 	tw->bind.kind = XTCP_HK_TW;
 	INIT_HLIST_NODE(&tw->bind.node);
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;
-	tw->rcv_wnd = xs->rcv_wnd;
+	tw->rcv_wnd = xtcp_rcv_wnd(xs);
 	tw->tos = inet_sk(sk)->tos;
 	refcount_set(&tw->refcnt, 2);		/* the table's and the timer's */
 	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -440,10 +441,43 @@ void xtcp_time_wait(struct sock *sk)
 	xtcp_bind_add(&tw->bind);
 	xtcp_ehash_replace(&xs->ehash, &tw->h);
 	atomic_inc(&xn->tw_count);
-	__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
-	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net)),
+	if (substate == TCP_TIME_WAIT)
+		__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
+	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net, substate)),
 		      HRTIMER_MODE_REL_SOFT);
 	xtcp_done(sk);
+}
+
+/*
+ * A segment for an orphan's FIN_WAIT_2 entry, Linux's rules: the peer's
+ * FIN moves it to TIME_WAIT (acknowledged, 2*MSL from now); new data for
+ * a socket nobody reads gets a RST; anything else is dropped.
+ */
+static void xtcp_tw_fin_wait2_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = read_pnet(&tw->h.net);
+
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (xtcp_seq_acceptable(cb->seq, cb->end_seq, tw->rcv_nxt,
+					tw->rcv_wnd))
+			xtcp_tw_kill(tw);
+		return;
+	}
+	if (!(cb->flags & XTCP_FLAG_ACK) || cb->end_seq == cb->seq ||
+	    !xtcp_after(cb->end_seq, tw->rcv_nxt))
+		return;
+	if (!(cb->flags & XTCP_FLAG_FIN) || cb->end_seq != tw->rcv_nxt + 1) {
+		xtcp_send_reset_reply(net, skb);
+		xtcp_tw_kill(tw);
+		return;
+	}
+	tw->substate = TCP_TIME_WAIT;
+	tw->rcv_nxt = cb->end_seq;
+	__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
+	xtcp_tw_restart(tw);
+	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
+			    min_t(u32, tw->rcv_wnd, 0xffff), tw->tos);
 }
 
 /*
@@ -458,6 +492,11 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = read_pnet(&tw->h.net);
+
+	if (tw->substate == TCP_FIN_WAIT2) {
+		xtcp_tw_fin_wait2_rcv(tw, skb);
+		return XTCP_TW_DONE;
+	}
 
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (xtcp_seq_acceptable(cb->seq, cb->end_seq, tw->rcv_nxt,

@@ -93,16 +93,18 @@ static void xtcp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
-/* What we may still take: the free receive buffer, as one 16-bit window
- * until window scaling exists.  Remembered, so that the sequence check
- * and the reader's window updates use what the peer was told.
+/* What we may still take: half the free receive buffer, as one 16-bit
+ * window until window scaling exists, but never less than we already
+ * promised: a window that shrank would drop segments already in flight.
  */
 static u16 xtcp_rcv_window(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	int room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	u32 wnd = clamp(room / 2, 0, (int)XTCP_RCV_WND);
 
-	xtcp_sk(sk)->rcv_wnd = wnd;
+	wnd = max(wnd, xtcp_rcv_wnd(xs));
+	xs->rcv_edge = xs->rcv_nxt + wnd;
 	return wnd;
 }
 

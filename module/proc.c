@@ -6,7 +6,7 @@
  *                      and TIME_WAIT entry, in /proc/net/tcp's format:
  *                      addresses and ports in hex, the state as TCP's
  *                      number, queues, the pending timer (1 retransmit,
- *                      2 delayed ACK or FIN_WAIT_2, 3 TIME_WAIT) with the
+ *                      2 delayed ACK, 3 TIME_WAIT or FIN_WAIT_2) with the
  *                      jiffies left, retransmissions, uid and inode.
  * /proc/net/xtcp_stat  the counters, "Name value" per line.
  */
@@ -106,9 +106,9 @@ static void xtcp_proc_sock(struct seq_file *seq, struct sock *sk)
 	if (hrtimer_is_queued(&xs->rtx_timer)) {
 		l.timer = 1;
 		l.timer_ns = xtcp_timer_remaining_ns(&xs->rtx_timer);
-	} else if (hrtimer_is_queued(&xs->fin_wait2_timer)) {
+	} else if (hrtimer_is_queued(&xs->delack_timer)) {
 		l.timer = 2;
-		l.timer_ns = xtcp_timer_remaining_ns(&xs->fin_wait2_timer);
+		l.timer_ns = xtcp_timer_remaining_ns(&xs->delack_timer);
 	}
 	xtcp_proc_print(seq, &l);
 }
@@ -137,7 +137,7 @@ static void xtcp_proc_entry(struct xtcp_hnode *h, void *arg)
 	} else {
 		struct xtcp_tw *tw = container_of(h, struct xtcp_tw, h);
 
-		l.state = TCP_TIME_WAIT;
+		l.state = tw->substate;
 		l.timer = 3;
 		l.timer_ns = xtcp_timer_remaining_ns(&tw->timer);
 	}

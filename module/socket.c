@@ -145,7 +145,6 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&xs->accept_node);
 	xtcp_timers_init(sk);
 	xs->mss = XTCP_MSS_DEFAULT;
-	xs->rcv_wnd = XTCP_RCV_WND;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	xtcp_init_inet(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, 1);
@@ -675,11 +674,13 @@ static void xtcp_close(struct sock *sk, long timeout)
 
 	sock_orphan(sk);
 	xfrm_sk_free_policy(sk);
-	/* Nothing outlives a close in CLOSED; an orphan finishes the rest. */
+	/* Nothing outlives a close in CLOSED; an orphan finishes the rest,
+	 * waiting for the peer's FIN as a small entry, not a socket.
+	 */
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_destroy_sock(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_arm_fin_wait2(sk);
+		xtcp_time_wait(sk, TCP_FIN_WAIT2);
 	release_sock(sk);
 	sock_put(sk);
 }
@@ -818,7 +819,7 @@ static void xtcp_rcv_consumed(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
-	u32 old_wnd = xs->rcv_wnd;
+	u32 old_wnd = xtcp_rcv_wnd(xs);
 	int room;
 
 	while ((skb = skb_peek(&sk->sk_receive_queue)) &&

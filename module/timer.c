@@ -5,8 +5,10 @@
  *   the timeout each time (RFC 6298 section 5), until the state's retry
  *   limit ends the connection with ETIMEDOUT;
  * - delayed ACK: an ACK owed for at most 40 ms, so that a reply or a FIN
- *   can carry it instead;
- * - FIN_WAIT_2: an orphaned socket waits fin_timeout for the peer's FIN.
+ *   can carry it instead.
+ *
+ * (An orphan's wait in FIN_WAIT_2 is a TIME_WAIT-table entry's, in
+ * minisocks.c, as in Linux.)
  *
  * A pending timer holds a socket reference.  When a timer fires while the
  * socket's owner holds its lock, the work is deferred to release_sock()
@@ -68,22 +70,12 @@ void xtcp_stop_delack(struct sock *sk)
 	xtcp_timer_stop(sk, &xtcp_sk(sk)->delack_timer);
 }
 
-/* An orphan in FIN_WAIT_2 waits fin_timeout seconds for the peer's FIN. */
-void xtcp_arm_fin_wait2(struct sock *sk)
-{
-	u64 ns = (u64)READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout) *
-		 NSEC_PER_SEC;
-
-	xtcp_timer_arm(sk, &xtcp_sk(sk)->fin_wait2_timer, ns);
-}
-
 void xtcp_timers_stop(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_timer_stop(sk, &xs->rtx_timer);
 	xtcp_timer_stop(sk, &xs->delack_timer);
-	xtcp_timer_stop(sk, &xs->fin_wait2_timer);
 	xs->ack_pending = 0;
 }
 
@@ -115,6 +107,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		return;
 	}
 	xtcp_retransmit_head(sk);
+	xs->recover = xs->snd_nxt;
 	xs->retransmits++;
 	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
 	xtcp_arm_rtx(sk);
@@ -125,18 +118,6 @@ static void xtcp_delack_expired(struct sock *sk)
 	if (xtcp_sk(sk)->ack_pending &&
 	    !hrtimer_is_queued(&xtcp_sk(sk)->delack_timer))
 		xtcp_send_ack(sk);
-}
-
-/* RFC 9293 leaves FIN_WAIT_2 unbounded; an orphan would wait forever for
- * a peer that never closes, so, as Linux does, reset it after fin_timeout.
- */
-static void xtcp_fin_wait2_expired(struct sock *sk)
-{
-	if (sk->sk_state != TCP_FIN_WAIT2 || !sock_flag(sk, SOCK_DEAD) ||
-	    hrtimer_is_queued(&xtcp_sk(sk)->fin_wait2_timer))
-		return;
-	xtcp_send_active_reset(sk, GFP_ATOMIC);
-	xtcp_done(sk);
 }
 
 /* Runs @fn now, or at release_sock() if the owner holds the lock. */
@@ -168,21 +149,12 @@ static enum hrtimer_restart xtcp_delack_fire(struct hrtimer *t)
 			       xtcp_delack_expired);
 }
 
-static enum hrtimer_restart xtcp_fin_wait2_fire(struct hrtimer *t)
-{
-	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, fin_wait2_timer);
-
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_FIN_WAIT2,
-			       xtcp_fin_wait2_expired);
-}
-
 /* release_sock() calls this before giving up ownership. */
 void xtcp_release_cb(struct sock *sk)
 {
 	static void (* const handlers[])(struct sock *sk) = {
 		[XTCP_DEFER_RTX]	= xtcp_rtx_expired,
 		[XTCP_DEFER_DELACK]	= xtcp_delack_expired,
-		[XTCP_DEFER_FIN_WAIT2]	= xtcp_fin_wait2_expired,
 	};
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int bit;
@@ -203,7 +175,4 @@ void xtcp_timers_init(struct sock *sk)
 	xs->rtx_timer.function = xtcp_rtx_fire;
 	hrtimer_init(&xs->delack_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	xs->delack_timer.function = xtcp_delack_fire;
-	hrtimer_init(&xs->fin_wait2_timer, CLOCK_MONOTONIC,
-		     HRTIMER_MODE_REL_SOFT);
-	xs->fin_wait2_timer.function = xtcp_fin_wait2_fire;
 }

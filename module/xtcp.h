@@ -29,6 +29,8 @@
 
 #include "compat.h"
 
+#define XTCP_RCV_WND	65535U	/* the largest window without scaling */
+
 /* Sequence-number comparisons modulo 2^32 (RFC 9293 section 3.4). */
 static inline bool xtcp_before(u32 a, u32 b)
 {
@@ -81,7 +83,6 @@ struct xtcp_bnode {
 enum {
 	XTCP_DEFER_RTX,
 	XTCP_DEFER_DELACK,
-	XTCP_DEFER_FIN_WAIT2,
 };
 
 /*
@@ -107,7 +108,7 @@ struct xtcp_sock {
 	/* Receive sequence space. */
 	u32 irs;
 	u32 rcv_nxt;
-	u32 rcv_wnd;		/* as last advertised */
+	u32 rcv_edge;		/* right edge of the window last advertised */
 	u32 copied_seq;		/* next byte recvmsg() hands out */
 
 	u16 mss;		/* the most we put in one segment */
@@ -120,9 +121,9 @@ struct xtcp_sock {
 	 */
 	struct hrtimer rtx_timer;
 	struct hrtimer delack_timer;
-	struct hrtimer fin_wait2_timer;
 	u64 rto_ns;
 	u8 retransmits;
+	u32 recover;		/* snd_nxt when the timer last fired */
 	unsigned long deferred;
 
 	/* A listener's queues.  A child sits on its listener's accept
@@ -139,6 +140,22 @@ struct xtcp_sock {
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
+}
+
+/* What the peer may still send: up to the edge we advertised, which
+ * never moves left (RFC 9293 section 3.8.6.2.2).
+ */
+static inline u32 xtcp_rcv_wnd(const struct xtcp_sock *xs)
+{
+	s32 wnd = xs->rcv_edge - xs->rcv_nxt;
+
+	return wnd > 0 ? wnd : 0;
+}
+
+/* The receive window a new connection starts with (its SYN said so). */
+static inline void xtcp_init_rcv_wnd(struct xtcp_sock *xs)
+{
+	xs->rcv_edge = xs->rcv_nxt + XTCP_RCV_WND;
 }
 
 /* Linux admits one connection more than the backlog; so does XTCP. */
@@ -169,9 +186,12 @@ struct xtcp_request {
 /*
  * A TIME_WAIT entry: the four-tuple and the little RFC 9293 needs to
  * re-acknowledge a retransmitted FIN and to judge a new SYN, for 2*MSL.
+ * As in Linux, an orphan waiting in FIN_WAIT_2 for the peer's FIN is one
+ * too (@substate TCP_FIN_WAIT2), for fin_timeout.
  */
 struct xtcp_tw {
 	struct xtcp_hnode h;
+	u8 substate;
 	struct xtcp_bnode bind;
 	refcount_t refcnt;
 	struct hrtimer timer;
@@ -212,7 +232,6 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 #define XTCP_RTO_MAX_NS		(120ULL * NSEC_PER_SEC)
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
-#define XTCP_RCV_WND		65535U	/* until the data path sizes it */
 
 /* Counters in /proc/net/xtcp_stat, one set per network namespace. */
 enum xtcp_mib_field {
@@ -327,6 +346,8 @@ int xtcp_v4_rcv(struct sk_buff *skb);
 int xtcp_v4_err(struct sk_buff *skb, u32 info);
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd);
+void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
+			 const struct xtcp_skb_cb *cb, u16 peer_mss);
 
 /* output.c */
 int xtcp_ctl_init_net(struct net *net);
@@ -354,7 +375,6 @@ void xtcp_arm_rtx_if_idle(struct sock *sk);
 void xtcp_stop_rtx(struct sock *sk);
 void xtcp_arm_delack(struct sock *sk);
 void xtcp_stop_delack(struct sock *sk);
-void xtcp_arm_fin_wait2(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 u64 xtcp_rto_initial_ns(const struct net *net);
 void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);
@@ -364,7 +384,7 @@ int xtcp_minisocks_init(void);
 void xtcp_minisocks_exit(void);
 int xtcp_listen_rcv(struct sock *listener, struct sk_buff *skb);
 void xtcp_request_put(struct xtcp_request *req);
-void xtcp_time_wait(struct sock *sk);
+void xtcp_time_wait(struct sock *sk, int substate);
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_kill(struct xtcp_tw *tw);

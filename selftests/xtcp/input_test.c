@@ -15,25 +15,12 @@
 
 #include "kselftest_harness.h"
 #include "xtcp_util.h"
+#include "peer.h"
 
-/* The Internet checksum over the IPv4 pseudo-header and the segment. */
-static uint16_t xtcp_csum(uint32_t saddr, uint32_t daddr, const void *seg,
-			  size_t len)
+/* The checksum the header needs (peer.c's, for the loopback addresses). */
+static uint16_t xtcp_csum(const void *seg, size_t len)
 {
-	const uint8_t *p = seg;
-	uint32_t sum = 0;
-	size_t i;
-
-	sum += (ntohl(saddr) >> 16) + (ntohl(saddr) & 0xffff);
-	sum += (ntohl(daddr) >> 16) + (ntohl(daddr) & 0xffff);
-	sum += IPPROTO_XTCP + len;
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
+	return xseg_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK), seg, len);
 }
 
 /* A SYN from 127.0.0.1:4000 to 127.0.0.1:5000 with a right checksum. */
@@ -48,8 +35,7 @@ static size_t build_syn(uint8_t *buf)
 	th->doff = 5;
 	th->syn = 1;
 	th->window = htons(65535);
-	th->check = xtcp_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK),
-			      buf, XTCP_HDR_MIN_LEN);
+	th->check = xtcp_csum(buf, XTCP_HDR_MIN_LEN);
 	return XTCP_HDR_MIN_LEN;
 }
 
@@ -155,8 +141,7 @@ TEST_F(wire, data_offset_below_five_words_is_dropped_and_counted)
 
 	th->doff = 4;
 	th->check = 0;
-	th->check = xtcp_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK),
-			      self->seg, len);
+	th->check = xtcp_csum(self->seg, len);
 	ASSERT_EQ(0, send_raw(self->seg, len));
 	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
 	EXPECT_EQ(self->csum, xtcp_stat("InCsumErrors"));
@@ -170,10 +155,31 @@ TEST_F(wire, data_offset_past_the_segment_is_dropped_and_counted)
 
 	th->doff = 8;		/* 32 bytes of header in a 20-byte segment */
 	th->check = 0;
-	th->check = xtcp_csum(htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK),
-			      self->seg, len);
+	th->check = xtcp_csum(self->seg, len);
 	ASSERT_EQ(0, send_raw(self->seg, len));
 	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
+}
+
+/* An option whose length runs past the header makes the segment invalid. */
+TEST_F(wire, option_running_past_the_header_is_dropped_and_counted)
+{
+	struct xtcphdr *th = (struct xtcphdr *)self->seg;
+	uint8_t *opt = self->seg + XTCP_HDR_MIN_LEN;
+	size_t len;
+
+	build_syn(self->seg);
+	th->doff = 6;				/* 4 bytes of options */
+	opt[0] = XTCPOPT_NOP;
+	opt[1] = XTCPOPT_MSS;			/* MSS needs 4 bytes, 3 are left */
+	opt[2] = XTCPOLEN_MSS;
+	opt[3] = 0x05;
+	len = XTCP_HDR_MIN_LEN + 4;
+	th->check = 0;
+	th->check = xtcp_csum(self->seg, len);
+	ASSERT_EQ(0, send_raw(self->seg, len));
+	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->csum, xtcp_stat("InCsumErrors"));
 	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
 }
 

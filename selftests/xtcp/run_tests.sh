@@ -17,7 +17,7 @@ export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
 export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-programs=(module_test socket_test input_test peer_selftest handshake_test close_test connect_test scale_test)
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test connect_test scale_test veth_test.sh)
 
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
@@ -44,7 +44,11 @@ for prog in "${programs[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)
 	echo "# selftests: xtcp: $prog"
-	timeout --foreground -k 5 "$timeout_s" "$tests_dir/$prog" >"$out" 2>&1
+	case $prog in
+	*.sh) path=$(dirname "$0")/$prog ;;	# shell tests run from the tree
+	*) path=$tests_dir/$prog ;;
+	esac
+	timeout --foreground -k 5 "$timeout_s" "$path" >"$out" 2>&1
 	rc=$?
 	sed 's/^/# /' "$out"
 	add_totals "$out"

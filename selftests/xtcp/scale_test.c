@@ -19,21 +19,6 @@
 
 #define BASE_PORT	6000
 
-static int netns_with_lo(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
-	int fd, ret;
-
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, SIOCSIFFLAGS, &ifr) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static int write_file(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -103,7 +88,7 @@ FIXTURE_SETUP(many)
 	struct rlimit rl = { 300000, 300000 };
 
 	ASSERT_EQ(0, xtcp_ensure_loaded());
-	ASSERT_EQ(0, netns_with_lo());
+	ASSERT_EQ(0, xtcp_netns_with_lo());
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/ip_local_port_range",
 				"1024 65000"));

@@ -9,9 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -117,6 +121,22 @@ static inline int xtcp_kmsg_find(int fd, const char *needle)
 		if (strstr(rec, needle))
 			return 1;
 	}
+}
+
+/* Moves the caller into a new network namespace with loopback up. */
+static inline int xtcp_netns_with_lo(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
+	int fd, ret;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, SIOCSIFFLAGS, &ifr) ? -errno : 0;
+	close(fd);
+	return ret;
 }
 
 #endif /* XTCP_UTIL_H */
