@@ -114,10 +114,28 @@ bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd)
 
 /* ---- a connection's segment, step by step ---- */
 
-/* An ACK that says "I saw that" without changing anything (RFC 5961). */
+/*
+ * An ACK that says "this is where we are" without changing anything, in
+ * answer to a RST, SYN or ACK that an off-path attacker could have forged
+ * (RFC 5961).  At most challenge_ack_limit a second per namespace, so the
+ * answers cannot be used to probe for the right numbers (section 7).
+ */
 static void xtcp_send_challenge_ack(struct sock *sk)
 {
-	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGEACKS);
+	struct net *net = sock_net(sk);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	unsigned long now = jiffies / HZ;
+
+	if (READ_ONCE(xn->challenge_second) != now) {
+		WRITE_ONCE(xn->challenge_second, now);
+		atomic_set(&xn->challenge_count, 0);
+	}
+	if (atomic_inc_return(&xn->challenge_count) >
+	    READ_ONCE(xn->sysctl.challenge_ack_limit)) {
+		__XTCP_INC_STATS(net, XTCP_MIB_CHALLENGEACKSSKIPPED);
+		return;
+	}
+	__XTCP_INC_STATS(net, XTCP_MIB_CHALLENGEACKS);
 	xtcp_send_ack(sk);
 }
 
@@ -188,6 +206,7 @@ static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb)
 	if (xtcp_before(xs->snd_wl1, cb->seq) ||
 	    (xs->snd_wl1 == cb->seq && !xtcp_before(cb->ack_seq, xs->snd_wl2))) {
 		xs->snd_wnd = cb->window;
+		xs->max_snd_wnd = max(xs->max_snd_wnd, xs->snd_wnd);
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack_seq;
 	}
@@ -207,8 +226,11 @@ static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
 			return false;	/* the caller answers with RST */
 		xtcp_established(sk);
 	}
-	if (xtcp_after(ack, xs->snd_nxt)) {
-		/* Acknowledges what we never sent. */
+	/* RFC 5961 section 5: an ACK for what we never sent, or for more
+	 * than a window before what was acknowledged, is not the peer's.
+	 */
+	if (xtcp_after(ack, xs->snd_nxt) ||
+	    xtcp_before(ack, xs->snd_una - xs->max_snd_wnd)) {
 		xtcp_send_challenge_ack(sk);
 		return false;
 	}
@@ -327,6 +349,7 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 	xs->copied_seq = xs->rcv_nxt;
 	xtcp_init_rcv_wnd(xs);
 	xs->snd_wnd = cb->window;
+	xs->max_snd_wnd = cb->window;
 	xs->snd_wl1 = cb->seq;
 	xs->snd_wl2 = cb->ack_seq;
 	xs->mss = min_t(u16, xs->mss, peer_mss ?: XTCP_MSS_DEFAULT);

@@ -107,28 +107,68 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
-/*
- * May one more SYN join the queue?  As in Linux, listen()'s backlog bounds
- * both queues; max_syn_backlog only stops new peers at three quarters of
- * it (no syncookies yet to take over).
- */
-static bool xtcp_syn_queue_has_room(struct sock *sk)
+/* The four-tuple a segment belongs to, seen from our side. */
+static void xtcp_hnode_from_skb(struct xtcp_hnode *h, struct net *net,
+				const struct sk_buff *skb, u8 kind)
 {
+	write_pnet(&h->net, net);
+	h->laddr = ip_hdr(skb)->daddr;
+	h->raddr = ip_hdr(skb)->saddr;
+	h->lport = xtcp_hdr(skb)->dest;
+	h->rport = xtcp_hdr(skb)->source;
+	h->kind = kind;
+}
+
+enum xtcp_syn_verdict {
+	XTCP_SYN_QUEUE,		/* a request entry */
+	XTCP_SYN_COOKIE,	/* a stateless SYN-ACK */
+	XTCP_SYN_DROP,
+};
+
+/*
+ * What a SYN gets, as in Linux: listen()'s backlog bounds the SYN queue;
+ * when it is full a cookie answers (net.xtcp.syncookies = 1; = 2 always),
+ * or, with cookies off, nothing.  Without cookies max_syn_backlog also
+ * stops new peers at three quarters of it.
+ */
+static enum xtcp_syn_verdict xtcp_syn_verdict(struct sock *sk)
+{
+	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
 	struct xtcp_sock *lx = xtcp_sk(sk);
-	int max_syn = READ_ONCE(xtcp_sysctl(sock_net(sk))->max_syn_backlog);
+	int cookies = READ_ONCE(sc->syncookies);
+	int max_syn = READ_ONCE(sc->max_syn_backlog);
 	int len = atomic_read(&lx->syn_len);
 
+	if (cookies == 2)
+		return XTCP_SYN_COOKIE;
 	if (len >= READ_ONCE(lx->accept_max))
-		return false;
-	return len < max_syn - (max_syn >> 2);
+		return cookies ? XTCP_SYN_COOKIE : XTCP_SYN_DROP;
+	if (!cookies && len >= max_syn - (max_syn >> 2))
+		return XTCP_SYN_DROP;
+	return XTCP_SYN_QUEUE;
+}
+
+/* A SYN-ACK whose sequence number remembers the SYN for us. */
+static void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(sk);
+	struct xtcp_request r = {
+		.listener = sk,
+		.irs = cb->seq,
+	};
+
+	xtcp_hnode_from_skb(&r.h, net, skb, XTCP_HK_REQ);
+	r.iss = xtcp_cookie_make(net, &r.h, cb->seq,
+				 cb->mss ?: XTCP_MSS_DEFAULT);
+	if (!xtcp_send_request_synack(&r))
+		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
 }
 
 /* A SYN for a listener, RFC 9293 section 3.10.7.2. */
 static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct xtcphdr *th = xtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_sock *lx = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct xtcp_request *req;
@@ -137,18 +177,20 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
 		goto drop;
 	}
-	if (!xtcp_syn_queue_has_room(sk))
+	switch (xtcp_syn_verdict(sk)) {
+	case XTCP_SYN_COOKIE:
+		xtcp_send_cookie_synack(sk, skb);
+		return;
+	case XTCP_SYN_DROP:
 		goto drop;
+	case XTCP_SYN_QUEUE:
+		break;
+	}
 
 	req = kmem_cache_zalloc(xtcp_request_cache, GFP_ATOMIC);
 	if (!req)
 		goto drop;
-	write_pnet(&req->h.net, net);
-	req->h.laddr = iph->daddr;
-	req->h.raddr = iph->saddr;
-	req->h.lport = th->dest;
-	req->h.rport = th->source;
-	req->h.kind = XTCP_HK_REQ;
+	xtcp_hnode_from_skb(&req->h, net, skb, XTCP_HK_REQ);
 	refcount_set(&req->refcnt, 2);		/* the table's and the timer's */
 	sock_hold(sk);
 	req->listener = sk;
@@ -176,10 +218,14 @@ drop:
 	__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
 }
 
-/* The final ACK: a full socket, ESTABLISHED, on the accept queue. */
+/*
+ * The final ACK: a full socket, ESTABLISHED, on the accept queue.  It
+ * takes its request entry's place in the table, or, made from a cookie
+ * (@req on the stack, never hashed), a place of its own.
+ */
 static struct sock *xtcp_create_child(struct sock *sk,
 				      struct xtcp_request *req,
-				      struct sk_buff *skb)
+				      struct sk_buff *skb, bool from_cookie)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *lx = xtcp_sk(sk), *xs;
@@ -214,12 +260,18 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xs->recover = req->iss + 1;
 	xs->write_seq = req->iss + 1;
 	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
-	xtcp_set_state(child, TCP_ESTABLISHED);
 
 	xs->ehash = req->h;
 	xs->ehash.kind = XTCP_HK_SOCK;
 	INIT_HLIST_NODE(&xs->ehash.node);
-	xtcp_ehash_replace(&req->h, &xs->ehash);
+	if (!from_cookie) {
+		xtcp_ehash_replace(&req->h, &xs->ehash);
+	} else if (xtcp_ehash_insert(&xs->ehash)) {
+		/* The four-tuple is someone else's already. */
+		xtcp_destroy_sock(child);
+		return NULL;
+	}
+	xtcp_set_state(child, TCP_ESTABLISHED);
 	xs->bind = lx->bind;
 	xs->bind.laddr = req->h.laddr;
 	INIT_HLIST_NODE(&xs->bind.node);
@@ -282,7 +334,7 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		goto drop;
 	}
 
-	child = xtcp_create_child(sk, req, skb);
+	child = xtcp_create_child(sk, req, skb, false);
 	if (!child) {
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
 		goto drop;
@@ -298,6 +350,48 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 	return;
 drop:
 	kfree_skb(skb);
+}
+
+/*
+ * An ACK that finds no SYN-queue entry may complete a handshake whose
+ * SYN-ACK carried a cookie.  True when the segment was taken (and is the
+ * child's, or dropped); false when it is not a cookie's.
+ */
+static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(sk);
+	struct xtcp_request r = {
+		.listener = sk,
+		.irs = cb->seq - 1,
+		.iss = cb->ack_seq - 1,
+	};
+	struct sock *child;
+
+	if (!READ_ONCE(xtcp_sysctl(net)->syncookies) ||
+	    (cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)))
+		return false;
+	xtcp_hnode_from_skb(&r.h, net, skb, XTCP_HK_REQ);
+	r.mss = xtcp_cookie_check(net, &r.h, r.irs, r.iss);
+	if (!r.mss) {
+		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESFAILED);
+		return false;
+	}
+	__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESRECV);
+
+	child = NULL;
+	if (xtcp_accept_queue_full(xtcp_sk(sk)))
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
+	else
+		child = xtcp_create_child(sk, &r, skb, true);
+	if (!child) {
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
+		kfree_skb(skb);
+		return true;
+	}
+	xtcp_child_rcv(child, skb);
+	sk->sk_data_ready(sk);
+	return true;
 }
 
 /*
@@ -335,6 +429,8 @@ int xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	if (cb->flags & XTCP_FLAG_RST)
 		goto drop;
 	if (cb->flags & XTCP_FLAG_ACK) {
+		if (xtcp_cookie_ack(sk, skb))
+			return 0;
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		goto drop;
 	}

@@ -34,6 +34,10 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TIMEWAITENTRIES]	= "TimeWaitEntries",
 	[XTCP_MIB_TWOVERFLOW]		= "TWOverflow",
 	[XTCP_MIB_CHALLENGEACKS]	= "ChallengeACKs",
+	[XTCP_MIB_CHALLENGEACKSSKIPPED]	= "ChallengeACKsSkipped",
+	[XTCP_MIB_SYNCOOKIESSENT]	= "SyncookiesSent",
+	[XTCP_MIB_SYNCOOKIESRECV]	= "SyncookiesRecv",
+	[XTCP_MIB_SYNCOOKIESFAILED]	= "SyncookiesFailed",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -1,22 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Initial sequence numbers, RFC 6528: a keyed hash of the four-tuple plus a
- * clock, so that ISNs of one four-tuple advance with time (old segments of
- * an earlier incarnation stay below the new ones) while an off-path
- * attacker cannot predict any of them.  The key is drawn once per boot.
- * (Stateless SYN-ACKs, the other half of this file's job, come later.)
+ * Initial sequence numbers and syncookies: the two places where XTCP's
+ * sequence numbers must be unpredictable to an off-path attacker.
+ *
+ * ISNs (RFC 6528): a keyed hash of the four-tuple plus a clock, so that
+ * ISNs of one four-tuple advance with time (old segments of an earlier
+ * incarnation stay below the new ones) while nobody can predict them.
+ *
+ * Syncookies: when a listener's SYN queue is full (or always, with
+ * net.xtcp.syncookies = 2) the SYN-ACK's sequence number carries all the
+ * listener needs, and no state is kept.  The cookie's 32 bits:
+ *
+ *   31 .. 8  the top of a keyed hash of the four-tuple, the peer's ISN,
+ *            the time slot and the MSS index
+ *    7 .. 3  the time slot, modulo 32
+ *    2 .. 0  the MSS, as an index into xtcp_cookie_mss[]
+ *
+ * A final ACK acknowledges cookie + 1.  The cookie is good while its slot
+ * is the current or the previous one (net.xtcp.syncookie_period_ms each,
+ * 64 s by default) and the hash matches; the slot being part of the hash
+ * input makes every slot's key a different one.  Both keys are drawn once
+ * per boot.
  */
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
 
 #include "xtcp.h"
 
 static siphash_key_t xtcp_isn_key __read_mostly;
+static siphash_key_t xtcp_cookie_key __read_mostly;
+
+/* The MSS values a cookie can carry: common paths, ascending. */
+static const u16 xtcp_cookie_mss[] = {
+	536, 1220, 1300, 1440, 1460, 4312, 8960, 65483,
+};
+
+#define XTCP_COOKIE_MAX_AGE	1	/* slots: the current one and one before */
 
 void xtcp_isn_init(void)
 {
 	get_random_bytes(&xtcp_isn_key, sizeof(xtcp_isn_key));
+	get_random_bytes(&xtcp_cookie_key, sizeof(xtcp_cookie_key));
 }
 
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
@@ -29,4 +55,70 @@ u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 	 * than any one connection can use sequence space.
 	 */
 	return hash + (u32)(ktime_get_real_ns() >> 6);
+}
+
+static u32 xtcp_cookie_slot(const struct net *net)
+{
+	u64 period = (u64)READ_ONCE(xtcp_sysctl(net)->syncookie_period_ms) *
+		     NSEC_PER_MSEC;
+
+	return (u32)div64_u64(ktime_get_ns(), period);
+}
+
+/* Everything the cookie says is hashed, the MSS index included, so that
+ * none of it can be changed without the key.
+ */
+static u32 xtcp_cookie_hash(const struct xtcp_hnode *h, u32 peer_isn, u32 slot,
+			    u32 mss_index)
+{
+	const struct {
+		__be32 laddr;
+		__be32 raddr;
+		__be16 lport;
+		__be16 rport;
+		u32 peer_isn;
+		u32 slot_and_mss;
+	} in = { h->laddr, h->raddr, h->lport, h->rport, peer_isn,
+		 slot << 3 | mss_index };
+
+	return (u32)siphash(&in, sizeof(in), &xtcp_cookie_key);
+}
+
+/* The largest MSS of the table not above what the peer offered. */
+static unsigned int xtcp_cookie_mss_index(u16 peer_mss)
+{
+	unsigned int i;
+
+	for (i = ARRAY_SIZE(xtcp_cookie_mss) - 1; i > 0; i--)
+		if (xtcp_cookie_mss[i] <= peer_mss)
+			break;
+	return i;
+}
+
+/* The SYN-ACK's sequence number for a SYN whose four-tuple is @h. */
+u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
+		     u32 peer_isn, u16 peer_mss)
+{
+	u32 slot = xtcp_cookie_slot(net);
+	u32 index = xtcp_cookie_mss_index(peer_mss);
+
+	return (xtcp_cookie_hash(h, peer_isn, slot, index) & ~0xffU) |
+	       (slot & 0x1f) << 3 | index;
+}
+
+/* The MSS a cookie carries, or 0 when it is forged, for another
+ * four-tuple or SYN, or too old.
+ */
+u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,
+		      u32 peer_isn, u32 cookie)
+{
+	u32 now = xtcp_cookie_slot(net);
+	u32 age = (now - (cookie >> 3)) & 0x1f;
+
+	if (age > XTCP_COOKIE_MAX_AGE)
+		return 0;
+	if ((xtcp_cookie_hash(h, peer_isn, now - age, cookie & 7) ^ cookie) &
+	    ~0xffU)
+		return 0;
+	return xtcp_cookie_mss[cookie & 7];
 }

@@ -45,6 +45,9 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(retries2, &one, &max_retries),
 	XTCP_KNOB(abort_on_overflow, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(rto_initial_ms, &ten, &max_rto_ms),
+	XTCP_KNOB(syncookies, SYSCTL_ZERO, &two),
+	XTCP_KNOB(syncookie_period_ms, &ten, &max_ms),
+	XTCP_KNOB(challenge_ack_limit, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	{ }
 };
 
@@ -61,6 +64,9 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->retries2 = 15;
 	sc->abort_on_overflow = 0;
 	sc->rto_initial_ms = 1000;	/* RFC 6298 */
+	sc->syncookies = 1;		/* when the SYN queue is full */
+	sc->syncookie_period_ms = 64 * 1000;
+	sc->challenge_ack_limit = 1000;	/* RFC 5961's suggestion */
 }
 
 int xtcp_sysctl_init_net(struct net *net)

@@ -101,6 +101,7 @@ struct xtcp_sock {
 	u32 snd_una;
 	u32 snd_nxt;
 	u32 snd_wnd;
+	u32 max_snd_wnd;	/* the largest window the peer offered */
 	u32 snd_wl1;
 	u32 snd_wl2;
 	u32 write_seq;		/* sequence number of the next byte queued */
@@ -251,6 +252,10 @@ enum xtcp_mib_field {
 	XTCP_MIB_TIMEWAITENTRIES,
 	XTCP_MIB_TWOVERFLOW,
 	XTCP_MIB_CHALLENGEACKS,
+	XTCP_MIB_CHALLENGEACKSSKIPPED,	/* over challenge_ack_limit */
+	XTCP_MIB_SYNCOOKIESSENT,
+	XTCP_MIB_SYNCOOKIESRECV,
+	XTCP_MIB_SYNCOOKIESFAILED,
 	XTCP_MIB_MAX
 };
 
@@ -271,6 +276,9 @@ struct xtcp_sysctl {
 	int retries2;
 	int abort_on_overflow;
 	int rto_initial_ms;
+	int syncookies;
+	int syncookie_period_ms;
+	int challenge_ack_limit;	/* per second, per namespace */
 };
 
 /* Per-namespace state. */
@@ -281,6 +289,9 @@ struct xtcp_net {
 	struct ctl_table_header *sysctl_hdr;
 	atomic_t tw_count;
 	atomic_t curr_estab;
+	/* Challenge ACKs sent in the current second (RFC 5961 section 7). */
+	unsigned long challenge_second;
+	atomic_t challenge_count;
 };
 
 struct xtcp_net *xtcp_pernet(const struct net *net);
@@ -394,6 +405,10 @@ u64 xtcp_timer_remaining_ns(struct hrtimer *t);
 /* syncookies.c */
 void xtcp_isn_init(void);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
+		     u32 peer_isn, u16 peer_mss);
+u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,
+		      u32 peer_isn, u32 cookie);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);
