@@ -496,12 +496,26 @@ drop:
 		kfree_skb(skb);
 }
 
-/* A locked socket's segment: at once, or from the backlog. */
+/* A locked socket's segment, with bottom halves off. */
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	if (sk->sk_state == TCP_LISTEN)
 		return xtcp_listen_rcv(sk, skb);
 	xtcp_rcv_state_process(sk, skb);
+	return 0;
+}
+
+/*
+ * release_sock() hands over what arrived while the owner held the lock,
+ * in process context with bottom halves on.  The input path is written
+ * for softirq context (per-CPU counters, child sockets' spinlocks), so it
+ * runs with them off here too.
+ */
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	local_bh_disable();
+	xtcp_do_rcv(sk, skb);
+	local_bh_enable();
 	return 0;
 }
 

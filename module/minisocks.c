@@ -284,11 +284,20 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	return child;
 }
 
-/* Whatever else the final ACK carried (data, FIN) is the child's. */
+/*
+ * A segment the listener found to be a child's: what else the final ACK
+ * carried (data, FIN), or a segment queued on the listener before the
+ * child existed.  Called with the listener locked; the child's lock nests
+ * inside it.
+ */
 static void xtcp_child_rcv(struct sock *child, struct sk_buff *skb)
 {
 	bh_lock_sock_nested(child);
-	xtcp_do_rcv(child, skb);
+	if (!sock_owned_by_user(child))
+		xtcp_do_rcv(child, skb);
+	else if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf) +
+				READ_ONCE(child->sk_sndbuf)))
+		kfree_skb(skb);
 	bh_unlock_sock(child);
 }
 
@@ -415,14 +424,18 @@ int xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 		xtcp_request_put(req);
 		return 0;
 	}
-	if (h) {
-		/* Hashed since the segment was queued: a full socket or a
-		 * TIME_WAIT entry answers its retransmission instead.
+	if (h && h->kind == XTCP_HK_SOCK) {
+		/* The handshake completed while this segment waited on the
+		 * listener's backlog (data right after the final ACK): it is
+		 * the new connection's.
 		 */
-		if (h->kind == XTCP_HK_SOCK)
-			sock_put(xtcp_hnode_sk(h));
-		else
-			xtcp_tw_put(container_of(h, struct xtcp_tw, h));
+		xtcp_child_rcv(xtcp_hnode_sk(h), skb);
+		sock_put(xtcp_hnode_sk(h));
+		return 0;
+	}
+	if (h) {
+		/* A TIME_WAIT entry since: it answers a retransmission. */
+		xtcp_tw_put(container_of(h, struct xtcp_tw, h));
 		goto drop;
 	}
 
@@ -515,7 +528,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	if (atomic_read(&xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
 		tw = kmem_cache_zalloc(xtcp_tw_cache, GFP_ATOMIC);
 	if (!tw) {
-		__XTCP_INC_STATS(net, XTCP_MIB_TWOVERFLOW);
+		XTCP_INC_STATS(net, XTCP_MIB_TWOVERFLOW);
 		xtcp_done(sk);
 		return;
 	}
@@ -538,7 +551,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	xtcp_ehash_replace(&xs->ehash, &tw->h);
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
-		__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
+		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
 	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net, substate)),
 		      HRTIMER_MODE_REL_SOFT);
 	xtcp_done(sk);

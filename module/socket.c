@@ -136,7 +136,7 @@ void xtcp_init_sock(struct sock *sk)
 
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_destruct = inet_sock_destruct;
-	sk->sk_backlog_rcv = xtcp_do_rcv;
+	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
 	INIT_HLIST_NODE(&xs->ehash.node);
 	INIT_HLIST_NODE(&xs->bind.node);
@@ -955,7 +955,7 @@ struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.close		= xtcp_close,
-	.backlog_rcv	= xtcp_do_rcv,
+	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
 	.obj_size	= sizeof(struct xtcp_sock),
 };

@@ -356,6 +356,7 @@ static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *h)
 int xtcp_v4_rcv(struct sk_buff *skb);
 int xtcp_v4_err(struct sk_buff *skb, u32 info);
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd);
 void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 			 const struct xtcp_skb_cb *cb, u16 peer_mss);

@@ -63,20 +63,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint16_t csum16(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 /* One spoofed SYN: IPv4 + a TCP-shaped header with an MSS option.  The
  * header layout is the same for XTCP and TCP; only the protocol differs.
  */
@@ -85,7 +71,7 @@ static size_t build_syn(uint8_t *pkt, int proto, uint32_t *rnd)
 	struct iphdr *ip = (struct iphdr *)pkt;
 	struct xtcphdr *th = (struct xtcphdr *)(pkt + sizeof(*ip));
 	uint8_t *opt = (uint8_t *)(th + 1);
-	uint32_t saddr, sum;
+	uint32_t saddr;
 	size_t tlen = sizeof(*th) + 4;
 
 	*rnd = *rnd * 1103515245 + 12345;
@@ -98,7 +84,7 @@ static size_t build_syn(uint8_t *pkt, int proto, uint32_t *rnd)
 	ip->protocol = proto;
 	ip->saddr = saddr;
 	ip->daddr = htonl(0x0a000001);
-	ip->check = csum16(0, ip, sizeof(*ip));
+	ip->check = xip_csum(ip, sizeof(*ip));
 
 	*rnd = *rnd * 1103515245 + 12345;
 	th->source = htons(1024 + (*rnd >> 4) % 60000);
@@ -111,9 +97,7 @@ static size_t build_syn(uint8_t *pkt, int proto, uint32_t *rnd)
 	opt[1] = XTCPOLEN_MSS;
 	opt[2] = 1460 >> 8;
 	opt[3] = 1460 & 0xff;
-	sum = (ntohl(saddr) >> 16) + (ntohl(saddr) & 0xffff) + 0x0a00 + 0x0001 +
-	      proto + tlen;
-	th->check = csum16(sum, th, tlen);
+	th->check = xseg_csum_proto(saddr, ip->daddr, proto, th, tlen);
 	return sizeof(*ip) + tlen;
 }
 

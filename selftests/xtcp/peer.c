@@ -63,15 +63,26 @@ static uint16_t csum_fold(uint64_t sum)
 	return htons(~sum & 0xffff);
 }
 
-uint16_t xseg_csum(uint32_t saddr, uint32_t daddr, const void *seg,
-		   size_t len)
+uint16_t xseg_csum_proto(uint32_t saddr, uint32_t daddr, int proto,
+			 const void *seg, size_t len)
 {
 	uint64_t sum = 0;
 
 	sum += (ntohl(saddr) >> 16) + (ntohl(saddr) & 0xffff);
 	sum += (ntohl(daddr) >> 16) + (ntohl(daddr) & 0xffff);
-	sum += IPPROTO_XTCP + len;
+	sum += proto + len;
 	return csum_fold(csum_add(sum, seg, len));
+}
+
+uint16_t xseg_csum(uint32_t saddr, uint32_t daddr, const void *seg,
+		   size_t len)
+{
+	return xseg_csum_proto(saddr, daddr, IPPROTO_XTCP, seg, len);
+}
+
+uint16_t xip_csum(const void *hdr, size_t len)
+{
+	return csum_fold(csum_add(0, hdr, len));
 }
 
 /* ---- Setup: namespace, loopback, TUN ---- */

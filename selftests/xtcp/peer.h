@@ -112,6 +112,11 @@ int xpeer_expect_silence(struct xpeer *p, int ms);
  */
 uint16_t xseg_csum(uint32_t saddr, uint32_t daddr, const void *seg,
 		   size_t len);
+/* The same for another protocol number (a TCP segment, say). */
+uint16_t xseg_csum_proto(uint32_t saddr, uint32_t daddr, int proto,
+			 const void *seg, size_t len);
+/* An IPv4 header's checksum, ready to store. */
+uint16_t xip_csum(const void *hdr, size_t len);
 
 /* Flags as tcpdump prints them: "S", "S.", "F.", "R", "P.", "none". */
 const char *xseg_flags_str(uint8_t flags, char buf[16]);
