@@ -5,6 +5,7 @@
 #   make                 build module/xtcp.ko for the running kernel (or, on a
 #                        machine whose kernel has no headers, Debian's default)
 #   make demo            install what is missing, boot a VM, show XTCP working
+#   make bench           XTCP next to Linux TCP in the VM: stream, rr, crr
 #   make check           build and run every test in a VM, on each kernel
 #   make check KVER=V    the same on kernel V only
 #   make vm              a shell in the VM with xtcp.ko loaded
@@ -38,6 +39,9 @@ check: deps
 demo: deps
 	scripts/demo $(CHECK_KVERS)
 
+bench: deps
+	scripts/bench $(CHECK_KVERS)
+
 vm: deps
 	scripts/build-modules $(if $(CHECK_KVERS),$(KVER),$$(scripts/kernels default))
 	scripts/vm-run --interactive --kernel $(if $(CHECK_KVERS),$(KVER),$$(scripts/kernels default)) -- \
@@ -50,4 +54,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module deps check demo vm lint clean
+.PHONY: all module deps check demo bench vm lint clean

@@ -108,12 +108,20 @@ static u16 xtcp_rcv_window(struct sock *sk)
 	return wnd;
 }
 
-/* The MSS we offer: what fits in the route's MTU. */
+/* What fits in the route's MTU. */
 static u16 xtcp_mss_for_dst(const struct dst_entry *dst)
 {
 	unsigned int mtu = dst ? dst_mtu(dst) : 576;
 
 	return max_t(int, mtu - sizeof(struct iphdr) - sizeof(struct xtcphdr), 64);
+}
+
+/* The MSS a SYN or SYN-ACK offers: the route's, or less with TCP_MAXSEG. */
+static u16 xtcp_mss_to_offer(const struct sock *sk, const struct dst_entry *dst)
+{
+	u16 mss = xtcp_mss_for_dst(dst), user = xtcp_sk(sk)->user_mss;
+
+	return user ? min(mss, user) : mss;
 }
 
 /* Sends @skb (header not yet pushed) for a connected socket. */
@@ -134,7 +142,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	if (flags & XTCP_FLAG_ACK)
 		o.ack = xs->rcv_nxt;
 	if (flags & XTCP_FLAG_SYN)
-		o.mss = xtcp_mss_for_dst(__sk_dst_get(sk));
+		o.mss = xtcp_mss_to_offer(sk, __sk_dst_get(sk));
 
 	xtcp_push_header(skb, &o);
 	xtcp_set_checksum(skb, inet->inet_saddr, inet->inet_daddr,
@@ -433,7 +441,7 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 			      o.sport, o.dport, req->tos);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
-	o.mss = xtcp_mss_for_dst(&rt->dst);
+	o.mss = xtcp_mss_to_offer(req->listener, &rt->dst);
 	ip_rt_put(rt);
 	xtcp_send_bare(net, req->listener, &o, req->h.laddr, req->h.raddr,
 		       req->tos);
@@ -515,6 +523,14 @@ int xtcp_route_connected(struct sock *sk)
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	sk_setup_caps(sk, &rt->dst);
-	xtcp_sk(sk)->mss = xtcp_mss_for_dst(&rt->dst);
+	xtcp_set_mss(sk, xtcp_mss_for_dst(&rt->dst));
 	return 0;
+}
+
+/* The MSS for a route's own, lowered to TCP_MAXSEG when one was set. */
+void xtcp_set_mss(struct sock *sk, u16 route_mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->mss = xs->user_mss ? min(route_mss, xs->user_mss) : route_mss;
 }

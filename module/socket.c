@@ -15,6 +15,7 @@
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/tcp.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -168,6 +169,8 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	child->sk_flags |= parent->sk_flags & (BIT(SOCK_KEEPOPEN) |
 					      BIT(SOCK_LINGER));
 	child->sk_lingertime = parent->sk_lingertime;
+	xtcp_sk(child)->user_mss = xtcp_sk(parent)->user_mss;
+	xtcp_sk(child)->nodelay = xtcp_sk(parent)->nodelay;
 	ci->tos = pi->tos;
 	ci->uc_ttl = pi->uc_ttl;
 	ci->pmtudisc = pi->pmtudisc;
@@ -470,8 +473,8 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 		goto fail;
 	}
 	sk_setup_caps(sk, &rt->dst);
-	xs->mss = max_t(int, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
-			sizeof(struct xtcphdr), 64);
+	xtcp_set_mss(sk, max_t(int, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
+			       sizeof(struct xtcphdr), 64));
 
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);
@@ -928,27 +931,129 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	return -ENOIOCTLCMD;
 }
 
+/*
+ * TCP's options, with TCP's numbers and meanings, at level SOL_XTCP or
+ * IPPROTO_TCP.  Those XTCP has no machinery for yet answer ENOPROTOOPT, as
+ * TCP does for an option it does not know.
+ */
 static bool xtcp_level_is_ours(int level)
 {
 	return level == SOL_XTCP || level == IPPROTO_TCP;
 }
 
+static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (optname) {
+	case TCP_NODELAY:
+		/* XTCP has no Nagle yet: every write is sent at once, which
+		 * is what TCP_NODELAY asks for; the flag is kept and reported.
+		 */
+		xs->nodelay = !!val;
+		return 0;
+	case TCP_MAXSEG:
+		/* TCP's bounds; it applies from the next connection on. */
+		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS))
+			return -EINVAL;
+		xs->user_mss = val;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
-	if (xtcp_level_is_ours(level))
-		return -ENOPROTOOPT;
+	struct sock *sk = sock->sk;
+	int val, err;
+
 	if (level == SOL_IP && xtcp_ip_opt_joins_group(optname))
 		return -EPROTO;
-	return ip_setsockopt(sock->sk, level, optname, optval, optlen);
+	if (!xtcp_level_is_ours(level))
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optname != TCP_NODELAY && optname != TCP_MAXSEG)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	err = xtcp_set_tcp_option(sk, optname, val);
+	release_sock(sk);
+	return err;
+}
+
+/* TCP_INFO, as far as XTCP keeps each field; the rest reads zero. */
+static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	u32 unacked = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->tcpi_state = inet_sk_state_load(sk);
+	lock_sock(sk);
+	info->tcpi_retransmits = xs->retransmits;
+	info->tcpi_backoff = xs->retransmits;
+	info->tcpi_rto = div_u64(xs->rto_ns, NSEC_PER_USEC);
+	info->tcpi_snd_mss = xs->mss;
+	info->tcpi_rcv_mss = xs->mss;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == xs->send_head)
+			break;
+		unacked++;
+	}
+	info->tcpi_unacked = unacked;
+	info->tcpi_total_retrans = xs->total_retrans;
+	if (__sk_dst_get(sk))
+		info->tcpi_pmtu = dst_mtu(__sk_dst_get(sk));
+	info->tcpi_rcv_space = xtcp_rcv_wnd(xs);
+	info->tcpi_snd_wnd = xs->snd_wnd;
+	release_sock(sk);
 }
 
 static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
-	if (xtcp_level_is_ours(level))
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_info info;
+	int len, val;
+
+	if (!xtcp_level_is_ours(level))
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case TCP_NODELAY:
+		val = xs->nodelay;
+		break;
+	case TCP_MAXSEG:
+		/* As TCP: the segment size in use, or before a connection
+		 * the one asked for, or the default.
+		 */
+		if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+			val = xs->user_mss ?: XTCP_MSS_DEFAULT;
+		else
+			val = xs->mss;
+		break;
+	case TCP_INFO:
+		xtcp_get_info(sk, &info);
+		len = min_t(unsigned int, len, sizeof(info));
+		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	default:
 		return -ENOPROTOOPT;
-	return ip_getsockopt(sock->sk, level, optname, optval, optlen);
+	}
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }
 
 struct proto xtcp_prot = {

@@ -106,7 +106,8 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
 	}
-	xtcp_retransmit_head(sk);
+	if (!xtcp_retransmit_head(sk))
+		xs->total_retrans++;
 	xs->recover = xs->snd_nxt;
 	xs->retransmits++;
 	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);

@@ -113,9 +113,11 @@ struct xtcp_sock {
 	u32 copied_seq;		/* next byte recvmsg() hands out */
 
 	u16 mss;		/* the most we put in one segment */
+	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
 	u8 fin_sent:1,		/* our FIN has a sequence number */
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
-	   orphan_counted:1;
+	   nodelay:1;		/* TCP_NODELAY */
+	u32 total_retrans;	/* for TCP_INFO */
 
 	/* Retransmission: the head of sk_write_queue is what the timer
 	 * resends; every expiry doubles rto_ns up to XTCP_RTO_MAX_NS.
@@ -233,6 +235,8 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 #define XTCP_RTO_MAX_NS		(120ULL * NSEC_PER_SEC)
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
+#define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */
+#define XTCP_MAX_USER_MSS	32767
 
 /* Counters in /proc/net/xtcp_stat, one set per network namespace. */
 enum xtcp_mib_field {
@@ -376,6 +380,7 @@ int xtcp_send_request_synack(struct xtcp_request *req);
 int xtcp_retransmit_head(struct sock *sk);
 int xtcp_resend_head(struct sock *sk);
 int xtcp_route_connected(struct sock *sk);
+void xtcp_set_mss(struct sock *sk, u16 route_mss);
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
 void xtcp_clean_acked(struct sock *sk, u32 ack);
 

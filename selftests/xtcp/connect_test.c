@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -508,6 +509,41 @@ TEST_F(lo, namespace_exit_takes_its_time_wait_entries_along)
 	EXPECT_EQ(4, count_state(ST_TIME_WAIT, 5000));
 	EXPECT_EQ(8, count_state(ST_ESTABLISHED, 5000));
 	/* The test process exits with all of it in place. */
+}
+
+/* TCP_MAXSEG set before connect() caps the segment size, and TCP_INFO
+ * tells the connection's state, MSS and timeout.
+ */
+TEST_F(lo, tcp_maxseg_caps_the_segment_size_and_tcp_info_reports_it)
+{
+	struct sockaddr_in sin = lo_addr(5000);
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+	int c, a, mss = 1000, val;
+
+	c = socket(AF_XTCP, SOCK_STREAM, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, setsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)));
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+	a = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+
+	len = sizeof(val);
+	ASSERT_EQ(0, getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &val, &len));
+	EXPECT_EQ(mss, val);
+	len = sizeof(info);
+	ASSERT_EQ(0, getsockopt(c, SOL_XTCP, TCP_INFO, &info, &len));
+	EXPECT_EQ(ST_ESTABLISHED, info.tcpi_state);
+	EXPECT_EQ(mss, info.tcpi_snd_mss);
+	EXPECT_EQ(100 * 1000, info.tcpi_rto);	/* rto_initial_ms = 100 */
+	EXPECT_EQ(0, info.tcpi_unacked);
+	EXPECT_LT(0, info.tcpi_snd_wnd);
+	/* The listener side learnt the MSS from the SYN's option. */
+	len = sizeof(val);
+	ASSERT_EQ(0, getsockopt(a, IPPROTO_TCP, TCP_MAXSEG, &val, &len));
+	EXPECT_EQ(mss, val);
+	close(c);
+	close(a);
 }
 
 TEST_F(lo, sysctls_refuse_values_out_of_range)

@@ -357,6 +357,57 @@ TEST_F(pair, joining_a_multicast_group_is_eproto_as_for_tcp)
 	EXPECT_EQ(EPROTO, errno);
 }
 
+TEST_F(pair, tcp_nodelay_is_kept_at_both_option_levels)
+{
+	int one = 1, zero = 0, val = -1;
+	socklen_t len = sizeof(val);
+
+	ASSERT_EQ(0, setsockopt(self->xtcp, IPPROTO_TCP, TCP_NODELAY, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, getsockopt(self->xtcp, SOL_XTCP, TCP_NODELAY, &val, &len));
+	EXPECT_EQ(1, val);
+	ASSERT_EQ(0, setsockopt(self->xtcp, SOL_XTCP, TCP_NODELAY, &zero,
+				sizeof(zero)));
+	ASSERT_EQ(0, getsockopt(self->xtcp, IPPROTO_TCP, TCP_NODELAY, &val, &len));
+	EXPECT_EQ(0, val);
+}
+
+TEST_F(pair, tcp_maxseg_default_and_bounds_are_tcps)
+{
+	int t, x, bad[] = { 10, 87, 32768 }, good = 1000;
+	socklen_t tl = sizeof(t), xl = sizeof(x);
+	unsigned int i;
+
+	ASSERT_EQ(0, getsockopt(self->tcp, IPPROTO_TCP, TCP_MAXSEG, &t, &tl));
+	ASSERT_EQ(0, getsockopt(self->xtcp, IPPROTO_TCP, TCP_MAXSEG, &x, &xl));
+	EXPECT_EQ(t, x);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_SAME_OUTCOME(
+			outcome_of(setsockopt(self->tcp, IPPROTO_TCP, TCP_MAXSEG,
+					      &bad[i], sizeof(int))),
+			outcome_of(setsockopt(self->xtcp, IPPROTO_TCP, TCP_MAXSEG,
+					      &bad[i], sizeof(int))));
+	}
+	ASSERT_EQ(0, setsockopt(self->tcp, IPPROTO_TCP, TCP_MAXSEG, &good, sizeof(good)));
+	ASSERT_EQ(0, setsockopt(self->xtcp, IPPROTO_TCP, TCP_MAXSEG, &good, sizeof(good)));
+	ASSERT_EQ(0, getsockopt(self->tcp, IPPROTO_TCP, TCP_MAXSEG, &t, &tl));
+	ASSERT_EQ(0, getsockopt(self->xtcp, IPPROTO_TCP, TCP_MAXSEG, &x, &xl));
+	EXPECT_EQ(t, x);
+	EXPECT_EQ(good, x);
+}
+
+TEST_F(pair, tcp_info_of_an_unconnected_socket_says_closed)
+{
+	struct tcp_info t, x;
+	socklen_t tl = sizeof(t), xl = sizeof(x);
+
+	ASSERT_EQ(0, getsockopt(self->tcp, IPPROTO_TCP, TCP_INFO, &t, &tl));
+	ASSERT_EQ(0, getsockopt(self->xtcp, IPPROTO_TCP, TCP_INFO, &x, &xl));
+	EXPECT_EQ(tl, xl);
+	EXPECT_EQ(t.tcpi_state, x.tcpi_state);
+	EXPECT_EQ(TCP_CLOSE, x.tcpi_state);
+}
+
 TEST(socketpair_is_eopnotsupp)
 {
 	int sv[2];
