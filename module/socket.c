@@ -815,8 +815,12 @@ error:
 	return err;
 }
 
-/* Frees what the reader consumed; a window grown by at least a segment
- * is announced, so a sender stopped by a full buffer goes on.
+/*
+ * Frees what the reader consumed, and tells the peer when that matters:
+ * a window grown by at least a segment is announced, so a sender stopped
+ * by a full buffer goes on; and an ACK still owed goes at once when the
+ * window left cannot take a full segment, since the sender is then
+ * waiting for exactly that ACK (the delayed ACK would stall it 40 ms).
  */
 static void xtcp_rcv_consumed(struct sock *sk)
 {
@@ -830,9 +834,11 @@ static void xtcp_rcv_consumed(struct sock *sk)
 		__skb_unlink(skb, &sk->sk_receive_queue);
 		kfree_skb(skb);
 	}
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return;
 	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	if (sk->sk_state == TCP_ESTABLISHED && old_wnd < XTCP_RCV_WND &&
-	    room / 2 >= (int)(old_wnd + xs->mss))
+	if ((xs->ack_pending && old_wnd < xs->mss) ||
+	    (old_wnd < XTCP_RCV_WND && room / 2 >= (int)(old_wnd + xs->mss)))
 		xtcp_send_ack(sk);
 }
 
