@@ -212,6 +212,15 @@ static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb)
 	}
 }
 
+/* RFC 5681's duplicate ACK: nothing new acknowledged, no data, the same
+ * window, while something is outstanding.
+ */
+static bool xtcp_dupack(const struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
+{
+	return cb->ack_seq == xs->snd_una && xs->snd_una != xs->snd_nxt &&
+	       cb->end_seq == cb->seq && cb->window == xs->snd_wnd;
+}
+
 /*
  * Step five, the ACK field.  Returns false when the segment must go no
  * further (dropped, answered, or the socket is done).
@@ -234,8 +243,18 @@ static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
 		xtcp_send_challenge_ack(sk);
 		return false;
 	}
-	if (xtcp_after(ack, xs->snd_una))
+	if (xtcp_after(ack, xs->snd_una)) {
+		xs->dupacks = 0;
 		xtcp_ack_advance(sk, ack);
+	} else if (xtcp_dupack(xs, cb) && ++xs->dupacks == 3) {
+		/* Three duplicate ACKs: the segment after @ack is lost
+		 * (RFC 5681 section 3.2); resend it now, not at the timeout,
+		 * and let partial ACKs bring the rest.
+		 */
+		if (!xtcp_retransmit_head(sk))
+			xs->total_retrans++;
+		xs->recover = xs->snd_nxt;
+	}
 	xtcp_update_window(sk, cb);
 	xtcp_push(sk);
 
@@ -263,41 +282,111 @@ static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
 	return true;
 }
 
-/* Step seven: data in order goes to the reader; anything else is
- * answered at once so the sender learns where we are.  Returns true
- * when the skb now belongs to the receive queue.
+/*
+ * Data past a gap waits on the out-of-order queue, kept in sequence order
+ * (segments reordered on the way, or sent after a lost one).  One that
+ * repeats or overlaps what is there already is dropped: the sender
+ * resends whatever stays missing.  Returns true when @skb was kept.
+ */
+static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 seq = XTCP_SKB_CB(skb)->seq, end = seq + skb->len;
+	struct sk_buff *next;
+
+	/* A FIN waits for its turn in the sender's retransmission instead. */
+	if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
+		return false;
+	skb_queue_walk(&xs->ooo_queue, next) {
+		u32 nseq = XTCP_SKB_CB(next)->seq;
+
+		if (!xtcp_after(end, nseq))
+			break;				/* goes before next */
+		if (xtcp_before(seq, nseq + next->len))
+			return false;			/* overlaps next */
+	}
+	skb_dst_drop(skb);
+	skb_set_owner_r(skb, sk);
+	if (next == (struct sk_buff *)&xs->ooo_queue)
+		__skb_queue_tail(&xs->ooo_queue, skb);
+	else
+		__skb_queue_before(&xs->ooo_queue, next, skb);
+	return true;
+}
+
+/* Appends in-order data for the reader. */
+static void xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->seq != xs->rcv_nxt) {
+		/* Starts in what we already have: keep only the new part. */
+		u32 old = xs->rcv_nxt - cb->seq;
+
+		if (!pskb_pull(skb, old)) {
+			kfree_skb(skb);
+			return;
+		}
+		cb->seq += old;
+	}
+	if (!skb->sk) {
+		skb_dst_drop(skb);
+		skb_set_owner_r(skb, sk);
+	}
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	xs->rcv_nxt += skb->len;
+}
+
+/* The gap is filled up to rcv_nxt: move what now follows on in order. */
+static void xtcp_ooo_drain(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&xs->ooo_queue)) &&
+	       !xtcp_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt)) {
+		__skb_unlink(skb, &xs->ooo_queue);
+		if (xtcp_after(XTCP_SKB_CB(skb)->seq + skb->len, xs->rcv_nxt))
+			xtcp_queue_rcv(sk, skb);
+		else
+			kfree_skb(skb);
+	}
+}
+
+/* Step seven: data in order goes to the reader, data past a gap waits
+ * for it; anything out of order is answered at once, so the sender
+ * learns where we are (duplicate ACKs).  Returns true when the skb now
+ * belongs to one of the queues.
  */
 static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	bool had_gap = !skb_queue_empty(&xs->ooo_queue);
 	u32 len = skb->len;
 
 	if (!len)
 		return false;
-	if (xtcp_after(cb->seq, xs->rcv_nxt) ||
-	    !xtcp_after(cb->seq + len, xs->rcv_nxt)) {
-		/* A gap before it, or nothing new in it. */
+	if (xtcp_after(cb->seq, xs->rcv_nxt)) {
+		bool kept = xtcp_ooo_insert(sk, skb);
+
 		xtcp_send_ack(sk);
+		return kept;
+	}
+	if (!xtcp_after(cb->seq + len, xs->rcv_nxt)) {
+		xtcp_send_ack(sk);		/* nothing new in it */
 		return false;
 	}
-	if (cb->seq != xs->rcv_nxt) {
-		/* Starts in what we already have: keep only the new part. */
-		u32 old = xs->rcv_nxt - cb->seq;
-
-		if (!pskb_pull(skb, old))
-			return false;
-		cb->seq += old;
-	}
-	skb_dst_drop(skb);
-	skb_set_owner_r(skb, sk);
-	__skb_queue_tail(&sk->sk_receive_queue, skb);
-	xs->rcv_nxt += skb->len;
+	xtcp_queue_rcv(sk, skb);
+	xtcp_ooo_drain(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
-	/* Acknowledge every second segment at once, the others later. */
-	if (xs->ack_pending)
+	/* Acknowledge every second segment at once, the others later; a
+	 * filled gap at once, so the sender's recovery ends quickly.
+	 */
+	if (xs->ack_pending || had_gap)
 		xtcp_send_ack(sk);
 	else
 		xtcp_arm_delack(sk);

@@ -67,6 +67,7 @@ static void xtcp_purge_write_queue(struct sock *sk)
  */
 void xtcp_destroy_sock(struct sock *sk)
 {
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 	xtcp_sock_unhash(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, -1);
 	sock_put(sk);
@@ -83,6 +84,7 @@ void xtcp_done(struct sock *sk)
 	xtcp_timers_stop(sk);
 	xtcp_sock_unhash(sk);
 	xtcp_purge_write_queue(sk);
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
@@ -144,6 +146,7 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_HLIST_NODE(&xs->listen_node);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
+	__skb_queue_head_init(&xs->ooo_queue);
 	xtcp_timers_init(sk);
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));

@@ -118,6 +118,8 @@ struct xtcp_sock {
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
 	   nodelay:1;		/* TCP_NODELAY */
 	u32 total_retrans;	/* for TCP_INFO */
+	u8 dupacks;		/* duplicate ACKs in a row (fast retransmit) */
+	struct sk_buff_head ooo_queue;	/* data past a gap, in sequence order */
 
 	/* Retransmission: the head of sk_write_queue is what the timer
 	 * resends; every expiry doubles rto_ns up to XTCP_RTO_MAX_NS.
