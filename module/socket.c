@@ -15,6 +15,8 @@
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sockios.h>
+#include <linux/termios.h>
 #include <linux/tcp.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
@@ -934,10 +936,42 @@ out:
 
 /* ---- options and the rest ---- */
 
+/*
+ * TCP's queue ioctls: SIOCINQ (FIONREAD) counts the bytes ready for
+ * recv(), SIOCOUTQ (TIOCOUTQ) those not yet acknowledged, SIOCOUTQNSD
+ * those not yet sent.  A listener has no queues (EINVAL).  Anything else
+ * goes to the socket layer's device ioctls, as for TCP.
+ */
 static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
-	/* Lets the socket layer try the device ioctls, as it does for TCP. */
-	return -ENOIOCTLCMD;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+	case SIOCOUTQ:
+	case SIOCOUTQNSD:
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		release_sock(sk);
+		return -EINVAL;
+	}
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+		answ = 0;
+	else if (cmd == SIOCINQ)
+		answ = xs->rcv_nxt - xs->copied_seq -
+		       !!sock_flag(sk, SOCK_DONE);	/* not the FIN */
+	else if (cmd == SIOCOUTQ)
+		answ = xs->write_seq - xs->snd_una;	/* a FIN counts, as TCP's */
+	else
+		answ = xs->write_seq - xs->snd_nxt;
+	release_sock(sk);
+	return put_user(max(answ, 0), (int __user *)arg);
 }
 
 /*

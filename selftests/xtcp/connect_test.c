@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <poll.h>
 #include <sched.h>
@@ -542,6 +543,35 @@ TEST_F(lo, tcp_maxseg_caps_the_segment_size_and_tcp_info_reports_it)
 	len = sizeof(val);
 	ASSERT_EQ(0, getsockopt(a, IPPROTO_TCP, TCP_MAXSEG, &val, &len));
 	EXPECT_EQ(mss, val);
+	close(c);
+	close(a);
+}
+
+/* FIONREAD/SIOCINQ and SIOCOUTQ count as TCP's do; a listener has none. */
+TEST_F(lo, queue_ioctls_count_bytes_and_refuse_a_listener)
+{
+	int c, a, n = -1, i;
+
+	c = connect_to(5000, 0);
+	ASSERT_LE(0, c);
+	a = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	for (i = 0; i < 100 && n != 5; i++) {
+		ASSERT_EQ(0, ioctl(a, FIONREAD, &n));
+		usleep(10 * 1000);
+	}
+	EXPECT_EQ(5, n);
+	/* The FIN is not a byte to read. */
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	usleep(100 * 1000);
+	ASSERT_EQ(0, ioctl(a, SIOCINQ, &n));
+	EXPECT_EQ(5, n);
+	/* All acknowledged, FIN included: nothing left to send. */
+	ASSERT_EQ(0, ioctl(c, SIOCOUTQ, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-1, ioctl(self->lfd, SIOCINQ, &n));
+	EXPECT_EQ(EINVAL, errno);
 	close(c);
 	close(a);
 }
