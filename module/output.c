@@ -523,14 +523,12 @@ int xtcp_route_connected(struct sock *sk)
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	sk_setup_caps(sk, &rt->dst);
-	xtcp_set_mss(sk, xtcp_mss_for_dst(&rt->dst));
+	xtcp_set_mss(sk, &rt->dst);
 	return 0;
 }
 
-/* The MSS for a route's own, lowered to TCP_MAXSEG when one was set. */
-void xtcp_set_mss(struct sock *sk, u16 route_mss)
+/* The MSS for a route: what fits its MTU, or less with TCP_MAXSEG. */
+void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	xs->mss = xs->user_mss ? min(route_mss, xs->user_mss) : route_mss;
+	xtcp_sk(sk)->mss = xtcp_mss_to_offer(sk, dst);
 }

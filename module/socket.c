@@ -478,8 +478,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 		goto fail;
 	}
 	sk_setup_caps(sk, &rt->dst);
-	xtcp_set_mss(sk, max_t(int, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
-			       sizeof(struct xtcphdr), 64));
+	xtcp_set_mss(sk, &rt->dst);
 
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);

@@ -382,7 +382,7 @@ int xtcp_send_request_synack(struct xtcp_request *req);
 int xtcp_retransmit_head(struct sock *sk);
 int xtcp_resend_head(struct sock *sk);
 int xtcp_route_connected(struct sock *sk);
-void xtcp_set_mss(struct sock *sk, u16 route_mss);
+void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst);
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
 void xtcp_clean_acked(struct sock *sk, u32 ack);
 
