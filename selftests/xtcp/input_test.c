@@ -56,22 +56,6 @@ static int send_raw(const void *seg, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-/* Loopback delivers in softirq context: give it up to a second. */
-static long wait_stat(const char *name, long want)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	long v = -1;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		v = xtcp_stat(name);
-		if (v >= want)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	return v;
-}
-
 FIXTURE(wire) {
 	long insegs, inerrs, csum, nosock;
 	uint8_t seg[64];
@@ -105,7 +89,7 @@ TEST_F(wire, syn_to_a_port_without_socket_gets_one_rst_which_is_not_answered)
 	long rsts = xtcp_stat("OutRsts");
 
 	ASSERT_EQ(0, send_raw(self->seg, len));
-	EXPECT_EQ(self->nosock + 2, wait_stat("NoSocket", self->nosock + 2));
+	EXPECT_EQ(self->nosock + 2, xtcp_wait_stat("NoSocket", self->nosock + 2));
 	usleep(100 * 1000);
 	EXPECT_EQ(self->nosock + 2, xtcp_stat("NoSocket"));
 	EXPECT_EQ(self->insegs + 2, xtcp_stat("InSegs"));
@@ -120,7 +104,7 @@ TEST_F(wire, bad_checksum_is_dropped_and_counted)
 
 	self->seg[16] ^= 0x01;
 	ASSERT_EQ(0, send_raw(self->seg, len));
-	EXPECT_EQ(self->csum + 1, wait_stat("InCsumErrors", self->csum + 1));
+	EXPECT_EQ(self->csum + 1, xtcp_wait_stat("InCsumErrors", self->csum + 1));
 	EXPECT_EQ(self->inerrs + 1, xtcp_stat("InErrs"));
 	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
 }
@@ -129,7 +113,7 @@ TEST_F(wire, segment_shorter_than_a_header_is_dropped_and_counted)
 {
 	build_syn(self->seg);
 	ASSERT_EQ(0, send_raw(self->seg, 12));
-	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->inerrs + 1, xtcp_wait_stat("InErrs", self->inerrs + 1));
 	EXPECT_EQ(self->insegs + 1, xtcp_stat("InSegs"));
 	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
 }
@@ -143,7 +127,7 @@ TEST_F(wire, data_offset_below_five_words_is_dropped_and_counted)
 	th->check = 0;
 	th->check = xtcp_csum(self->seg, len);
 	ASSERT_EQ(0, send_raw(self->seg, len));
-	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->inerrs + 1, xtcp_wait_stat("InErrs", self->inerrs + 1));
 	EXPECT_EQ(self->csum, xtcp_stat("InCsumErrors"));
 	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
 }
@@ -157,7 +141,7 @@ TEST_F(wire, data_offset_past_the_segment_is_dropped_and_counted)
 	th->check = 0;
 	th->check = xtcp_csum(self->seg, len);
 	ASSERT_EQ(0, send_raw(self->seg, len));
-	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->inerrs + 1, xtcp_wait_stat("InErrs", self->inerrs + 1));
 	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
 }
 
@@ -178,7 +162,7 @@ TEST_F(wire, option_running_past_the_header_is_dropped_and_counted)
 	th->check = 0;
 	th->check = xtcp_csum(self->seg, len);
 	ASSERT_EQ(0, send_raw(self->seg, len));
-	EXPECT_EQ(self->inerrs + 1, wait_stat("InErrs", self->inerrs + 1));
+	EXPECT_EQ(self->inerrs + 1, xtcp_wait_stat("InErrs", self->inerrs + 1));
 	EXPECT_EQ(self->csum, xtcp_stat("InCsumErrors"));
 	EXPECT_EQ(self->nosock, xtcp_stat("NoSocket"));
 }
@@ -210,7 +194,7 @@ TEST_F(wire, counters_are_per_network_namespace)
 		if (send_raw(self->seg, len))
 			_exit(14);
 		/* The SYN and the RST that answers it. */
-		_exit(wait_stat("NoSocket", 2) == 2 ? 0 : 13);
+		_exit(xtcp_wait_stat("NoSocket", 2) == 2 ? 0 : 13);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));

@@ -24,22 +24,6 @@
 
 #define MS	1000000ull
 
-/* The counters move in softirq context: give them up to a second. */
-static long wait_stat(const char *name, long want)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	long v = -1;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		v = xtcp_stat(name);
-		if (v >= want)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	return v;
-}
-
 /* The module sends nothing yet, so a raw socket stands in for it. */
 static int raw_send_to_peer(const void *seg, size_t len)
 {
@@ -177,7 +161,7 @@ TEST_F(peer, syn_to_closed_port_is_counted_in_its_namespace)
 	ASSERT_EQ(0, xtcp_stat("InSegs"));
 	ASSERT_EQ(0, xtcp_stat("NoSocket"));
 	ASSERT_EQ(0, xpeer_send(&self->p, &syn));
-	EXPECT_EQ(1, wait_stat("NoSocket", 1));
+	EXPECT_EQ(1, xtcp_wait_stat("NoSocket", 1));
 	EXPECT_EQ(1, xtcp_stat("InSegs"));
 	EXPECT_EQ(0, xtcp_stat("InErrs"));
 	EXPECT_EQ(0, xtcp_stat("InCsumErrors"));
@@ -198,7 +182,7 @@ TEST_F(peer, segment_with_options_and_odd_payload_passes_the_checks)
 	s.data = (const uint8_t *)"odd";
 	s.len = 3;
 	ASSERT_EQ(0, xpeer_send(&self->p, &s));
-	EXPECT_EQ(1, wait_stat("NoSocket", 1));
+	EXPECT_EQ(1, xtcp_wait_stat("NoSocket", 1));
 	EXPECT_EQ(0, xtcp_stat("InErrs"));
 }
 
@@ -208,7 +192,7 @@ TEST_F(peer, bad_checksum_is_counted_as_a_checksum_error)
 
 	syn.bad_csum = 1;
 	ASSERT_EQ(0, xpeer_send(&self->p, &syn));
-	EXPECT_EQ(1, wait_stat("InCsumErrors", 1));
+	EXPECT_EQ(1, xtcp_wait_stat("InCsumErrors", 1));
 	EXPECT_EQ(1, xtcp_stat("InErrs"));
 	EXPECT_EQ(0, xtcp_stat("NoSocket"));
 }
@@ -219,7 +203,7 @@ TEST_F(peer, data_offset_of_four_words_is_counted_as_an_error)
 
 	syn.doff_override = 4;
 	ASSERT_EQ(0, xpeer_send(&self->p, &syn));
-	EXPECT_EQ(1, wait_stat("InErrs", 1));
+	EXPECT_EQ(1, xtcp_wait_stat("InErrs", 1));
 	EXPECT_EQ(0, xtcp_stat("InCsumErrors"));
 	EXPECT_EQ(0, xtcp_stat("NoSocket"));
 }

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/xtcp.h>
@@ -91,6 +92,22 @@ static inline long xtcp_stat(const char *name)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* Counters move in softirq context: polls up to a second for @want. */
+static inline long xtcp_wait_stat(const char *name, long want)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	long v = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		v = xtcp_stat(name);
+		if (v >= want)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return v;
 }
 
 /*
