@@ -45,8 +45,45 @@ static bool xtcp_checksum_ok(struct sk_buff *skb)
 	return !skb_checksum_complete(skb);
 }
 
+/* One option whose kind and length are known to fit. */
+static void xtcp_parse_option(const struct xtcphdr *th, const u8 *p, u8 olen,
+			      struct xtcp_skb_cb *cb)
+{
+	struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	switch (p[0]) {
+	case XTCPOPT_MSS:
+		if (olen == XTCPOLEN_MSS && th->syn)
+			cb->mss = get_unaligned_be16(p + 2);
+		break;
+	case XTCPOPT_WINDOW:
+		if (olen == XTCPOLEN_WINDOW && th->syn) {
+			ro->opts |= XTCP_OPT_WSCALE;
+			/* RFC 7323 section 2.3: a larger shift means 14. */
+			ro->wscale = min_t(u8, p[2], XTCP_MAX_WSCALE);
+		}
+		break;
+	case XTCPOPT_SACK_PERM:
+		if (olen == XTCPOLEN_SACK_PERM && th->syn)
+			ro->opts |= XTCP_OPT_SACK;
+		break;
+	case XTCPOPT_TIMESTAMP:
+		if (olen == XTCPOLEN_TIMESTAMP) {
+			ro->opts |= XTCP_OPT_TS;
+			ro->tsval = get_unaligned_be32(p + 2);
+			ro->tsecr = get_unaligned_be32(p + 6);
+		}
+		break;
+	case XTCPOPT_SACK:
+		if (olen >= 10 && (olen - 2) % 8 == 0 && !th->syn)
+			ro->sack_off = p - (const u8 *)th;
+		break;
+	}
+}
+
 /*
- * Options: only MSS is used yet; the others are skipped by length.  A
+ * Options, RFC 9293 section 3.1 and RFC 7323/2018: those we know are
+ * taken when their length is right, the others skipped by length.  A
  * truncated or malformed list makes the segment invalid.
  */
 static bool xtcp_parse_options(const struct xtcphdr *th, struct xtcp_skb_cb *cb)
@@ -69,8 +106,7 @@ static bool xtcp_parse_options(const struct xtcphdr *th, struct xtcp_skb_cb *cb)
 		olen = p[1];
 		if (olen < 2 || olen > len)
 			return false;
-		if (kind == XTCPOPT_MSS && olen == XTCPOLEN_MSS && th->syn)
-			cb->mss = get_unaligned_be16(p + 2);
+		xtcp_parse_option(th, p, olen, cb);
 		p += olen;
 		len -= olen;
 	}
@@ -88,6 +124,7 @@ static bool xtcp_fill_cb(struct sk_buff *skb)
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->window = ntohs(th->window);
 	cb->mss = 0;
+	memset(&cb->header.in, 0, sizeof(cb->header.in));
 	cb->end_seq = cb->seq + skb->len - hlen +
 		      !!(cb->flags & XTCP_FLAG_SYN) + !!(cb->flags & XTCP_FLAG_FIN);
 	if (!xtcp_parse_options(th, cb))
@@ -168,34 +205,59 @@ static bool xtcp_fin_acked(const struct xtcp_sock *xs)
 static void xtcp_established(struct sock *sk)
 {
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_buffers_established(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 	}
 }
 
-/* New acknowledgments free what they cover and restart the clock. */
-static void xtcp_ack_advance(struct sock *sk, u32 ack)
+/* The peer's window in a segment: scaled, but never in a SYN. */
+static u32 xtcp_seg_window(const struct xtcp_sock *xs,
+			   const struct xtcp_skb_cb *cb)
+{
+	if (cb->flags & XTCP_FLAG_SYN)
+		return cb->window;
+	return (u32)cb->window << xs->snd_wscale;
+}
+
+/* A round-trip sample from an echoed timestamp (ms), for ACKs of
+ * retransmitted data, where the send time cannot tell which copy it was.
+ */
+static u64 xtcp_ts_rtt(const struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+	s32 ms;
+
+	if (!(xs->opts & XTCP_OPT_TS) || !(ro->opts & XTCP_OPT_TS) ||
+	    !ro->tsecr)
+		return 0;
+	ms = xtcp_ts_clock() + xs->ts_off - ro->tsecr;
+	return ms >= 0 ? ((u64)ms + 1) * NSEC_PER_MSEC : 0;
+}
+
+/* New acknowledgments free what they cover and restart the clock.
+ * Returns how many segments left the queue.
+ */
+static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ack = cb->ack_seq, acked = 0;
+	u64 rtt;
 
 	xs->snd_una = ack;
-	xtcp_clean_acked(sk, ack);
-	/* After a timeout everything sent before it may be lost: each ACK
-	 * that stops short of it brings the next segment again (a partial
-	 * ACK, RFC 6582's idea), instead of one per timeout.
-	 */
-	if (xtcp_before(ack, xs->recover))
-		xtcp_retransmit_head(sk);
-	else
-		xs->recover = ack;
+	rtt = xtcp_clean_acked(sk, ack, &acked) ?: xtcp_ts_rtt(xs, cb);
 	xs->retransmits = 0;
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	if (rtt)
+		xtcp_rtt_sample(sk, rtt);
+	else
+		xtcp_set_rto(sk);
 	if (xs->snd_una == xs->snd_nxt)
 		xtcp_stop_rtx(sk);
 	else
 		xtcp_arm_rtx(sk);
 	sk->sk_write_space(sk);
+	return acked;
 }
 
 /* Window update rule of RFC 9293 section 3.10.7.4 (SND.WL1/SND.WL2). */
@@ -205,7 +267,7 @@ static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb)
 
 	if (xtcp_before(xs->snd_wl1, cb->seq) ||
 	    (xs->snd_wl1 == cb->seq && !xtcp_before(cb->ack_seq, xs->snd_wl2))) {
-		xs->snd_wnd = cb->window;
+		xs->snd_wnd = xtcp_seg_window(xs, cb);
 		xs->max_snd_wnd = max(xs->max_snd_wnd, xs->snd_wnd);
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack_seq;
@@ -218,17 +280,19 @@ static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb)
 static bool xtcp_dupack(const struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 {
 	return cb->ack_seq == xs->snd_una && xs->snd_una != xs->snd_nxt &&
-	       cb->end_seq == cb->seq && cb->window == xs->snd_wnd;
+	       cb->end_seq == cb->seq && xtcp_seg_window(xs, cb) == xs->snd_wnd;
 }
 
 /*
  * Step five, the ACK field.  Returns false when the segment must go no
  * further (dropped, answered, or the socket is done).
  */
-static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
+static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 {
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 ack = cb->ack_seq;
+	u32 ack = cb->ack_seq, acked = 0, in_flight = xtcp_in_flight(xs);
+	bool dupack = false;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_after(ack, xs->snd_una) || xtcp_after(ack, xs->snd_nxt))
@@ -245,16 +309,14 @@ static bool xtcp_rcv_ack(struct sock *sk, const struct xtcp_skb_cb *cb)
 	}
 	if (xtcp_after(ack, xs->snd_una)) {
 		xs->dupacks = 0;
-		xtcp_ack_advance(sk, ack);
-	} else if (xtcp_dupack(xs, cb) && ++xs->dupacks == 3) {
-		/* Three duplicate ACKs: the segment after @ack is lost
-		 * (RFC 5681 section 3.2); resend it now, not at the timeout,
-		 * and let partial ACKs bring the rest.
-		 */
-		if (!xtcp_retransmit_head(sk))
-			xs->total_retrans++;
-		xs->recover = xs->snd_nxt;
+		acked = xtcp_ack_advance(sk, cb);
+	} else if (xtcp_dupack(xs, cb)) {
+		xs->dupacks++;
+		dupack = true;
 	}
+	/* Losses first, then the window: RFC 5681 section 3.2 and 3.1. */
+	if (xtcp_recovery_ack(sk, skb, acked, dupack) && acked)
+		xtcp_cong_on_ack(sk, acked, in_flight);
 	xtcp_update_window(sk, cb);
 	xtcp_push(sk);
 
@@ -307,6 +369,7 @@ static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	}
 	skb_dst_drop(skb);
 	skb_set_owner_r(skb, sk);
+	xs->sack_last = seq;
 	if (next == (struct sk_buff *)&xs->ooo_queue)
 		__skb_queue_tail(&xs->ooo_queue, skb);
 	else
@@ -380,6 +443,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	}
 	xtcp_queue_rcv(sk, skb);
 	xtcp_ooo_drain(sk);
+	xtcp_rcvbuf_grow(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
@@ -435,13 +499,31 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 {
 	xs->irs = irs;
 	xs->rcv_nxt = irs + 1;
+	xs->rcv_wup = xs->rcv_nxt;
 	xs->copied_seq = xs->rcv_nxt;
 	xtcp_init_rcv_wnd(xs);
-	xs->snd_wnd = cb->window;
-	xs->max_snd_wnd = cb->window;
+	xs->snd_wnd = xtcp_seg_window(xs, cb);
+	xs->max_snd_wnd = xs->snd_wnd;
 	xs->snd_wl1 = cb->seq;
 	xs->snd_wl2 = cb->ack_seq;
 	xs->mss = min_t(u16, xs->mss, peer_mss ?: XTCP_MSS_DEFAULT);
+}
+
+/*
+ * What both SYNs agreed on: @opts is what we offered and the peer too.
+ * Window scaling counts only in both directions at once (RFC 7323
+ * section 2.2); without it neither side scales.
+ */
+void xtcp_set_opts(struct xtcp_sock *xs, u8 opts, u8 snd_wscale, u32 ts_recent)
+{
+	xs->opts = opts;
+	if (!(opts & XTCP_OPT_WSCALE)) {
+		snd_wscale = 0;
+		xs->rcv_wscale = 0;
+	}
+	xs->snd_wscale = snd_wscale;
+	xs->ts_recent = ts_recent;
+	xs->ts_recent_stamp = ktime_get_seconds();
 }
 
 /*
@@ -468,11 +550,13 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	if (!(cb->flags & XTCP_FLAG_SYN))
 		return;
 
+	xtcp_set_opts(xs, xs->opts & cb->header.in.opts, cb->header.in.wscale,
+		      cb->header.in.tsval);
 	xtcp_sync_with_peer(xs, cb->seq, cb, cb->mss);
 
 	if (ack) {
 		xs->recover = cb->ack_seq;
-		xtcp_ack_advance(sk, cb->ack_seq);
+		xtcp_ack_advance(sk, cb);
 		xtcp_established(sk);
 		xtcp_send_ack(sk);
 		return;
@@ -483,7 +567,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xtcp_set_state(sk, TCP_SYN_RECV);
 	xs->retransmits = 0;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
-	xtcp_resend_head(sk);
+	xtcp_resend_skb(sk, skb_peek(&sk->sk_write_queue));
 	xtcp_arm_rtx(sk);
 }
 
@@ -515,6 +599,38 @@ static bool xtcp_data_after_close(const struct sock *sk,
 	       xtcp_after(data_end, xtcp_sk(sk)->rcv_nxt);
 }
 
+/*
+ * PAWS, RFC 7323 section 5: a segment whose timestamp is older than the
+ * last one we took is an old duplicate from a wrapped sequence space.
+ * A timestamp we last saw more than 24 days ago no longer counts.
+ */
+static bool xtcp_paws_reject(const struct xtcp_sock *xs,
+			     const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	if (!(xs->opts & XTCP_OPT_TS) || !(ro->opts & XTCP_OPT_TS) ||
+	    (cb->flags & XTCP_FLAG_RST))
+		return false;
+	if ((s32)(ro->tsval - xs->ts_recent) >= 0)
+		return false;
+	return ktime_get_seconds() - xs->ts_recent_stamp < 24 * 24 * 3600;
+}
+
+/* RFC 7323 section 4.3: remember the timestamp to echo, from a segment
+ * that starts at or before what we acknowledged last.
+ */
+static void xtcp_take_ts(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	if (!(ro->opts & XTCP_OPT_TS) || xtcp_after(cb->seq, xs->rcv_wup) ||
+	    (s32)(ro->tsval - xs->ts_recent) < 0)
+		return;
+	xs->ts_recent = ro->tsval;
+	xs->ts_recent_stamp = ktime_get_seconds();
+}
+
 /* Every state but LISTEN, RFC 9293 section 3.10.7.4. */
 static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
@@ -532,6 +648,11 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	xtcp_strip_old_syn(sk, cb);
 
+	if (xtcp_paws_reject(xs, cb)) {
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWSREJECTED);
+		xtcp_send_ack(sk);
+		goto drop;
+	}
 	/* First: is it in the window? */
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_nxt,
 				 xtcp_rcv_wnd(xs))) {
@@ -539,6 +660,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_ack(sk);
 		goto drop;
 	}
+	xtcp_take_ts(xs, cb);
 	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (cb->seq == xs->rcv_nxt)
@@ -555,7 +677,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* Fifth: the ACK. */
 	if (!(cb->flags & XTCP_FLAG_ACK))
 		goto drop;
-	if (!xtcp_rcv_ack(sk, cb)) {
+	if (!xtcp_rcv_ack(sk, skb)) {
 		if (sk->sk_state == TCP_SYN_RECV)
 			xtcp_send_reset_reply(sock_net(sk), skb);
 		goto drop;

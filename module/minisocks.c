@@ -148,6 +148,20 @@ static enum xtcp_syn_verdict xtcp_syn_verdict(struct sock *sk)
 	return XTCP_SYN_QUEUE;
 }
 
+/* What the SYN offered and we want too; our shift if we scale. */
+static void xtcp_request_take_opts(struct xtcp_request *req,
+				   const struct sock *sk,
+				   const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	req->opts = ro->opts & xtcp_syn_opts_wanted(sock_net(sk));
+	req->snd_wscale = ro->wscale;
+	req->ts_recent = ro->tsval;
+	req->rcv_wscale = req->opts & XTCP_OPT_WSCALE ?
+			  xtcp_choose_wscale(sk) : 0;
+}
+
 /* A SYN-ACK whose sequence number remembers the SYN for us. */
 static void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *skb)
 {
@@ -156,9 +170,11 @@ static void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_request r = {
 		.listener = sk,
 		.irs = cb->seq,
+		.cookie = 1,
 	};
 
 	xtcp_hnode_from_skb(&r.h, net, skb, XTCP_HK_REQ);
+	xtcp_request_take_opts(&r, sk, cb);
 	r.iss = xtcp_cookie_make(net, &r.h, cb->seq,
 				 cb->mss ?: XTCP_MSS_DEFAULT);
 	if (!xtcp_send_request_synack(&r))
@@ -198,6 +214,7 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->iss = xtcp_isn(req->h.laddr, req->h.raddr, req->h.lport,
 			    req->h.rport);
 	req->mss = cb->mss ?: XTCP_MSS_DEFAULT;
+	xtcp_request_take_opts(req, sk, cb);
 	req->snd_wnd = cb->window;
 	req->rto_ns = xtcp_rto_initial_ns(net);
 	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -259,6 +276,12 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xs->snd_nxt = req->iss + 1;
 	xs->recover = req->iss + 1;
 	xs->write_seq = req->iss + 1;
+	xs->rcv_wscale = req->rcv_wscale;
+	xs->ts_off = xtcp_ts_offset(req->h.laddr, req->h.raddr, req->h.lport,
+				    req->h.rport);
+	xtcp_set_opts(xs, req->opts, req->snd_wscale,
+		      cb->header.in.opts & XTCP_OPT_TS ? cb->header.in.tsval :
+		      req->ts_recent);
 	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
 
 	xs->ehash = req->h;
@@ -272,6 +295,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 		return NULL;
 	}
 	xtcp_set_state(child, TCP_ESTABLISHED);
+	xtcp_buffers_established(child);
 	xs->bind = lx->bind;
 	xs->bind.laddr = req->h.laddr;
 	INIT_HLIST_NODE(&xs->bind.node);
@@ -361,6 +385,24 @@ drop:
 	kfree_skb(skb);
 }
 
+/* A cookie's connection gets the options our SYN-ACK's timestamp kept,
+ * if the peer echoes one.
+ */
+static void xtcp_cookie_take_opts(struct xtcp_request *r, const struct sock *sk,
+				  const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	if (!(ro->opts & XTCP_OPT_TS) ||
+	    !xtcp_cookie_ts_opts(ro->tsecr, &r->opts, &r->snd_wscale)) {
+		r->opts = 0;
+		return;
+	}
+	r->opts &= xtcp_syn_opts_wanted(sock_net(sk));
+	r->ts_recent = ro->tsval;
+	r->rcv_wscale = r->opts & XTCP_OPT_WSCALE ? xtcp_choose_wscale(sk) : 0;
+}
+
 /*
  * An ACK that finds no SYN-queue entry may complete a handshake whose
  * SYN-ACK carried a cookie.  True when the segment was taken (and is the
@@ -386,6 +428,7 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESFAILED);
 		return false;
 	}
+	xtcp_cookie_take_opts(&r, sk, cb);
 	__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESRECV);
 
 	child = NULL;
@@ -542,6 +585,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;
 	tw->rcv_wnd = xtcp_rcv_wnd(xs);
+	tw->rcv_wscale = xs->rcv_wscale;
 	tw->tos = inet_sk(sk)->tos;
 	refcount_set(&tw->refcnt, 2);		/* the table's and the timer's */
 	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -555,6 +599,12 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net, substate)),
 		      HRTIMER_MODE_REL_SOFT);
 	xtcp_done(sk);
+}
+
+/* The window field of an entry's ACK, in the connection's scale. */
+static u16 xtcp_tw_window(const struct xtcp_tw *tw)
+{
+	return min_t(u32, tw->rcv_wnd >> tw->rcv_wscale, 0xffff);
 }
 
 /*
@@ -586,7 +636,7 @@ static void xtcp_tw_fin_wait2_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 	__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
 	xtcp_tw_restart(tw);
 	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
-			    min_t(u32, tw->rcv_wnd, 0xffff), tw->tos);
+			    xtcp_tw_window(tw), tw->tos);
 }
 
 /*
@@ -624,6 +674,6 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		 !(cb->flags & XTCP_FLAG_SYN))
 		return XTCP_TW_DONE;	/* a duplicate ACK needs no answer */
 	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
-			    min_t(u32, tw->rcv_wnd, 0xffff), tw->tos);
+			    xtcp_tw_window(tw), tw->tos);
 	return XTCP_TW_DONE;
 }

@@ -23,8 +23,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_MAX_HEADER	L1_CACHE_ALIGN(128 + MAX_HEADER)
-
 static struct sk_buff *xtcp_alloc_hdr_skb(unsigned int payload, gfp_t gfp)
 {
 	struct sk_buff *skb = alloc_skb(XTCP_MAX_HEADER + payload, gfp);
@@ -34,7 +32,14 @@ static struct sk_buff *xtcp_alloc_hdr_skb(unsigned int payload, gfp_t gfp)
 	return skb;
 }
 
-/* Header fields of one segment, host order. */
+#define XTCP_MAX_SACK_BLOCKS	4
+
+struct xtcp_sack_block {
+	u32 start;
+	u32 end;
+};
+
+/* Header fields of one segment, host order, and its options. */
 struct xtcp_out {
 	__be16 sport;
 	__be16 dport;
@@ -42,12 +47,85 @@ struct xtcp_out {
 	u32 ack;
 	u8 flags;
 	u16 window;
-	u16 mss;	/* MSS option when nonzero */
+	u16 mss;	/* SYN: MSS option when nonzero */
+	u8 syn_opts;	/* SYN: XTCP_OPT_* offered */
+	u8 wscale;	/* SYN: our shift, with XTCP_OPT_WSCALE */
+	u8 ts;		/* a timestamp option */
+	u8 nsack;
+	u32 tsval;
+	u32 tsecr;
+	struct xtcp_sack_block sack[XTCP_MAX_SACK_BLOCKS];
 };
+
+/* Options in Linux's order and alignment, so that a trace reads alike. */
+static unsigned int xtcp_options_len(const struct xtcp_out *o)
+{
+	unsigned int len = o->mss ? XTCPOLEN_MSS : 0;
+
+	if (o->ts || (o->syn_opts & XTCP_OPT_SACK))
+		len += o->ts ? XTCPOLEN_TS_ALIGNED : 4;
+	if (o->syn_opts & XTCP_OPT_WSCALE)
+		len += 4;
+	if (o->nsack)
+		len += 4 + 8 * o->nsack;
+	return len;
+}
+
+static u8 *xtcp_put_ts(u8 *p, const struct xtcp_out *o)
+{
+	*p++ = XTCPOPT_TIMESTAMP;
+	*p++ = XTCPOLEN_TIMESTAMP;
+	put_unaligned_be32(o->tsval, p);
+	put_unaligned_be32(o->tsecr, p + 4);
+	return p + 8;
+}
+
+static void xtcp_write_options(u8 *p, const struct xtcp_out *o)
+{
+	int i;
+
+	if (o->mss) {
+		*p++ = XTCPOPT_MSS;
+		*p++ = XTCPOLEN_MSS;
+		put_unaligned_be16(o->mss, p);
+		p += 2;
+	}
+	if (o->syn_opts & XTCP_OPT_SACK) {
+		if (!o->ts) {
+			*p++ = XTCPOPT_NOP;
+			*p++ = XTCPOPT_NOP;
+		}
+		*p++ = XTCPOPT_SACK_PERM;
+		*p++ = XTCPOLEN_SACK_PERM;
+		if (o->ts)
+			p = xtcp_put_ts(p, o);
+	} else if (o->ts) {
+		*p++ = XTCPOPT_NOP;
+		*p++ = XTCPOPT_NOP;
+		p = xtcp_put_ts(p, o);
+	}
+	if (o->syn_opts & XTCP_OPT_WSCALE) {
+		*p++ = XTCPOPT_NOP;
+		*p++ = XTCPOPT_WINDOW;
+		*p++ = XTCPOLEN_WINDOW;
+		*p++ = o->wscale;
+	}
+	if (o->nsack) {
+		*p++ = XTCPOPT_NOP;
+		*p++ = XTCPOPT_NOP;
+		*p++ = XTCPOPT_SACK;
+		*p++ = 2 + 8 * o->nsack;
+		for (i = 0; i < o->nsack; i++) {
+			put_unaligned_be32(o->sack[i].start, p);
+			put_unaligned_be32(o->sack[i].end, p + 4);
+			p += 8;
+		}
+	}
+}
 
 static void xtcp_push_header(struct sk_buff *skb, const struct xtcp_out *o)
 {
-	unsigned int optlen = o->mss ? XTCPOLEN_MSS : 0;
+	unsigned int optlen = xtcp_options_len(o);
 	struct xtcphdr *th;
 
 	th = skb_push(skb, sizeof(*th) + optlen);
@@ -60,13 +138,7 @@ static void xtcp_push_header(struct sk_buff *skb, const struct xtcp_out *o)
 	th->doff = (sizeof(*th) + optlen) / 4;
 	((u8 *)th)[13] = o->flags;
 	th->window = htons(o->window);
-	if (o->mss) {
-		u8 *opt = (u8 *)(th + 1);
-
-		opt[0] = XTCPOPT_MSS;
-		opt[1] = XTCPOLEN_MSS;
-		put_unaligned_be16(o->mss, opt + 2);
-	}
+	xtcp_write_options((u8 *)(th + 1), o);
 }
 
 /*
@@ -93,21 +165,6 @@ static void xtcp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
-/* What we may still take: half the free receive buffer, as one 16-bit
- * window until window scaling exists, but never less than we already
- * promised: a window that shrank would drop segments already in flight.
- */
-static u16 xtcp_rcv_window(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 wnd = clamp(room / 2, 0, (int)XTCP_RCV_WND);
-
-	wnd = max(wnd, xtcp_rcv_wnd(xs));
-	xs->rcv_edge = xs->rcv_nxt + wnd;
-	return wnd;
-}
-
 /* What fits in the route's MTU. */
 static u16 xtcp_mss_for_dst(const struct dst_entry *dst)
 {
@@ -124,6 +181,117 @@ static u16 xtcp_mss_to_offer(const struct sock *sk, const struct dst_entry *dst)
 	return user ? min(mss, user) : mss;
 }
 
+/*
+ * The window field: half the free receive buffer (the rest pays for skb
+ * overhead), but never less than we already promised, since a window
+ * that shrank would drop segments already in flight.  Scaled by our
+ * shift except in a SYN (RFC 7323 section 2.2), and rounded up so that
+ * the scaled edge never moves left.
+ */
+static u16 xtcp_rcv_window(struct sock *sk, bool syn)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u8 shift = syn ? 0 : xs->rcv_wscale;
+	u32 wnd = clamp_t(int, room / 2, 0, XTCP_RCV_WND << shift);
+	u32 field;
+
+	wnd = max(wnd, xtcp_rcv_wnd(xs));
+	field = min_t(u32, DIV_ROUND_UP(wnd, 1U << shift), XTCP_RCV_WND);
+	xs->rcv_edge = xs->rcv_nxt + (field << shift);
+	return field;
+}
+
+/* SACK blocks for the data past a gap (RFC 2018 section 4): ranges of the
+ * out-of-order queue, the one the latest segment went into first.
+ */
+static unsigned int xtcp_sack_blocks(const struct xtcp_sock *xs,
+				     struct xtcp_sack_block *b,
+				     unsigned int max)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0, i;
+
+	if (!max)
+		return 0;
+	skb_queue_walk(&xs->ooo_queue, skb) {
+		u32 seq = XTCP_SKB_CB(skb)->seq, end = seq + skb->len;
+
+		if (n && b[n - 1].end == seq) {
+			b[n - 1].end = end;
+			continue;
+		}
+		if (n == XTCP_MAX_SACK_BLOCKS)
+			break;
+		b[n].start = seq;
+		b[n++].end = end;
+	}
+	for (i = 1; i < n; i++) {
+		if (xtcp_between(b[i].start, xs->sack_last, b[i].end - 1)) {
+			swap(b[0], b[i]);
+			break;
+		}
+	}
+	return min(n, max);
+}
+
+/* The options a connected socket's segment carries. */
+static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
+				 unsigned int payload)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int room;
+
+	if (o->flags & XTCP_FLAG_SYN) {
+		o->mss = xtcp_mss_to_offer(sk, __sk_dst_get(sk));
+		o->syn_opts = xs->opts & (XTCP_OPT_WSCALE | XTCP_OPT_SACK);
+		o->wscale = xs->rcv_wscale;
+	}
+	if (xs->opts & XTCP_OPT_TS) {
+		o->ts = 1;
+		o->tsval = xtcp_ts_clock() + xs->ts_off;
+		o->tsecr = xs->ts_recent;
+	}
+	if (!(xs->opts & XTCP_OPT_SACK) || (o->flags & XTCP_FLAG_SYN) ||
+	    skb_queue_empty(&xs->ooo_queue))
+		return;
+	/* SACK blocks only where they fit: in a full-sized segment, none. */
+	room = XTCP_MAX_OPT_SPACE - xtcp_options_len(o);
+	if (payload)
+		room = min_t(int, room, (int)xs->mss - payload -
+			     xtcp_options_len(o));
+	if (room >= 12)
+		o->nsack = xtcp_sack_blocks(xs, o->sack, (room - 4) / 8);
+}
+
+/* Our window shift: the smallest that lets the window cover the largest
+ * receive buffer this socket may have (RFC 7323 section 2.3).
+ */
+u8 xtcp_choose_wscale(const struct sock *sk)
+{
+	u32 space = xtcp_rcvbuf_max(sk);
+	u8 shift = 0;
+
+	while (shift < XTCP_MAX_WSCALE && (XTCP_RCV_WND << shift) < space)
+		shift++;
+	return shift;
+}
+
+/* What a new connection offers in its SYN, from net.xtcp.*. */
+u8 xtcp_syn_opts_wanted(const struct net *net)
+{
+	const struct xtcp_sysctl *sc = xtcp_sysctl(net);
+	u8 opts = 0;
+
+	if (READ_ONCE(sc->window_scaling))
+		opts |= XTCP_OPT_WSCALE;
+	if (READ_ONCE(sc->sack))
+		opts |= XTCP_OPT_SACK;
+	if (READ_ONCE(sc->timestamps))
+		opts |= XTCP_OPT_TS;
+	return opts;
+}
+
 /* Sends @skb (header not yet pushed) for a connected socket. */
 static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 			     u32 seq)
@@ -135,15 +303,15 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		.dport = inet->inet_dport,
 		.seq = seq,
 		.flags = flags,
-		.window = xtcp_rcv_window(sk),
+		.window = xtcp_rcv_window(sk, flags & XTCP_FLAG_SYN),
 	};
 	int err;
 
-	if (flags & XTCP_FLAG_ACK)
+	if (flags & XTCP_FLAG_ACK) {
 		o.ack = xs->rcv_nxt;
-	if (flags & XTCP_FLAG_SYN)
-		o.mss = xtcp_mss_to_offer(sk, __sk_dst_get(sk));
-
+		xs->rcv_wup = xs->rcv_nxt;
+	}
+	xtcp_set_out_options(sk, &o, skb->len);
 	xtcp_push_header(skb, &o);
 	xtcp_set_checksum(skb, inet->inet_saddr, inet->inet_daddr,
 			  sk->sk_route_caps);
@@ -177,6 +345,7 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 {
 	struct sk_buff *c;
 
+	XTCP_SKB_CB(skb)->header.out.sent_ns = ktime_get_ns();
 	if (skb_cloned(skb))
 		c = pskb_copy(skb, GFP_ATOMIC);
 	else
@@ -186,6 +355,7 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 		xtcp_arm_rtx_if_idle(sk);
 		return -ENOBUFS;
 	}
+	c->tstamp = 0;		/* our send time, not a departure time for IP */
 	return xtcp_transmit_skb(sk, c, xtcp_queued_flags(sk, skb),
 				 XTCP_SKB_CB(skb)->seq);
 }
@@ -214,16 +384,23 @@ static bool xtcp_window_allows(const struct xtcp_sock *xs,
 	return !xtcp_after(cb->seq + skb->len, xs->snd_una + xs->snd_wnd);
 }
 
-/* Sends whatever is queued and fits in the peer's window. */
+/*
+ * Sends what the windows allow: segments presumed lost first, then new
+ * ones, while fewer than cwnd are in flight and the peer's window has
+ * room.
+ */
 void xtcp_push(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	while ((skb = xs->send_head) && xtcp_window_allows(xs, skb)) {
+	xtcp_retransmit_lost(sk);
+	while ((skb = xs->send_head) && xtcp_window_allows(xs, skb) &&
+	       xtcp_in_flight(xs) < xs->cwnd) {
 		/* A segment IP refused counts as sent: the timer resends it. */
 		if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
 			break;
+		xs->packets_out++;
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 		if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
 			xs->fin_sent = 1;
@@ -302,38 +479,47 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
 }
 
-/* Sends the oldest unacknowledged segment again. */
-int xtcp_resend_head(struct sock *sk)
+/* Sends a segment already sent once again, counted as a retransmission. */
+int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	int err;
 
-	if (!skb || skb == xtcp_sk(sk)->send_head)
-		return -EAGAIN;
-	return xtcp_transmit_queued(sk, skb);
-}
-
-/* The retransmission timer's resend, counted as one. */
-int xtcp_retransmit_head(struct sock *sk)
-{
-	int err = xtcp_resend_head(sk);
-
-	if (!err)
+	XTCP_SKB_CB(skb)->header.out.state |= XTCP_SKB_RETRANS;
+	err = xtcp_transmit_queued(sk, skb);
+	if (!err) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+		xtcp_sk(sk)->total_retrans++;
+	}
 	return err;
 }
 
-/* Frees queued segments that @ack covers entirely. */
-void xtcp_clean_acked(struct sock *sk, u32 ack)
+/*
+ * Frees queued segments that @ack covers entirely.  Returns the round
+ * trip time the newest of them measured, or 0 when one of them was sent
+ * twice: which copy the ACK answers is unknown then (Karn's rule).
+ */
+u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
+	u64 sent = 0;
+	bool retrans = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->end_seq, ack)) {
+		const struct xtcp_snd_state *st = &XTCP_SKB_CB(skb)->header.out;
+
+		retrans |= st->state & XTCP_SKB_RETRANS;
+		sent = st->sent_ns;
+		xtcp_unaccount_skb(xs, skb);
+		(*acked)++;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		kfree_skb(skb);
 	}
+	if (retrans || !sent)
+		return 0;
+	return max_t(s64, ktime_get_ns() - sent, 1);
 }
 
 /* sendmsg: cut the user's bytes into MSS-sized segments and queue them. */
@@ -345,7 +531,7 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 	int err = 0;
 
 	while (copied < len) {
-		size_t size = min_t(size_t, xs->mss, len - copied);
+		size_t size = min_t(size_t, xtcp_payload_mss(xs), len - copied);
 		struct sk_buff *skb;
 
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
@@ -442,6 +628,18 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	o.mss = xtcp_mss_to_offer(req->listener, &rt->dst);
+	o.syn_opts = req->opts & (XTCP_OPT_WSCALE | XTCP_OPT_SACK);
+	o.wscale = req->rcv_wscale;
+	if (req->opts & XTCP_OPT_TS) {
+		o.ts = 1;
+		o.tsval = xtcp_ts_clock() +
+			  xtcp_ts_offset(req->h.laddr, req->h.raddr,
+					 req->h.lport, req->h.rport);
+		if (req->cookie)
+			o.tsval = xtcp_cookie_ts(o.tsval, req->opts,
+						 req->snd_wscale);
+		o.tsecr = req->ts_recent;
+	}
 	ip_rt_put(rt);
 	xtcp_send_bare(net, req->listener, &o, req->h.laddr, req->h.raddr,
 		       req->tos);

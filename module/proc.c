@@ -38,6 +38,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_SYNCOOKIESSENT]	= "SyncookiesSent",
 	[XTCP_MIB_SYNCOOKIESRECV]	= "SyncookiesRecv",
 	[XTCP_MIB_SYNCOOKIESFAILED]	= "SyncookiesFailed",
+	[XTCP_MIB_PAWSREJECTED]		= "PAWSRejected",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -60,6 +60,10 @@ static void xtcp_purge_write_queue(struct sock *sk)
 		kfree_skb(skb);
 	}
 	xtcp_sk(sk)->send_head = NULL;
+	xtcp_sk(sk)->packets_out = 0;
+	xtcp_sk(sk)->sacked_out = 0;
+	xtcp_sk(sk)->lost_out = 0;
+	xtcp_sk(sk)->retrans_out = 0;
 }
 
 /*
@@ -150,6 +154,8 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&xs->accept_node);
 	__skb_queue_head_init(&xs->ooo_queue);
 	xtcp_timers_init(sk);
+	xtcp_init_buffers(sk);
+	xtcp_cong_init(sk);
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	xtcp_init_inet(sk);
@@ -486,7 +492,16 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->snd_nxt = xs->iss;
 	xs->write_seq = xs->iss;
 	xs->retransmits = 0;
+	xs->srtt_us = 0;
+	xs->rttvar_us = 0;
+	xtcp_cong_init(sk);
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	/* The SYN offers what net.xtcp.* allows; the SYN-ACK narrows it. */
+	xs->opts = xtcp_syn_opts_wanted(sock_net(sk));
+	xs->rcv_wscale = xtcp_choose_wscale(sk);
+	xs->ts_off = xtcp_ts_offset(inet->inet_saddr, inet->inet_daddr,
+				    inet->inet_sport, inet->inet_dport);
+	xs->ts_recent = 0;
 	xtcp_set_state(sk, TCP_SYN_SENT);
 	err = xtcp_send_syn(sk);
 	if (err) {
@@ -842,7 +857,8 @@ static void xtcp_rcv_consumed(struct sock *sk)
 		return;
 	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	if ((xs->ack_pending && old_wnd < xs->mss) ||
-	    (old_wnd < XTCP_RCV_WND && room / 2 >= (int)(old_wnd + xs->mss)))
+	    (old_wnd < (XTCP_RCV_WND << xs->rcv_wscale) &&
+	     room / 2 >= (int)(old_wnd + xs->mss)))
 		xtcp_send_ack(sk);
 }
 
@@ -1039,8 +1055,19 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_retransmits = xs->retransmits;
 	info->tcpi_backoff = xs->retransmits;
 	info->tcpi_rto = div_u64(xs->rto_ns, NSEC_PER_USEC);
-	info->tcpi_snd_mss = xs->mss;
-	info->tcpi_rcv_mss = xs->mss;
+	info->tcpi_rtt = xs->srtt_us;
+	info->tcpi_rttvar = xs->rttvar_us;
+	if (xs->opts & XTCP_OPT_TS)
+		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (xs->opts & XTCP_OPT_SACK)
+		info->tcpi_options |= TCPI_OPT_SACK;
+	if (xs->opts & XTCP_OPT_WSCALE) {
+		info->tcpi_options |= TCPI_OPT_WSCALE;
+		info->tcpi_snd_wscale = xs->snd_wscale;
+		info->tcpi_rcv_wscale = xs->rcv_wscale;
+	}
+	info->tcpi_snd_mss = xtcp_payload_mss(xs);
+	info->tcpi_rcv_mss = xtcp_payload_mss(xs);
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		if (skb == xs->send_head)
 			break;
@@ -1048,6 +1075,14 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	}
 	info->tcpi_unacked = unacked;
 	info->tcpi_total_retrans = xs->total_retrans;
+	info->tcpi_ca_state = xs->ca_state == XTCP_CA_LOSS ? TCP_CA_Loss :
+			      xs->ca_state == XTCP_CA_RECOVERY ? TCP_CA_Recovery :
+			      TCP_CA_Open;
+	info->tcpi_snd_cwnd = xs->cwnd;
+	info->tcpi_snd_ssthresh = xs->ssthresh;
+	info->tcpi_sacked = xs->sacked_out;
+	info->tcpi_lost = xs->lost_out;
+	info->tcpi_retrans = xs->retrans_out;
 	if (__sk_dst_get(sk))
 		info->tcpi_pmtu = dst_mtu(__sk_dst_get(sk));
 	info->tcpi_rcv_space = xtcp_rcv_wnd(xs);
@@ -1075,13 +1110,13 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		val = xs->nodelay;
 		break;
 	case TCP_MAXSEG:
-		/* As TCP: the segment size in use, or before a connection
+		/* As TCP: the payload size in use, or before a connection
 		 * the one asked for, or the default.
 		 */
 		if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 			val = xs->user_mss ?: XTCP_MSS_DEFAULT;
 		else
-			val = xs->mss;
+			val = xtcp_payload_mss(xs);	/* less the timestamp */
 		break;
 	case TCP_INFO:
 		xtcp_get_info(sk, &info);

@@ -16,6 +16,11 @@
  *    7 .. 3  the time slot, modulo 32
  *    2 .. 0  the MSS, as an index into xtcp_cookie_mss[]
  *
+ * What a cookie cannot hold, the peer's window scale and SACK permission,
+ * rides in the low five bits of our SYN-ACK's timestamp when the peer
+ * uses timestamps, and comes back in the final ACK's echo (without
+ * timestamps such a connection has neither, as in Linux).
+ *
  * A final ACK acknowledges cookie + 1.  The cookie is good while its slot
  * is the current or the previous one (net.xtcp.syncookie_period_ms each,
  * 64 s by default) and the hash matches; the slot being part of the hash
@@ -31,6 +36,7 @@
 
 static siphash_key_t xtcp_isn_key __read_mostly;
 static siphash_key_t xtcp_cookie_key __read_mostly;
+static siphash_key_t xtcp_ts_key __read_mostly;
 
 /* The MSS values a cookie can carry: common paths, ascending. */
 static const u16 xtcp_cookie_mss[] = {
@@ -43,6 +49,61 @@ void xtcp_isn_init(void)
 {
 	get_random_bytes(&xtcp_isn_key, sizeof(xtcp_isn_key));
 	get_random_bytes(&xtcp_cookie_key, sizeof(xtcp_cookie_key));
+	get_random_bytes(&xtcp_ts_key, sizeof(xtcp_ts_key));
+}
+
+/* RFC 7323 section 7.1: a timestamp clock that runs at the same rate for
+ * everyone (milliseconds) but starts somewhere else for each four-tuple,
+ * so that it tells an observer nothing about our uptime.
+ */
+u32 xtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	return siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			    ((u32)(__force u16)sport << 16) | (__force u16)dport,
+			    &xtcp_ts_key);
+}
+
+u32 xtcp_ts_clock(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+#define XTCP_COOKIE_TS_BITS	0x1f
+#define XTCP_COOKIE_TS_SACK	0x10
+#define XTCP_COOKIE_TS_NO_WS	0x0f
+
+/* A SYN-ACK timestamp that carries @opts and @snd_wscale.  It never runs
+ * ahead of the clock @now, or the peer's PAWS would drop our later ones.
+ */
+u32 xtcp_cookie_ts(u32 now, u8 opts, u8 snd_wscale)
+{
+	u32 bits = opts & XTCP_OPT_WSCALE ? snd_wscale : XTCP_COOKIE_TS_NO_WS;
+	u32 ts;
+
+	if (opts & XTCP_OPT_SACK)
+		bits |= XTCP_COOKIE_TS_SACK;
+	ts = (now & ~XTCP_COOKIE_TS_BITS) | bits;
+	if (xtcp_after(ts, now))
+		ts -= XTCP_COOKIE_TS_BITS + 1;
+	return ts;
+}
+
+/* The options an echoed cookie timestamp carries; false if it is not one. */
+bool xtcp_cookie_ts_opts(u32 tsecr, u8 *opts, u8 *snd_wscale)
+{
+	u32 ws = tsecr & XTCP_COOKIE_TS_NO_WS;
+
+	*opts = XTCP_OPT_TS;
+	*snd_wscale = 0;
+	if (tsecr & XTCP_COOKIE_TS_SACK)
+		*opts |= XTCP_OPT_SACK;
+	if (ws == XTCP_COOKIE_TS_NO_WS)
+		return true;
+	if (ws > XTCP_MAX_WSCALE)
+		return false;
+	*opts |= XTCP_OPT_WSCALE;
+	*snd_wscale = ws;
+	return true;
 }
 
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)

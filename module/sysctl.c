@@ -33,7 +33,19 @@ static int max_rto_ms = 120 * 1000;
 
 #define XTCP_KNOB(name, lo, hi)	XTCP_KNOB_AS(#name, name, lo, hi)
 
+/* Three sizes, min default max, as tcp_rmem and tcp_wmem. */
+#define XTCP_KNOB_SIZES(name) {					\
+	.procname	= #name,				\
+	.data		= (void *)offsetof(struct xtcp_sysctl, name),	\
+	.maxlen		= 3 * sizeof(int),			\
+	.mode		= 0644,					\
+	.proc_handler	= proc_dointvec_minmax,			\
+	.extra1		= SYSCTL_ONE,				\
+}
+
 static const struct ctl_table xtcp_sysctl_template[] = {
+	XTCP_KNOB_SIZES(rmem),
+	XTCP_KNOB_SIZES(wmem),
 	XTCP_KNOB(syn_retries, &one, &max_retries),
 	XTCP_KNOB(synack_retries, SYSCTL_ZERO, &max_retries),
 	XTCP_KNOB(max_syn_backlog, &one, &max_backlog),
@@ -45,6 +57,10 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(retries2, &one, &max_retries),
 	XTCP_KNOB(abort_on_overflow, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(rto_initial_ms, &ten, &max_rto_ms),
+	XTCP_KNOB(rto_min_ms, &one, &max_rto_ms),
+	XTCP_KNOB(window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(sack, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(syncookies, SYSCTL_ZERO, &two),
 	XTCP_KNOB(syncookie_period_ms, &ten, &max_ms),
 	XTCP_KNOB(challenge_ack_limit, SYSCTL_ZERO, SYSCTL_INT_MAX),
@@ -53,6 +69,13 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 
 static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 {
+	/* Linux's tcp_rmem and tcp_wmem. */
+	sc->rmem[0] = 4096;
+	sc->rmem[1] = 131072;
+	sc->rmem[2] = 6 << 20;
+	sc->wmem[0] = 4096;
+	sc->wmem[1] = 16384;
+	sc->wmem[2] = 4 << 20;
 	sc->syn_retries = 6;		/* a lost SYN fails after ~127 s */
 	sc->synack_retries = 5;
 	sc->max_syn_backlog = 4096;
@@ -64,6 +87,10 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->retries2 = 15;
 	sc->abort_on_overflow = 0;
 	sc->rto_initial_ms = 1000;	/* RFC 6298 */
+	sc->rto_min_ms = 200;		/* Linux's TCP_RTO_MIN */
+	sc->window_scaling = 1;
+	sc->timestamps = 1;
+	sc->sack = 1;
 	sc->syncookies = 1;		/* when the SYN queue is full */
 	sc->syncookie_period_ms = 64 * 1000;
 	sc->challenge_ack_limit = 1000;	/* RFC 5961's suggestion */

@@ -38,6 +38,44 @@ u64 xtcp_rto_initial_ns(const struct net *net)
 	return (u64)READ_ONCE(xtcp_sysctl(net)->rto_initial_ms) * NSEC_PER_MSEC;
 }
 
+/*
+ * RFC 6298 section 2: RTO = SRTT + 4 * RTTVAR, at least net.xtcp.rto_min_ms
+ * (Linux's 200 ms, where the RFC says 1 s), at most 120 s; the initial
+ * RTO until the first sample.
+ */
+void xtcp_set_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 min = (u64)READ_ONCE(xtcp_sysctl(sock_net(sk))->rto_min_ms) *
+		  NSEC_PER_MSEC;
+	u64 rto;
+
+	if (!xs->srtt_us) {
+		xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+		return;
+	}
+	rto = ((u64)xs->srtt_us + 4ULL * xs->rttvar_us) * NSEC_PER_USEC;
+	xs->rto_ns = clamp(rto, min, XTCP_RTO_MAX_NS);
+}
+
+/* One round-trip measurement, RFC 6298 section 2.2 and 2.3. */
+void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 r = max_t(u32, div_u64(rtt_ns, NSEC_PER_USEC), 1);
+
+	if (!xs->srtt_us) {
+		xs->srtt_us = r;
+		xs->rttvar_us = r / 2;
+	} else {
+		u32 err = abs((s32)(xs->srtt_us - r));
+
+		xs->rttvar_us = xs->rttvar_us - xs->rttvar_us / 4 + err / 4;
+		xs->srtt_us = xs->srtt_us - xs->srtt_us / 8 + r / 8;
+	}
+	xtcp_set_rto(sk);
+}
+
 void xtcp_arm_rtx(struct sock *sk)
 {
 	xtcp_timer_arm(sk, &xtcp_sk(sk)->rtx_timer, xtcp_sk(sk)->rto_ns);
@@ -106,9 +144,8 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
 	}
-	if (!xtcp_retransmit_head(sk))
-		xs->total_retrans++;
-	xs->recover = xs->snd_nxt;
+	xtcp_enter_loss(sk);
+	xtcp_push(sk);
 	xs->retransmits++;
 	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
 	xtcp_arm_rtx(sk);

@@ -7,7 +7,10 @@
  *   table.c      the four-tuple, listener and bind tables; ephemeral ports
  *   minisocks.c  SYN-queue request entries and TIME_WAIT entries
  *   output.c     every segment we send: SYN, SYN-ACK, ACK, data, FIN, RST
- *   timer.c      the hrtimers: retransmission, delayed ACK, FIN_WAIT_2
+ *   recovery.c   SACK scoreboard, fast recovery, loss after a timeout
+ *   cong.c       the congestion window
+ *   timer.c      the hrtimers: retransmission, delayed ACK; RTT and RTO
+ *   buffer.c     send and receive buffer sizes, and their growth
  *   syncookies.c keyed initial sequence numbers
  *   socket.c     the socket calls, and the state changes they cause
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
@@ -30,6 +33,7 @@
 #include "compat.h"
 
 #define XTCP_RCV_WND	65535U	/* the largest window without scaling */
+#define XTCP_MAX_WSCALE	14	/* RFC 7323 section 2.3 */
 
 /* Sequence-number comparisons modulo 2^32 (RFC 9293 section 3.4). */
 static inline bool xtcp_before(u32 a, u32 b)
@@ -110,16 +114,42 @@ struct xtcp_sock {
 	u32 irs;
 	u32 rcv_nxt;
 	u32 rcv_edge;		/* right edge of the window last advertised */
+	u32 rcv_wup;		/* rcv_nxt when we last sent an ACK */
 	u32 copied_seq;		/* next byte recvmsg() hands out */
 
-	u16 mss;		/* the most we put in one segment */
+	u16 mss;		/* options + payload that fit the path */
 	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
 	u8 fin_sent:1,		/* our FIN has a sequence number */
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
 	   nodelay:1;		/* TCP_NODELAY */
+
+	/* What both SYNs agreed on (RFC 7323, RFC 2018). */
+	u8 opts;		/* XTCP_OPT_* */
+	u8 snd_wscale;		/* the peer's shift for its windows */
+	u8 rcv_wscale;		/* ours */
+	u32 ts_off;		/* our timestamp clock's offset */
+	u32 ts_recent;		/* the peer's TSval to echo */
+	u32 ts_recent_stamp;	/* when it was taken, seconds (PAWS) */
+
+	/* RTT estimation, RFC 6298. */
+	u32 srtt_us;		/* 0: no sample yet */
+	u32 rttvar_us;
 	u32 total_retrans;	/* for TCP_INFO */
 	u8 dupacks;		/* duplicate ACKs in a row (fast retransmit) */
+
+	/* Congestion control (cong.c) and loss recovery (recovery.c), in
+	 * segments.
+	 */
+	u8 ca_state;		/* XTCP_CA_* */
+	u32 cwnd;
+	u32 ssthresh;
+	u32 cwnd_cnt;		/* ACKed segments toward the next cwnd++ */
+	u32 packets_out;	/* sent, not cumulatively acknowledged */
+	u32 sacked_out;
+	u32 lost_out;
+	u32 retrans_out;	/* lost ones resent, not yet acknowledged */
 	struct sk_buff_head ooo_queue;	/* data past a gap, in sequence order */
+	u32 sack_last;		/* where the latest out-of-order data went */
 
 	/* Retransmission: the head of sk_write_queue is what the timer
 	 * resends; every expiry doubles rto_ns up to XTCP_RTO_MAX_NS.
@@ -128,7 +158,7 @@ struct xtcp_sock {
 	struct hrtimer delack_timer;
 	u64 rto_ns;
 	u8 retransmits;
-	u32 recover;		/* snd_nxt when the timer last fired */
+	u32 recover;		/* snd_nxt when recovery or loss began */
 	unsigned long deferred;
 
 	/* A listener's queues.  A child sits on its listener's accept
@@ -145,6 +175,19 @@ struct xtcp_sock {
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
+}
+
+enum {
+	XTCP_CA_OPEN,
+	XTCP_CA_RECOVERY,	/* fast recovery after duplicate ACKs */
+	XTCP_CA_LOSS,		/* after a retransmission timeout */
+};
+
+/* Segments in the network: RFC 6675's pipe (recovery.c). */
+static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
+{
+	return xs->packets_out - xs->sacked_out - xs->lost_out +
+	       xs->retrans_out;
 }
 
 /* What the peer may still send: up to the edge we advertised, which
@@ -184,6 +227,11 @@ struct xtcp_request {
 	u16 mss;
 	u8 retransmits;
 	u8 tos;
+	u8 opts;		/* XTCP_OPT_* both sides agreed on */
+	u8 snd_wscale;
+	u8 rcv_wscale;
+	u8 cookie:1;		/* on the stack for a cookie SYN-ACK */
+	u32 ts_recent;
 	u64 rto_ns;
 	struct rcu_head rcu;
 };
@@ -203,6 +251,7 @@ struct xtcp_tw {
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
+	u8 rcv_wscale;
 	u8 tos;
 	u8 ttl;
 	struct rcu_head rcu;
@@ -214,10 +263,41 @@ enum xtcp_tw_verdict {
 	XTCP_TW_NEW_SYN,	/* a new incarnation: give it to the listener */
 };
 
-/* Per-segment facts, kept in skb->cb after input.c parsed the header. */
+/* Options of a connection, as in xtcp_sock.opts and a SYN's cb. */
+#define XTCP_OPT_WSCALE		0x01
+#define XTCP_OPT_SACK		0x02
+#define XTCP_OPT_TS		0x04
+
+/* What an incoming segment's options said. */
+struct xtcp_rcv_opts {
+	u32 tsval;
+	u32 tsecr;
+	u16 sack_off;		/* SACK option's offset in the header, or 0 */
+	u8 wscale;		/* a SYN's window shift */
+	u8 opts;		/* XTCP_OPT_* present (TS: in any segment) */
+};
+
+/* Where a segment waiting on sk_write_queue stands. */
+#define XTCP_SKB_RETRANS	0x01	/* sent more than once (Karn) */
+#define XTCP_SKB_SACKED		0x02	/* the peer has it (SACK) */
+#define XTCP_SKB_LOST		0x04	/* presumed lost */
+#define XTCP_SKB_RTX_OUT	0x08	/* lost, resent, resend in flight */
+
+struct xtcp_snd_state {
+	u64 sent_ns;		/* last sent, for RTT samples */
+	u8 state;		/* XTCP_SKB_* */
+};
+
+/* Per-segment facts in skb->cb.  The first part is IP's while IP owns the
+ * skb; after input.c parsed the header it holds the options, and on
+ * sk_write_queue the segment's send state (only the clones we send go
+ * to IP).
+ */
 struct xtcp_skb_cb {
 	union {
-		struct inet_skb_parm h4;	/* IP's, while IP owns the skb */
+		struct inet_skb_parm h4;
+		struct xtcp_rcv_opts in;
+		struct xtcp_snd_state out;
 	} header;
 	u32 seq;
 	u32 end_seq;		/* seq + payload + SYN + FIN */
@@ -228,6 +308,21 @@ struct xtcp_skb_cb {
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+static inline struct xtcp_rcv_opts *xtcp_rcv_opts(struct sk_buff *skb)
+{
+	return &XTCP_SKB_CB(skb)->header.in;
+}
+
+/* The options every data segment carries take room from its payload. */
+#define XTCPOLEN_TS_ALIGNED	12
+#define XTCP_MAX_OPT_SPACE	40
+/* Room reserved in front of a segment for every header below ours. */
+#define XTCP_MAX_HEADER		L1_CACHE_ALIGN(128 + MAX_HEADER)
+static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
+{
+	return xs->mss - (xs->opts & XTCP_OPT_TS ? XTCPOLEN_TS_ALIGNED : 0);
+}
 
 static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 {
@@ -262,6 +357,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_SYNCOOKIESSENT,
 	XTCP_MIB_SYNCOOKIESRECV,
 	XTCP_MIB_SYNCOOKIESFAILED,
+	XTCP_MIB_PAWSREJECTED,		/* old timestamp (RFC 7323 PAWS) */
 	XTCP_MIB_MAX
 };
 
@@ -271,6 +367,8 @@ struct xtcp_mib {
 
 /* net.xtcp.* */
 struct xtcp_sysctl {
+	int rmem[3];		/* min, default, max: as tcp_rmem */
+	int wmem[3];		/* as tcp_wmem */
 	int syn_retries;
 	int synack_retries;
 	int max_syn_backlog;
@@ -282,6 +380,10 @@ struct xtcp_sysctl {
 	int retries2;
 	int abort_on_overflow;
 	int rto_initial_ms;
+	int rto_min_ms;
+	int window_scaling;
+	int timestamps;
+	int sack;
 	int syncookies;
 	int syncookie_period_ms;
 	int challenge_ack_limit;	/* per second, per namespace */
@@ -366,6 +468,8 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd);
 void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 			 const struct xtcp_skb_cb *cb, u16 peer_mss);
+void xtcp_set_opts(struct xtcp_sock *xs, u8 opts, u8 snd_wscale,
+		   u32 ts_recent);
 
 /* output.c */
 int xtcp_ctl_init_net(struct net *net);
@@ -379,12 +483,32 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
 			 u32 ack, u16 win, u8 tos);
 int xtcp_send_request_synack(struct xtcp_request *req);
-int xtcp_retransmit_head(struct sock *sk);
-int xtcp_resend_head(struct sock *sk);
+int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb);
 int xtcp_route_connected(struct sock *sk);
 void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst);
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
-void xtcp_clean_acked(struct sock *sk, u32 ack);
+u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked);
+u8 xtcp_choose_wscale(const struct sock *sk);
+u8 xtcp_syn_opts_wanted(const struct net *net);
+
+/* recovery.c */
+void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb);
+void xtcp_enter_loss(struct sock *sk);
+bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
+		       bool dupack);
+void xtcp_retransmit_lost(struct sock *sk);
+
+/* cong.c */
+void xtcp_cong_init(struct sock *sk);
+u32 xtcp_cong_ssthresh(const struct sock *sk);
+void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);
+
+/* buffer.c */
+void xtcp_init_buffers(struct sock *sk);
+u32 xtcp_rcvbuf_max(const struct sock *sk);
+void xtcp_buffers_established(struct sock *sk);
+void xtcp_rcvbuf_grow(struct sock *sk);
+void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd);
 
 /* timer.c */
 void xtcp_timers_init(struct sock *sk);
@@ -396,6 +520,8 @@ void xtcp_arm_delack(struct sock *sk);
 void xtcp_stop_delack(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 u64 xtcp_rto_initial_ns(const struct net *net);
+void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns);
+void xtcp_set_rto(struct sock *sk);
 void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);
 
 /* minisocks.c */
@@ -413,6 +539,10 @@ u64 xtcp_timer_remaining_ns(struct hrtimer *t);
 /* syncookies.c */
 void xtcp_isn_init(void);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_ts_clock(void);
+u32 xtcp_cookie_ts(u32 now, u8 opts, u8 snd_wscale);
+bool xtcp_cookie_ts_opts(u32 tsecr, u8 *opts, u8 *snd_wscale);
 u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
 		     u32 peer_isn, u16 peer_mss);
 u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,

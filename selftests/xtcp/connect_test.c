@@ -513,7 +513,9 @@ TEST_F(lo, namespace_exit_takes_its_time_wait_entries_along)
 }
 
 /* TCP_MAXSEG set before connect() caps the segment size, and TCP_INFO
- * tells the connection's state, MSS and timeout.
+ * tells the connection's state, MSS, options and timeout.  As in TCP, the
+ * MSS reported is what a segment's payload may be: the timestamp option
+ * every segment carries takes 12 bytes of it.
  */
 TEST_F(lo, tcp_maxseg_caps_the_segment_size_and_tcp_info_reports_it)
 {
@@ -531,18 +533,27 @@ TEST_F(lo, tcp_maxseg_caps_the_segment_size_and_tcp_info_reports_it)
 
 	len = sizeof(val);
 	ASSERT_EQ(0, getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &val, &len));
-	EXPECT_EQ(mss, val);
+	EXPECT_EQ(mss - 12, val);
 	len = sizeof(info);
 	ASSERT_EQ(0, getsockopt(c, SOL_XTCP, TCP_INFO, &info, &len));
 	EXPECT_EQ(ST_ESTABLISHED, info.tcpi_state);
-	EXPECT_EQ(mss, info.tcpi_snd_mss);
-	EXPECT_EQ(100 * 1000, info.tcpi_rto);	/* rto_initial_ms = 100 */
+	EXPECT_EQ(mss - 12, info.tcpi_snd_mss);
+	EXPECT_EQ(TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE,
+		  info.tcpi_options);
+	EXPECT_EQ(7, (int)info.tcpi_rcv_wscale);	/* rmem[2] = 6 MiB */
+	EXPECT_EQ(7, (int)info.tcpi_snd_wscale);
+	/* The handshake measured a loopback RTT, far below rto_min_ms
+	 * (200 ms), instead of the initial 100 ms the test set.
+	 */
+	EXPECT_LT(0, info.tcpi_rtt);
+	EXPECT_GT(100 * 1000, info.tcpi_rtt);
+	EXPECT_EQ(200 * 1000, info.tcpi_rto);
 	EXPECT_EQ(0, info.tcpi_unacked);
 	EXPECT_LT(0, info.tcpi_snd_wnd);
 	/* The listener side learnt the MSS from the SYN's option. */
 	len = sizeof(val);
 	ASSERT_EQ(0, getsockopt(a, IPPROTO_TCP, TCP_MAXSEG, &val, &len));
-	EXPECT_EQ(mss, val);
+	EXPECT_EQ(mss - 12, val);
 	close(c);
 	close(a);
 }

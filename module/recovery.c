@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loss recovery: what the peer's ACKs say was lost, and what to resend.
+ *
+ * Every segment on sk_write_queue between snd_una and snd_nxt counts in
+ * packets_out.  The peer's SACK blocks (RFC 2018) mark segments SACKED;
+ * a segment with at least three SACKED ones above it, or the first one
+ * after three duplicate ACKs, is LOST (RFC 6675's IsLost, simplified);
+ * a LOST segment resent counts in retrans_out until it is acknowledged.
+ * What is in the network is then RFC 6675's "pipe":
+ *
+ *	in_flight = packets_out - sacked_out - lost_out + retrans_out
+ *
+ * and xtcp_push() sends, resends first, while in_flight < cwnd.
+ *
+ * The states, as Linux names them: OPEN; RECOVERY after three duplicate
+ * ACKs (RFC 5681 fast retransmit and RFC 6675 recovery, or NewReno's
+ * RFC 6582 when the peer has no SACK: then each duplicate ACK stands for
+ * one SACKed segment); LOSS after a retransmission timeout, where every
+ * unSACKed segment is LOST and slow start resends them.  Both last until
+ * everything sent before they began (recover) is acknowledged.
+ */
+#include <net/sock.h>
+
+#include "xtcp.h"
+
+#define XTCP_DUPTHRESH	3
+
+static bool xtcp_sack_on(const struct xtcp_sock *xs)
+{
+	return xs->opts & XTCP_OPT_SACK;
+}
+
+static struct xtcp_snd_state *xtcp_st(struct sk_buff *skb)
+{
+	return &XTCP_SKB_CB(skb)->header.out;
+}
+
+/* The segments sent and not yet cumulatively acknowledged, in order. */
+static struct sk_buff *xtcp_first_sent(const struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	return skb == xtcp_sk(sk)->send_head ? NULL : skb;
+}
+
+static struct sk_buff *xtcp_next_sent(const struct sock *sk,
+				      struct sk_buff *skb)
+{
+	if (skb_queue_is_last(&sk->sk_write_queue, skb) ||
+	    skb->next == xtcp_sk(sk)->send_head)
+		return NULL;
+	return skb->next;
+}
+
+static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct xtcp_snd_state *st = xtcp_st(skb);
+
+	if (st->state & (XTCP_SKB_SACKED | XTCP_SKB_LOST))
+		return;
+	st->state |= XTCP_SKB_LOST;
+	xs->lost_out++;
+}
+
+static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct xtcp_snd_state *st = xtcp_st(skb);
+
+	if (st->state & XTCP_SKB_SACKED)
+		return;
+	if (st->state & XTCP_SKB_LOST)
+		xs->lost_out--;
+	if (st->state & XTCP_SKB_RTX_OUT)
+		xs->retrans_out--;
+	st->state = (st->state & ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) |
+		    XTCP_SKB_SACKED;
+	xs->sacked_out++;
+}
+
+/* A segment leaves the write queue, acknowledged: forget its marks. */
+void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	u8 state = xtcp_st(skb)->state;
+
+	xs->packets_out--;
+	if (state & XTCP_SKB_SACKED)
+		xs->sacked_out--;
+	if (state & XTCP_SKB_LOST)
+		xs->lost_out--;
+	if (state & XTCP_SKB_RTX_OUT)
+		xs->retrans_out--;
+}
+
+/* One SACK block [start, end) marks the segments wholly inside it. */
+static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (!xtcp_after(end, cb->seq))
+			break;
+		if (!xtcp_before(cb->seq, start) &&
+		    !xtcp_after(cb->end_seq, end))
+			xtcp_mark_skb_sacked(xs, skb);
+	}
+}
+
+/* The SACK option of an ACK: blocks outside what is outstanding (old
+ * ones, D-SACKs, forgeries) are ignored.
+ */
+static void xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u16 off = xtcp_rcv_opts(skb)->sack_off;
+	const u8 *p;
+	int n, i;
+
+	if (!off || !xtcp_sack_on(xs))
+		return;
+	p = skb_transport_header(skb) + off;
+	n = (p[1] - 2) / 8;
+	for (i = 0; i < n; i++) {
+		u32 start = get_unaligned_be32(p + 2 + 8 * i);
+		u32 end = get_unaligned_be32(p + 6 + 8 * i);
+
+		if (!xtcp_before(start, end) ||
+		    !xtcp_after(start, xs->snd_una) ||
+		    xtcp_after(end, xs->snd_nxt))
+			continue;
+		xtcp_sack_block(sk, start, end);
+	}
+}
+
+/* RFC 6675's IsLost: three SACKed segments above a hole mark it lost. */
+static void xtcp_mark_lost_by_sack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb, *last = NULL;
+	u32 above = 0;
+
+	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb))
+		last = skb;
+	for (skb = last; skb;
+	     skb = skb == skb_peek(&sk->sk_write_queue) ? NULL : skb->prev) {
+		if (xtcp_st(skb)->state & XTCP_SKB_SACKED)
+			above++;
+		else if (above >= XTCP_DUPTHRESH)
+			xtcp_mark_skb_lost(xs, skb);
+	}
+}
+
+static void xtcp_mark_head_lost(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (skb && skb != xtcp_sk(sk)->send_head)
+		xtcp_mark_skb_lost(xtcp_sk(sk), skb);
+}
+
+static void xtcp_enter_recovery(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ssthresh = xtcp_cong_ssthresh(sk);
+	xs->cwnd = xs->ssthresh;
+	xs->cwnd_cnt = 0;
+	xs->ca_state = XTCP_CA_RECOVERY;
+	xs->recover = xs->snd_nxt;
+	xtcp_mark_head_lost(sk);
+}
+
+/* The retransmission timer fired: everything unSACKed is presumed lost
+ * and slow start begins again from one segment (RFC 5681 section 3.1).
+ */
+void xtcp_enter_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	/* Repeated timeouts of one loss halve nothing more. */
+	if (!xs->retransmits)
+		xs->ssthresh = xtcp_cong_ssthresh(sk);
+	xs->cwnd = 1;
+	xs->cwnd_cnt = 0;
+	xs->ca_state = XTCP_CA_LOSS;
+	xs->recover = xs->snd_nxt;
+	xs->dupacks = 0;
+	if (!xtcp_sack_on(xs))
+		xs->sacked_out = 0;
+	xs->retrans_out = 0;
+	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+		xtcp_st(skb)->state &= ~XTCP_SKB_RTX_OUT;
+		xtcp_mark_skb_lost(xs, skb);
+	}
+}
+
+/* Without SACK a duplicate ACK stands for one segment that left the
+ * network; never for the last one outstanding.
+ */
+static void xtcp_reno_dupack(struct xtcp_sock *xs)
+{
+	if (xs->sacked_out + xs->lost_out + 1 < xs->packets_out)
+		xs->sacked_out++;
+}
+
+/*
+ * What an ACK changes in the recovery state: @acked segments newly
+ * acknowledged, @dupack when it is a duplicate.  Returns true when the
+ * congestion window may grow.
+ */
+bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
+		       bool dupack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool sack = xtcp_sack_on(xs);
+
+	if (sack)
+		xtcp_sacktag(sk, skb);
+	else if (dupack)
+		xtcp_reno_dupack(xs);
+	else if (acked)
+		xs->sacked_out -= min(xs->sacked_out, acked);
+
+	if (xs->ca_state != XTCP_CA_OPEN &&
+	    !xtcp_before(xs->snd_una, xs->recover)) {
+		/* Everything sent before the loss is acknowledged. */
+		if (xs->ca_state == XTCP_CA_RECOVERY)
+			xs->cwnd = max(xs->ssthresh, 2U);
+		xs->ca_state = XTCP_CA_OPEN;
+		xs->dupacks = 0;
+		if (!sack)
+			xs->sacked_out = 0;
+	}
+
+	if (xs->ca_state == XTCP_CA_OPEN &&
+	    (xs->dupacks >= XTCP_DUPTHRESH ||
+	     (sack && xs->sacked_out >= XTCP_DUPTHRESH)))
+		xtcp_enter_recovery(sk);
+
+	if (xs->ca_state == XTCP_CA_OPEN)
+		return true;
+	if (sack && xs->sacked_out)
+		xtcp_mark_lost_by_sack(sk);
+	/* A partial ACK (RFC 6582): the next hole is lost too. */
+	if (acked && !sack && xs->ca_state == XTCP_CA_RECOVERY)
+		xtcp_mark_head_lost(sk);
+	return xs->ca_state == XTCP_CA_LOSS;
+}
+
+/* Resends LOST segments, oldest first, while the window has room. */
+void xtcp_retransmit_lost(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (xs->lost_out <= xs->retrans_out)
+		return;
+	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+		struct xtcp_snd_state *st = xtcp_st(skb);
+
+		if ((st->state & (XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) !=
+		    XTCP_SKB_LOST)
+			continue;
+		if (xtcp_in_flight(xs) >= xs->cwnd)
+			break;
+		if (xtcp_resend_skb(sk, skb))
+			break;
+		st->state |= XTCP_SKB_RTX_OUT;
+		xs->retrans_out++;
+	}
+}
