@@ -206,6 +206,8 @@ static void xtcp_established(struct sock *sk)
 {
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_buffers_established(sk);
+	xtcp_sk(sk)->rcv_tstamp = ktime_get_ns();
+	xtcp_keepalive_reset(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
@@ -399,6 +401,9 @@ static void xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	xs->rcv_nxt += skb->len;
+	/* How much of the memory is payload, for the window (output.c). */
+	xs->rcv_ratio = clamp_t(u32, ((u64)skb->len << 8) / skb->truesize,
+				XTCP_RCV_RATIO_MIN, XTCP_RCV_RATIO_INIT);
 }
 
 /* The gap is filled up to rcv_nxt: move what now follows on in order. */
@@ -434,6 +439,8 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	if (xtcp_after(cb->seq, xs->rcv_nxt)) {
 		bool kept = xtcp_ooo_insert(sk, skb);
 
+		if (!kept)
+			__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFODROP);
 		xtcp_send_ack(sk);
 		return kept;
 	}
@@ -661,6 +668,9 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	xtcp_take_ts(xs, cb);
+	/* The peer is alive: keep-alive and the persist timer start over. */
+	xs->rcv_tstamp = ktime_get_ns();
+	xs->probes_out = 0;
 	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (cb->seq == xs->rcv_nxt)
@@ -733,11 +743,12 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk))
+	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
-	else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-				READ_ONCE(sk->sk_sndbuf)))
+	} else if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOGDROP);
 		kfree_skb(skb);
+	}
 	bh_unlock_sock(sk);
 }
 

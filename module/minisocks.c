@@ -296,6 +296,8 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	}
 	xtcp_set_state(child, TCP_ESTABLISHED);
 	xtcp_buffers_established(child);
+	xs->rcv_tstamp = ktime_get_ns();
+	xtcp_keepalive_reset(child);
 	xs->bind = lx->bind;
 	xs->bind.laddr = req->h.laddr;
 	INIT_HLIST_NODE(&xs->bind.node);
@@ -319,8 +321,7 @@ static void xtcp_child_rcv(struct sock *child, struct sk_buff *skb)
 	bh_lock_sock_nested(child);
 	if (!sock_owned_by_user(child))
 		xtcp_do_rcv(child, skb);
-	else if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf) +
-				READ_ONCE(child->sk_sndbuf)))
+	else if (sk_add_backlog(child, skb, xtcp_backlog_limit(child)))
 		kfree_skb(skb);
 	bh_unlock_sock(child);
 }

@@ -182,8 +182,9 @@ static u16 xtcp_mss_to_offer(const struct sock *sk, const struct dst_entry *dst)
 }
 
 /*
- * The window field: half the free receive buffer (the rest pays for skb
- * overhead), but never less than we already promised, since a window
+ * The window field: the payload the free receive buffer holds, at the
+ * payload-to-memory ratio of what arrived so far (a 1448-byte segment may
+ * take 4 KiB), but never less than we already promised, since a window
  * that shrank would drop segments already in flight.  Scaled by our
  * shift except in a SYN (RFC 7323 section 2.2), and rounded up so that
  * the scaled edge never moves left.
@@ -193,7 +194,8 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	u8 shift = syn ? 0 : xs->rcv_wscale;
-	u32 wnd = clamp_t(int, room / 2, 0, XTCP_RCV_WND << shift);
+	u32 wnd = clamp_t(s64, xtcp_room_to_payload(xs, room), 0,
+			  XTCP_RCV_WND << shift);
 	u32 field;
 
 	wnd = max(wnd, xtcp_rcv_wnd(xs));
@@ -385,18 +387,40 @@ static bool xtcp_window_allows(const struct xtcp_sock *xs,
 }
 
 /*
+ * Nagle's algorithm (RFC 1122 section 4.2.3.4): the last, partly filled
+ * segment waits while earlier data is unacknowledged, so that small
+ * writes travel together; TCP_NODELAY sends it at once.  TCP_CORK and
+ * MSG_MORE hold it until the application says it is complete.
+ */
+static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
+			      bool partial_ok)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (skb->len >= xtcp_payload_mss(xs) || partial_ok ||
+	    !skb_queue_is_last(&sk->sk_write_queue, skb) ||
+	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN))
+		return false;
+	if (xs->corked || xs->more)
+		return true;
+	return !xs->nodelay && xs->packets_out;
+}
+
+/*
  * Sends what the windows allow: segments presumed lost first, then new
  * ones, while fewer than cwnd are in flight and the peer's window has
- * room.
+ * room.  Data the peer's window has no room for waits for a window
+ * update, which the persist timer asks for (RFC 9293 section 3.8.6.1).
  */
-void xtcp_push(struct sock *sk)
+static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
 	xtcp_retransmit_lost(sk);
 	while ((skb = xs->send_head) && xtcp_window_allows(xs, skb) &&
-	       xtcp_in_flight(xs) < xs->cwnd) {
+	       xtcp_in_flight(xs) < xs->cwnd &&
+	       !xtcp_hold_partial(sk, skb, partial_ok)) {
 		/* A segment IP refused counts as sent: the timer resends it. */
 		if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
 			break;
@@ -408,6 +432,33 @@ void xtcp_push(struct sock *sk)
 				NULL : skb->next;
 		xtcp_arm_rtx_if_idle(sk);
 	}
+	if (skb && !xs->packets_out && !xtcp_window_allows(xs, skb))
+		xtcp_arm_rtx_if_idle(sk);	/* the persist timer */
+}
+
+void xtcp_push(struct sock *sk)
+{
+	__xtcp_push(sk, false);
+}
+
+/* Sends a held partial segment too: TCP_CORK was removed. */
+void xtcp_push_partial(struct sock *sk)
+{
+	__xtcp_push(sk, true);
+}
+
+/*
+ * A zero-window or keep-alive probe: an ACK for the byte before snd_una,
+ * which the peer must answer with an ACK that shows its window (RFC 9293
+ * section 3.8.4 and 3.8.6.1, as Linux sends them).
+ */
+void xtcp_send_probe(struct sock *sk)
+{
+	struct sk_buff *skb = xtcp_alloc_hdr_skb(0, GFP_ATOMIC);
+
+	if (skb)
+		xtcp_transmit_skb(sk, skb, XTCP_FLAG_ACK,
+				  xtcp_sk(sk)->snd_una - 1);
 }
 
 static struct sk_buff *xtcp_ctl_skb(struct sock *sk, u8 flags)
@@ -522,6 +573,44 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 	return max_t(s64, ktime_get_ns() - sent, 1);
 }
 
+/* The last queued segment, when it is unsent data with room for more. */
+static struct sk_buff *xtcp_tail_with_room(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!skb || !xs->send_head || !skb->len ||
+	    (XTCP_SKB_CB(skb)->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN)) ||
+	    skb->len >= xtcp_payload_mss(xs) || !skb_tailroom(skb))
+		return NULL;
+	return skb;
+}
+
+/* Adds to the unsent tail segment; returns bytes taken, or -EFAULT. */
+static int xtcp_append(struct sock *sk, struct sk_buff *skb,
+		       struct msghdr *msg, size_t len)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	size_t n = min3(len, (size_t)skb_tailroom(skb),
+			(size_t)(xtcp_payload_mss(xs) - skb->len));
+
+	if (copy_from_iter(skb_put(skb, n), n, &msg->msg_iter) != n)
+		return -EFAULT;
+	XTCP_SKB_CB(skb)->end_seq += n;
+	xs->write_seq += n;
+	return n;
+}
+
+/* Room for a new segment: a full one, or for a small write enough that
+ * the next small writes can join it (Nagle) without another skb each.
+ */
+static size_t xtcp_new_skb_room(const struct xtcp_sock *xs, size_t left)
+{
+	size_t small = SKB_WITH_OVERHEAD(2048) - XTCP_MAX_HEADER;
+
+	return min_t(size_t, xtcp_payload_mss(xs), max(left, small));
+}
+
 /* sendmsg: cut the user's bytes into MSS-sized segments and queue them. */
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 {
@@ -530,9 +619,21 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 	size_t copied = 0;
 	int err = 0;
 
+	xs->more = !!(msg->msg_flags & MSG_MORE);
 	while (copied < len) {
 		size_t size = min_t(size_t, xtcp_payload_mss(xs), len - copied);
-		struct sk_buff *skb;
+		struct sk_buff *skb = xtcp_tail_with_room(sk);
+		int n;
+
+		if (skb) {
+			n = xtcp_append(sk, skb, msg, len - copied);
+			if (n < 0) {
+				err = n;
+				break;
+			}
+			copied += n;
+			continue;
+		}
 
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
 			err = -EPIPE;
@@ -546,7 +647,8 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 				break;
 			continue;
 		}
-		skb = xtcp_alloc_hdr_skb(size, sk->sk_allocation);
+		skb = xtcp_alloc_hdr_skb(xtcp_new_skb_room(xs, size),
+					 sk->sk_allocation);
 		if (!skb) {
 			err = -ENOBUFS;
 			break;

@@ -39,6 +39,10 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_SYNCOOKIESRECV]	= "SyncookiesRecv",
 	[XTCP_MIB_SYNCOOKIESFAILED]	= "SyncookiesFailed",
 	[XTCP_MIB_PAWSREJECTED]		= "PAWSRejected",
+	[XTCP_MIB_TIMEOUTS]		= "Timeouts",
+	[XTCP_MIB_RECOVERIES]		= "Recoveries",
+	[XTCP_MIB_BACKLOGDROP]		= "BacklogDrop",
+	[XTCP_MIB_OFODROP]		= "OfoDrop",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -61,6 +61,10 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 		return;
 	st->state |= XTCP_SKB_LOST;
 	xs->lost_out++;
+	/* The resend walk must see it, even behind where it stopped. */
+	if (xs->rtx_hint &&
+	    xtcp_before(XTCP_SKB_CB(skb)->seq, XTCP_SKB_CB(xs->rtx_hint)->seq))
+		xs->rtx_hint = NULL;
 }
 
 static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
@@ -83,6 +87,8 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 {
 	u8 state = xtcp_st(skb)->state;
 
+	if (xs->rtx_hint == skb)
+		xs->rtx_hint = NULL;
 	xs->packets_out--;
 	if (state & XTCP_SKB_SACKED)
 		xs->sacked_out--;
@@ -92,19 +98,38 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 		xs->retrans_out--;
 }
 
-/* One SACK block [start, end) marks the segments wholly inside it. */
+/* The newest segment sent, or NULL. */
+static struct sk_buff *xtcp_last_sent(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head ? xs->send_head->prev :
+			      skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
+		return NULL;
+	return skb;
+}
+
+static struct sk_buff *xtcp_prev_sent(const struct sock *sk,
+				      struct sk_buff *skb)
+{
+	return skb == skb_peek(&sk->sk_write_queue) ? NULL : skb->prev;
+}
+
+/* One SACK block [start, end) marks the segments wholly inside it.  New
+ * blocks sit near the newest data, so the walk starts there.
+ */
 static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+	for (skb = xtcp_last_sent(sk); skb; skb = xtcp_prev_sent(sk, skb)) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (!xtcp_after(end, cb->seq))
+		if (xtcp_before(cb->seq, start))
 			break;
-		if (!xtcp_before(cb->seq, start) &&
-		    !xtcp_after(cb->end_seq, end))
+		if (!xtcp_after(cb->end_seq, end))
 			xtcp_mark_skb_sacked(xs, skb);
 	}
 }
@@ -135,21 +160,28 @@ static void xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
 	}
 }
 
-/* RFC 6675's IsLost: three SACKed segments above a hole mark it lost. */
+/* RFC 6675's IsLost: three SACKed segments above a hole mark it lost.
+ * SACK marks only accumulate, so below a segment already marked lost
+ * every hole was marked too: the walk stops there.
+ */
 static void xtcp_mark_lost_by_sack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb, *last = NULL;
+	struct sk_buff *skb;
 	u32 above = 0;
 
-	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb))
-		last = skb;
-	for (skb = last; skb;
-	     skb = skb == skb_peek(&sk->sk_write_queue) ? NULL : skb->prev) {
-		if (xtcp_st(skb)->state & XTCP_SKB_SACKED)
+	for (skb = xtcp_last_sent(sk); skb; skb = xtcp_prev_sent(sk, skb)) {
+		u8 state = xtcp_st(skb)->state;
+
+		if (state & XTCP_SKB_SACKED) {
 			above++;
-		else if (above >= XTCP_DUPTHRESH)
-			xtcp_mark_skb_lost(xs, skb);
+			continue;
+		}
+		if (above < XTCP_DUPTHRESH)
+			continue;
+		if (state & XTCP_SKB_LOST)
+			break;
+		xtcp_mark_skb_lost(xs, skb);
 	}
 }
 
@@ -170,6 +202,7 @@ static void xtcp_enter_recovery(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_RECOVERY;
 	xs->recover = xs->snd_nxt;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERIES);
 	xtcp_mark_head_lost(sk);
 }
 
@@ -192,6 +225,7 @@ void xtcp_enter_loss(struct sock *sk)
 	if (!xtcp_sack_on(xs))
 		xs->sacked_out = 0;
 	xs->retrans_out = 0;
+	xs->rtx_hint = NULL;
 	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
 		xtcp_st(skb)->state &= ~XTCP_SKB_RTX_OUT;
 		xtcp_mark_skb_lost(xs, skb);
@@ -251,7 +285,9 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 	return xs->ca_state == XTCP_CA_LOSS;
 }
 
-/* Resends LOST segments, oldest first, while the window has room. */
+/* Resends LOST segments, oldest first, while the window has room.  The
+ * walk goes on from where the last one stopped (rtx_hint).
+ */
 void xtcp_retransmit_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -259,8 +295,11 @@ void xtcp_retransmit_lost(struct sock *sk)
 
 	if (xs->lost_out <= xs->retrans_out)
 		return;
-	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+	skb = xs->rtx_hint ?: xtcp_first_sent(sk);
+	for (; skb; skb = xtcp_next_sent(sk, skb)) {
 		struct xtcp_snd_state *st = xtcp_st(skb);
+
+		xs->rtx_hint = skb;
 
 		if ((st->state & (XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) !=
 		    XTCP_SKB_LOST)

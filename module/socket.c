@@ -64,6 +64,7 @@ static void xtcp_purge_write_queue(struct sock *sk)
 	xtcp_sk(sk)->sacked_out = 0;
 	xtcp_sk(sk)->lost_out = 0;
 	xtcp_sk(sk)->retrans_out = 0;
+	xtcp_sk(sk)->rtx_hint = NULL;
 }
 
 /*
@@ -156,6 +157,7 @@ void xtcp_init_sock(struct sock *sk)
 	xtcp_timers_init(sk);
 	xtcp_init_buffers(sk);
 	xtcp_cong_init(sk);
+	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	xtcp_init_inet(sk);
@@ -182,6 +184,9 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	child->sk_lingertime = parent->sk_lingertime;
 	xtcp_sk(child)->user_mss = xtcp_sk(parent)->user_mss;
 	xtcp_sk(child)->nodelay = xtcp_sk(parent)->nodelay;
+	xtcp_sk(child)->keepidle = xtcp_sk(parent)->keepidle;
+	xtcp_sk(child)->keepintvl = xtcp_sk(parent)->keepintvl;
+	xtcp_sk(child)->keepcnt = xtcp_sk(parent)->keepcnt;
 	ci->tos = pi->tos;
 	ci->uc_ttl = pi->uc_ttl;
 	ci->pmtudisc = pi->pmtudisc;
@@ -858,7 +863,7 @@ static void xtcp_rcv_consumed(struct sock *sk)
 	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	if ((xs->ack_pending && old_wnd < xs->mss) ||
 	    (old_wnd < (XTCP_RCV_WND << xs->rcv_wscale) &&
-	     room / 2 >= (int)(old_wnd + xs->mss)))
+	     xtcp_room_to_payload(xs, room) >= old_wnd + xs->mss))
 		xtcp_send_ack(sk);
 }
 
@@ -1005,10 +1010,31 @@ static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 
 	switch (optname) {
 	case TCP_NODELAY:
-		/* XTCP has no Nagle yet: every write is sent at once, which
-		 * is what TCP_NODELAY asks for; the flag is kept and reported.
-		 */
+		/* As TCP: turning Nagle off sends what it held back. */
 		xs->nodelay = !!val;
+		if (val)
+			xtcp_push_partial(sk);
+		return 0;
+	case TCP_CORK:
+		xs->corked = !!val;
+		if (!val)
+			xtcp_push_partial(sk);
+		return 0;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > XTCP_MAX_KEEPIDLE)
+			return -EINVAL;
+		if (optname == TCP_KEEPINTVL) {
+			xs->keepintvl = val;
+			return 0;
+		}
+		xs->keepidle = val;
+		xtcp_keepalive_reset(sk);
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > XTCP_MAX_KEEPCNT)
+			return -EINVAL;
+		xs->keepcnt = val;
 		return 0;
 	case TCP_MAXSEG:
 		/* TCP's bounds; it applies from the next connection on. */
@@ -1030,8 +1056,17 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		return -EPROTO;
 	if (!xtcp_level_is_ours(level))
 		return ip_setsockopt(sk, level, optname, optval, optlen);
-	if (optname != TCP_NODELAY && optname != TCP_MAXSEG)
+	switch (optname) {
+	case TCP_NODELAY:
+	case TCP_MAXSEG:
+	case TCP_CORK:
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+		break;
+	default:
 		return -ENOPROTOOPT;
+	}
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -1109,6 +1144,18 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_NODELAY:
 		val = xs->nodelay;
 		break;
+	case TCP_CORK:
+		val = xs->corked;
+		break;
+	case TCP_KEEPIDLE:
+		val = xtcp_keepidle(sk);
+		break;
+	case TCP_KEEPINTVL:
+		val = xtcp_keepintvl(sk);
+		break;
+	case TCP_KEEPCNT:
+		val = xtcp_keepcnt(sk);
+		break;
 	case TCP_MAXSEG:
 		/* As TCP: the payload size in use, or before a connection
 		 * the one asked for, or the default.
@@ -1139,6 +1186,7 @@ struct proto xtcp_prot = {
 	.close		= xtcp_close,
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
+	.keepalive	= xtcp_set_keepalive,
 	.obj_size	= sizeof(struct xtcp_sock),
 };
 

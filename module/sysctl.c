@@ -19,6 +19,8 @@ static int max_backlog = 1 << 20;
 static int max_buckets = 1 << 24;
 static int two = 2;
 static int max_rto_ms = 120 * 1000;
+static int max_keepidle = XTCP_MAX_KEEPIDLE;
+static int max_keepcnt = XTCP_MAX_KEEPCNT;
 
 /* .data holds the field's offset until a namespace's copy is made. */
 #define XTCP_KNOB_AS(name, field, lo, hi) {			\
@@ -64,6 +66,9 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(syncookies, SYSCTL_ZERO, &two),
 	XTCP_KNOB(syncookie_period_ms, &ten, &max_ms),
 	XTCP_KNOB(challenge_ack_limit, SYSCTL_ZERO, SYSCTL_INT_MAX),
+	XTCP_KNOB(keepalive_time, &one, &max_keepidle),
+	XTCP_KNOB(keepalive_intvl, &one, &max_keepidle),
+	XTCP_KNOB(keepalive_probes, &one, &max_keepcnt),
 	{ }
 };
 
@@ -94,6 +99,9 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->syncookies = 1;		/* when the SYN queue is full */
 	sc->syncookie_period_ms = 64 * 1000;
 	sc->challenge_ack_limit = 1000;	/* RFC 5961's suggestion */
+	sc->keepalive_time = 7200;	/* Linux's: two hours */
+	sc->keepalive_intvl = 75;
+	sc->keepalive_probes = 9;
 }
 
 int xtcp_sysctl_init_net(struct net *net)

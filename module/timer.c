@@ -114,6 +114,7 @@ void xtcp_timers_stop(struct sock *sk)
 
 	xtcp_timer_stop(sk, &xs->rtx_timer);
 	xtcp_timer_stop(sk, &xs->delack_timer);
+	xtcp_timer_stop(sk, &xs->keepalive_timer);
 	xs->ack_pending = 0;
 }
 
@@ -131,24 +132,133 @@ static int xtcp_retry_limit(const struct sock *sk)
 	return READ_ONCE(sc->retries2);
 }
 
+/*
+ * The persist timer (the retransmission timer while nothing is in flight
+ * but data waits for the peer's window): probe for a window update, with
+ * the same backoff.  A peer that answers resets probes_out; one that
+ * stays silent for the retry limit's probes is gone.
+ */
+static void xtcp_persist_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->probes_out >= xtcp_retry_limit(sk)) {
+		xtcp_reset(sk, ETIMEDOUT);
+		return;
+	}
+	xtcp_send_probe(sk);
+	xs->probes_out++;
+	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
+	xtcp_arm_rtx(sk);
+}
+
 static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	/* Re-armed, stopped or acknowledged since it fired: nothing to do. */
-	if (hrtimer_is_queued(&xs->rtx_timer) || xs->snd_una == xs->snd_nxt ||
+	/* Re-armed or stopped since it fired: nothing to do. */
+	if (hrtimer_is_queued(&xs->rtx_timer) ||
 	    sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
+	if (xs->snd_una == xs->snd_nxt) {
+		if (xs->send_head)
+			xtcp_persist_expired(sk);
+		return;
+	}
 
 	if (xs->retransmits >= xtcp_retry_limit(sk)) {
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
 	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 	xtcp_enter_loss(sk);
 	xtcp_push(sk);
 	xs->retransmits++;
 	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
 	xtcp_arm_rtx(sk);
+}
+
+int xtcp_keepidle(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepidle ?:
+	       READ_ONCE(xtcp_sysctl(sock_net(sk))->keepalive_time);
+}
+
+int xtcp_keepintvl(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepintvl ?:
+	       READ_ONCE(xtcp_sysctl(sock_net(sk))->keepalive_intvl);
+}
+
+int xtcp_keepcnt(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepcnt ?:
+	       READ_ONCE(xtcp_sysctl(sock_net(sk))->keepalive_probes);
+}
+
+/* Keep-alive matters while the connection is up and might idle. */
+static bool xtcp_keepalive_state(const struct sock *sk)
+{
+	return (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				      TCPF_FIN_WAIT2);
+}
+
+/* (Re)starts keep-alive's idle wait, for SO_KEEPALIVE sockets. */
+void xtcp_keepalive_reset(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
+		return;
+	xtcp_timer_arm(sk, &xs->keepalive_timer,
+		       (u64)xtcp_keepidle(sk) * NSEC_PER_SEC);
+}
+
+/* SO_KEEPALIVE: the socket layer sets the flag; we run the timer. */
+void xtcp_set_keepalive(struct sock *sk, int on)
+{
+	if (on) {
+		sock_set_flag(sk, SOCK_KEEPOPEN);
+		xtcp_keepalive_reset(sk);
+	} else {
+		xtcp_timer_stop(sk, &xtcp_sk(sk)->keepalive_timer);
+	}
+}
+
+/*
+ * RFC 9293 section 3.8.4 (and RFC 1122 4.2.3.6): after keepidle seconds
+ * with nothing from the peer and nothing of ours in flight, a probe every
+ * keepintvl seconds; keepcnt unanswered probes end the connection with
+ * ETIMEDOUT.  Anything from the peer counts as an answer.
+ */
+static void xtcp_keepalive_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 idle_ns = (u64)xtcp_keepidle(sk) * NSEC_PER_SEC;
+	u64 quiet = ktime_get_ns() - xs->rcv_tstamp;
+
+	if (hrtimer_is_queued(&xs->keepalive_timer) ||
+	    !sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
+		return;
+	if (xs->packets_out || xs->send_head) {
+		/* Data in flight: the retransmission timer watches. */
+		xtcp_timer_arm(sk, &xs->keepalive_timer, idle_ns);
+		return;
+	}
+	if (quiet < idle_ns) {
+		xtcp_timer_arm(sk, &xs->keepalive_timer, idle_ns - quiet);
+		return;
+	}
+	if (xs->probes_out >= xtcp_keepcnt(sk)) {
+		/* As Linux: the peer may yet hear that we gave up. */
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_reset(sk, ETIMEDOUT);
+		return;
+	}
+	xtcp_send_probe(sk);
+	xs->probes_out++;
+	xtcp_timer_arm(sk, &xs->keepalive_timer,
+		       (u64)xtcp_keepintvl(sk) * NSEC_PER_SEC);
 }
 
 static void xtcp_delack_expired(struct sock *sk)
@@ -179,6 +289,15 @@ static enum hrtimer_restart xtcp_rtx_fire(struct hrtimer *t)
 	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_RTX, xtcp_rtx_expired);
 }
 
+static enum hrtimer_restart xtcp_keepalive_fire(struct hrtimer *t)
+{
+	struct xtcp_sock *xs = container_of(t, struct xtcp_sock,
+					    keepalive_timer);
+
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_KEEPALIVE,
+			       xtcp_keepalive_expired);
+}
+
 static enum hrtimer_restart xtcp_delack_fire(struct hrtimer *t)
 {
 	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, delack_timer);
@@ -193,6 +312,7 @@ void xtcp_release_cb(struct sock *sk)
 	static void (* const handlers[])(struct sock *sk) = {
 		[XTCP_DEFER_RTX]	= xtcp_rtx_expired,
 		[XTCP_DEFER_DELACK]	= xtcp_delack_expired,
+		[XTCP_DEFER_KEEPALIVE]	= xtcp_keepalive_expired,
 	};
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int bit;
@@ -213,4 +333,7 @@ void xtcp_timers_init(struct sock *sk)
 	xs->rtx_timer.function = xtcp_rtx_fire;
 	hrtimer_init(&xs->delack_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	xs->delack_timer.function = xtcp_delack_fire;
+	hrtimer_init(&xs->keepalive_timer, CLOCK_MONOTONIC,
+		     HRTIMER_MODE_REL_SOFT);
+	xs->keepalive_timer.function = xtcp_keepalive_fire;
 }

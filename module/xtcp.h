@@ -34,6 +34,8 @@
 
 #define XTCP_RCV_WND	65535U	/* the largest window without scaling */
 #define XTCP_MAX_WSCALE	14	/* RFC 7323 section 2.3 */
+#define XTCP_RCV_RATIO_INIT	128	/* half the buffer is payload */
+#define XTCP_RCV_RATIO_MIN	16
 
 /* Sequence-number comparisons modulo 2^32 (RFC 9293 section 3.4). */
 static inline bool xtcp_before(u32 a, u32 b)
@@ -87,6 +89,7 @@ struct xtcp_bnode {
 enum {
 	XTCP_DEFER_RTX,
 	XTCP_DEFER_DELACK,
+	XTCP_DEFER_KEEPALIVE,
 };
 
 /*
@@ -121,7 +124,15 @@ struct xtcp_sock {
 	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
 	u8 fin_sent:1,		/* our FIN has a sequence number */
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
-	   nodelay:1;		/* TCP_NODELAY */
+	   nodelay:1,		/* TCP_NODELAY */
+	   corked:1,		/* TCP_CORK */
+	   more:1,		/* the last send() said MSG_MORE */
+	   keepalive_on:1;	/* the keep-alive timer is wanted */
+	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
+	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
+	u16 keepintvl;		/* TCP_KEEPINTVL */
+	u8 keepcnt;		/* TCP_KEEPCNT */
+	u64 rcv_tstamp;		/* when the peer last sent us anything, ns */
 
 	/* What both SYNs agreed on (RFC 7323, RFC 2018). */
 	u8 opts;		/* XTCP_OPT_* */
@@ -148,14 +159,17 @@ struct xtcp_sock {
 	u32 sacked_out;
 	u32 lost_out;
 	u32 retrans_out;	/* lost ones resent, not yet acknowledged */
+	struct sk_buff *rtx_hint;	/* where the resend walk goes on */
 	struct sk_buff_head ooo_queue;	/* data past a gap, in sequence order */
 	u32 sack_last;		/* where the latest out-of-order data went */
+	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 
 	/* Retransmission: the head of sk_write_queue is what the timer
 	 * resends; every expiry doubles rto_ns up to XTCP_RTO_MAX_NS.
 	 */
 	struct hrtimer rtx_timer;
 	struct hrtimer delack_timer;
+	struct hrtimer keepalive_timer;
 	u64 rto_ns;
 	u8 retransmits;
 	u32 recover;		/* snd_nxt when recovery or loss began */
@@ -200,10 +214,25 @@ static inline u32 xtcp_rcv_wnd(const struct xtcp_sock *xs)
 	return wnd > 0 ? wnd : 0;
 }
 
+/* The payload @room bytes of receive buffer hold (rcv_ratio). */
+static inline s64 xtcp_room_to_payload(const struct xtcp_sock *xs, int room)
+{
+	return ((s64)room * xs->rcv_ratio) >> 8;
+}
+
 /* The receive window a new connection starts with (its SYN said so). */
 static inline void xtcp_init_rcv_wnd(struct xtcp_sock *xs)
 {
 	xs->rcv_edge = xs->rcv_nxt + XTCP_RCV_WND;
+}
+
+/* What may wait on a busy socket's backlog, counted with its receive
+ * queue: both buffers, and 64 KiB more for the skbs' overhead (Linux's
+ * figure), so that a window's worth in flight is never dropped.
+ */
+static inline u32 xtcp_backlog_limit(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + 65536;
 }
 
 /* Linux admits one connection more than the backlog; so does XTCP. */
@@ -334,6 +363,8 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
 #define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */
 #define XTCP_MAX_USER_MSS	32767
+#define XTCP_MAX_KEEPIDLE	32767	/* seconds; TCP_KEEPIDLE's bound, TCP's */
+#define XTCP_MAX_KEEPCNT	127
 
 /* Counters in /proc/net/xtcp_stat, one set per network namespace. */
 enum xtcp_mib_field {
@@ -358,6 +389,10 @@ enum xtcp_mib_field {
 	XTCP_MIB_SYNCOOKIESRECV,
 	XTCP_MIB_SYNCOOKIESFAILED,
 	XTCP_MIB_PAWSREJECTED,		/* old timestamp (RFC 7323 PAWS) */
+	XTCP_MIB_TIMEOUTS,		/* retransmission timer expiries */
+	XTCP_MIB_RECOVERIES,		/* fast recoveries begun */
+	XTCP_MIB_BACKLOGDROP,		/* owner busy and backlog full */
+	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
 	XTCP_MIB_MAX
 };
 
@@ -387,6 +422,9 @@ struct xtcp_sysctl {
 	int syncookies;
 	int syncookie_period_ms;
 	int challenge_ack_limit;	/* per second, per namespace */
+	int keepalive_time;	/* seconds */
+	int keepalive_intvl;	/* seconds */
+	int keepalive_probes;
 };
 
 /* Per-namespace state. */
@@ -476,6 +514,8 @@ int xtcp_ctl_init_net(struct net *net);
 void xtcp_ctl_exit_net(struct net *net);
 int xtcp_send_syn(struct sock *sk);
 void xtcp_push(struct sock *sk);
+void xtcp_push_partial(struct sock *sk);
+void xtcp_send_probe(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
@@ -523,6 +563,11 @@ u64 xtcp_rto_initial_ns(const struct net *net);
 void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns);
 void xtcp_set_rto(struct sock *sk);
 void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);
+void xtcp_keepalive_reset(struct sock *sk);
+void xtcp_set_keepalive(struct sock *sk, int on);
+int xtcp_keepidle(const struct sock *sk);
+int xtcp_keepintvl(const struct sock *sk);
+int xtcp_keepcnt(const struct sock *sk);
 
 /* minisocks.c */
 int xtcp_minisocks_init(void);
