@@ -149,9 +149,12 @@ static int __init xtcp_init(void)
 		return err;
 
 	xtcp_isn_init();
-	err = xtcp_table_init(ehash_entries);
+	err = xtcp_mem_init();
 	if (err)
 		return err;
+	err = xtcp_table_init(ehash_entries);
+	if (err)
+		goto out_mem;
 	err = xtcp_minisocks_init();
 	if (err)
 		goto out_table;
@@ -193,6 +196,8 @@ out_minisocks:
 	xtcp_minisocks_exit();
 out_table:
 	xtcp_table_exit();
+out_mem:
+	xtcp_mem_exit();
 	return err;
 }
 
@@ -208,6 +213,7 @@ static void __exit xtcp_exit(void)
 	proto_unregister(&xtcp_prot);
 	xtcp_minisocks_exit();
 	xtcp_table_exit();
+	xtcp_mem_exit();
 }
 
 module_init(xtcp_init);

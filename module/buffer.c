@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * How big a connection's buffers are, as Linux TCP sizes them.
+ * How big a connection's buffers are, as Linux TCP sizes them, and the
+ * memory all of XTCP's queues take together.
+ *
+ * Every skb on a socket's queues is charged to the socket
+ * (sk_mem_charge()) and, a page at a time, to XTCP's total in
+ * /proc/net/protocols.  The socket layer compares that total with
+ * net.xtcp.mem (pages, as tcp_mem): above mem[1] XTCP is under memory
+ * pressure and no buffer grows; above mem[2] a sender waits and data that
+ * arrives is dropped (RcvQDrop), except what a socket needs to hold its
+ * minimum buffers.
  *
  * A socket starts with net.xtcp.rmem[1] and wmem[1] bytes.  Unless the
  * application fixed a size with SO_RCVBUF or SO_SNDBUF, XTCP then grows
@@ -17,6 +26,87 @@
 #include "xtcp.h"
 
 #define XTCP_INIT_SEGS	10	/* RFC 6928's initial window */
+
+atomic_long_t xtcp_memory_allocated;
+DEFINE_PER_CPU(int, xtcp_fw_alloc);
+struct percpu_counter xtcp_sockets_allocated;
+unsigned long xtcp_memory_pressure;
+long xtcp_mem[3];
+/* The minimums the socket layer lets a socket keep under pressure. */
+int xtcp_rmem_floor[3] = { 4096, 131072, 6 << 20 };
+int xtcp_wmem_floor[3] = { 4096, 16384, 4 << 20 };
+
+void xtcp_enter_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(xtcp_memory_pressure, 1);
+}
+
+void xtcp_leave_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(xtcp_memory_pressure, 0);
+}
+
+/* tcp_mem's defaults: pressure at 1/16 of the memory buffers may use. */
+int xtcp_mem_init(void)
+{
+	unsigned long limit = max(nr_free_buffer_pages() / 16, 128UL);
+
+	xtcp_mem[0] = limit / 4 * 3;
+	xtcp_mem[1] = limit;
+	xtcp_mem[2] = xtcp_mem[0] * 2;
+	return percpu_counter_init(&xtcp_sockets_allocated, 0, GFP_KERNEL);
+}
+
+void xtcp_mem_exit(void)
+{
+	percpu_counter_destroy(&xtcp_sockets_allocated);
+}
+
+/* A segment joins the write queue: charged to the socket. */
+void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
+}
+
+/* ... and leaves it. */
+void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	kfree_skb(skb);
+}
+
+/* Charges @size to the socket whatever the limits say. */
+static void xtcp_forced_mem_schedule(struct sock *sk, int size)
+{
+	int delta = size - sk->sk_forward_alloc, amt;
+
+	if (delta <= 0)
+		return;
+	amt = sk_mem_pages(delta);
+	sk_forward_alloc_add(sk, amt << PAGE_SHIFT);
+	atomic_long_add(amt, &xtcp_memory_allocated);
+}
+
+/*
+ * May @skb join the receive or out-of-order queue?  In-order data for an
+ * empty receive queue always may, as in Linux: otherwise memory held
+ * elsewhere (a sender's queue, say) could stop the connection for good.
+ */
+bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb, bool in_order)
+{
+	if (skb->sk == sk)
+		return true;
+	if (in_order && skb_queue_empty(&sk->sk_receive_queue)) {
+		xtcp_forced_mem_schedule(sk, skb->truesize);
+		return true;
+	}
+	if (sk_rmem_schedule(sk, skb, skb->truesize))
+		return true;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVQDROP);
+	return false;
+}
 
 /* The memory one full segment takes on a queue, header room included. */
 static u32 xtcp_seg_truesize(const struct xtcp_sock *xs)
@@ -67,7 +157,7 @@ void xtcp_rcvbuf_grow(struct sock *sk)
 	u32 unread = xs->rcv_nxt - xs->copied_seq;
 	u32 max;
 
-	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK ||
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || sk_under_memory_pressure(sk) ||
 	    xtcp_rcv_wnd(xs) >= xs->mss || unread > (u32)sk->sk_rcvbuf / 4)
 		return;
 	max = READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem[2]);
@@ -83,7 +173,8 @@ void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd)
 	u32 want = 2 * max_t(u32, cwnd, XTCP_INIT_SEGS) *
 		   xtcp_seg_truesize(xtcp_sk(sk));
 
-	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK || want <= (u32)sk->sk_sndbuf)
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK || want <= (u32)sk->sk_sndbuf ||
+	    sk_under_memory_pressure(sk))
 		return;
 	WRITE_ONCE(sk->sk_sndbuf,
 		   min_t(u32, want,

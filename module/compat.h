@@ -55,4 +55,18 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 #endif
 }
 
+/* 6.11 made proc handlers take their table const. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define xtcp_ctl_table	const struct ctl_table
+#else
+#define xtcp_ctl_table	struct ctl_table
+#endif
+
+/* 6.10 moved the protocol-memory helpers (sk_under_memory_pressure()...)
+ * out of <net/sock.h>.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#include <net/proto_memory.h>
+#endif
+
 #endif /* _XTCP_COMPAT_H */

@@ -4,40 +4,211 @@
  * back, and where it goes after a loss.  recovery.c decides when a loss
  * happened; this file only sizes the window.
  *
- * A connection starts with ten segments (RFC 6928), doubles the window
- * each round trip in slow start, and grows it by one segment a round trip
- * in congestion avoidance (RFC 5681, "reno").
+ * Every connection starts with ten segments (RFC 6928) and doubles the
+ * window each round trip in slow start.  Past ssthresh, the algorithm
+ * that net.xtcp.congestion_control (or TCP_CONGESTION) names grows it:
+ * - "reno": one segment a round trip; half the window after a loss
+ *   (RFC 5681);
+ * - "cubic", the default as in Linux: the window follows a cubic curve of
+ *   the time since the last loss, flat around the window where that loss
+ *   happened, and drops to 0.7 of it (RFC 9438).
  */
+#include <linux/math64.h>
 #include <net/sock.h>
 
 #include "xtcp.h"
 
 #define XTCP_INIT_CWND	10
 
+struct xtcp_cong_ops {
+	const char *name;
+	u32 (*ssthresh)(struct xtcp_sock *xs);
+	void (*avoid)(struct xtcp_sock *xs, u32 acked);
+};
+
+/* ---- reno ---- */
+
+static u32 xtcp_reno_ssthresh(struct xtcp_sock *xs)
+{
+	return max(xs->cwnd >> 1, 2U);
+}
+
+/* Grows the window by one once @per_segment ACKed segments arrived. */
+static void xtcp_cwnd_step(struct xtcp_sock *xs, u32 acked, u32 per_segment)
+{
+	xs->cwnd_cnt += acked;
+	if (xs->cwnd_cnt >= per_segment) {
+		xs->cwnd += xs->cwnd_cnt / per_segment;
+		xs->cwnd_cnt %= per_segment;
+	}
+}
+
+static void xtcp_reno_avoid(struct xtcp_sock *xs, u32 acked)
+{
+	xtcp_cwnd_step(xs, acked, xs->cwnd);
+}
+
+/* ---- cubic (RFC 9438), in whole segments and milliseconds ---- */
+
+#define CUBIC_BETA	717	/* 0.7, /1024 */
+/* The TCP-friendly estimate grows alpha = 3(1-beta)/(1+beta) = 0.53 a
+ * round trip.
+ */
+#define CUBIC_ALPHA	542	/* /1024 */
+
+/* The cube root of @x, rounded down. */
+static u64 xtcp_cbrt(u64 x)
+{
+	u64 r = 0;
+	int s;
+
+	for (s = 63 / 3 * 3; s >= 0; s -= 3) {
+		u64 b = 3 * r * (r + 1) + 1;
+
+		r <<= 1;
+		if ((x >> s) >= b) {
+			x -= b << s;
+			r++;
+		}
+	}
+	return r;
+}
+
+static u32 xtcp_cubic_ssthresh(struct xtcp_sock *xs)
+{
+	struct xtcp_cubic *c = &xs->cubic;
+
+	/* Fast convergence (RFC 9438 section 4.7): a loss below the last
+	 * one's window lets newer flows have room sooner.
+	 */
+	if (xs->cwnd < c->w_max)
+		c->w_max = xs->cwnd * (1024 + CUBIC_BETA) / 2048;
+	else
+		c->w_max = xs->cwnd;
+	c->epoch_ms = 0;
+	return max(xs->cwnd * CUBIC_BETA / 1024, 2U);
+}
+
+static u32 xtcp_now_ms(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) | 1;
+}
+
+/* A new epoch of congestion avoidance starts at this ACK. */
+static void xtcp_cubic_epoch(struct xtcp_sock *xs)
+{
+	struct xtcp_cubic *c = &xs->cubic;
+
+	c->epoch_ms = xtcp_now_ms();
+	c->w_est = xs->cwnd;
+	c->est_cnt = 0;
+	if (xs->cwnd < c->w_max) {
+		/* K = cbrt((W_max - cwnd) / C) s, C = 0.4 */
+		c->k_ms = xtcp_cbrt((u64)(c->w_max - xs->cwnd) * 2500000000ULL);
+		c->origin = c->w_max;
+	} else {
+		c->k_ms = 0;
+		c->origin = xs->cwnd;
+	}
+}
+
+/* W_cubic(t) = C (t - K)^3 + origin, t in ms from the epoch. */
+static u32 xtcp_cubic_target(const struct xtcp_cubic *c, s64 t_ms)
+{
+	s64 d = clamp_t(s64, t_ms - c->k_ms, -100000, 100000);
+	s64 w = c->origin + div64_s64(4 * d * d * d, 10000000000LL);
+
+	return clamp_t(s64, w, 1, U32_MAX >> 1);
+}
+
+static void xtcp_cubic_avoid(struct xtcp_sock *xs, u32 acked)
+{
+	struct xtcp_cubic *c = &xs->cubic;
+	u32 target, per_segment;
+	s64 t;
+
+	if (!c->epoch_ms)
+		xtcp_cubic_epoch(xs);
+	/* Where the curve will be one round trip from now. */
+	t = (s32)(xtcp_now_ms() - c->epoch_ms) + xs->srtt_us / 1000;
+	target = xtcp_cubic_target(c, t);
+	if (target > xs->cwnd)
+		per_segment = max(xs->cwnd / (target - xs->cwnd), 1U);
+	else
+		per_segment = 100 * xs->cwnd;	/* near the plateau: wait */
+
+	/* The TCP-friendly region (RFC 9438 section 4.3): never slower
+	 * than Reno with the same loss rate would be.
+	 */
+	c->est_cnt += acked * CUBIC_ALPHA;
+	if (c->est_cnt >= 1024 * xs->cwnd) {
+		c->w_est += c->est_cnt / (1024 * xs->cwnd);
+		c->est_cnt %= 1024 * xs->cwnd;
+	}
+	if (c->w_est > xs->cwnd)
+		per_segment = min(per_segment,
+				  max(xs->cwnd / (c->w_est - xs->cwnd), 1U));
+	xtcp_cwnd_step(xs, acked, per_segment);
+}
+
+static const struct xtcp_cong_ops xtcp_cong_algos[] = {
+	{ "cubic", xtcp_cubic_ssthresh, xtcp_cubic_avoid },
+	{ "reno", xtcp_reno_ssthresh, xtcp_reno_avoid },
+};
+
+/* The algorithm called @name, or NULL. */
+static const struct xtcp_cong_ops *xtcp_cong_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(xtcp_cong_algos); i++)
+		if (!strcmp(xtcp_cong_algos[i].name, name))
+			return &xtcp_cong_algos[i];
+	return NULL;
+}
+
+bool xtcp_cong_known(const char *name)
+{
+	return xtcp_cong_find(name);
+}
+
+const char *xtcp_cong_name(const struct sock *sk)
+{
+	return xtcp_cong_algos[xtcp_sk(sk)->cc].name;
+}
+
+/* TCP_CONGESTION: ENOENT for a name XTCP has no algorithm for, as TCP. */
+int xtcp_cong_set(struct sock *sk, const char *name)
+{
+	const struct xtcp_cong_ops *ops = xtcp_cong_find(name);
+
+	if (!ops)
+		return -ENOENT;
+	xtcp_sk(sk)->cc = ops - xtcp_cong_algos;
+	memset(&xtcp_sk(sk)->cubic, 0, sizeof(xtcp_sk(sk)->cubic));
+	return 0;
+}
+
 void xtcp_cong_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_cong_ops *ops;
 
 	xs->cwnd = XTCP_INIT_CWND;
 	xs->ssthresh = U32_MAX >> 1;	/* no limit until the first loss */
 	xs->cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_OPEN;
+	memset(&xs->cubic, 0, sizeof(xs->cubic));
+	ops = xtcp_cong_find(xtcp_sysctl(sock_net(sk))->congestion_control);
+	xs->cc = ops ? ops - xtcp_cong_algos : 0;
 }
 
-/* RFC 5681's ssthresh after a loss: half the window, at least two. */
+/* The ssthresh after a loss, the algorithm's. */
 u32 xtcp_cong_ssthresh(const struct sock *sk)
 {
-	return max(xtcp_sk(sk)->cwnd >> 1, 2U);
-}
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
-/* Congestion avoidance: one segment more per window acknowledged. */
-static void xtcp_reno_avoid(struct xtcp_sock *xs, u32 acked)
-{
-	xs->cwnd_cnt += acked;
-	if (xs->cwnd_cnt >= xs->cwnd) {
-		xs->cwnd_cnt -= xs->cwnd;
-		xs->cwnd++;
-	}
+	return xtcp_cong_algos[xs->cc].ssthresh(xs);
 }
 
 /*
@@ -58,10 +229,8 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight)
 
 		xs->cwnd += min(acked, room);
 		acked -= min(acked, room);
-		if (!acked)
-			goto out;
 	}
-	xtcp_reno_avoid(xs, acked);
-out:
+	if (acked)
+		xtcp_cong_algos[xs->cc].avoid(xs, acked);
 	xtcp_sndbuf_follow_cwnd(sk, xs->cwnd);
 }

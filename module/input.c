@@ -249,6 +249,7 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 
 	xs->snd_una = ack;
 	rtt = xtcp_clean_acked(sk, ack, &acked) ?: xtcp_ts_rtt(xs, cb);
+	sk_mem_reclaim(sk);
 	xs->retransmits = 0;
 	if (rtt)
 		xtcp_rtt_sample(sk, rtt);
@@ -369,6 +370,8 @@ static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 		if (xtcp_before(seq, nseq + next->len))
 			return false;			/* overlaps next */
 	}
+	if (!xtcp_rmem_schedule(sk, skb, false))
+		return false;
 	skb_dst_drop(skb);
 	skb_set_owner_r(skb, sk);
 	xs->sack_last = seq;
@@ -379,8 +382,10 @@ static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* Appends in-order data for the reader. */
-static void xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+/* Appends in-order data for the reader; false when it was not taken
+ * (no memory), and the caller still owns @skb.
+ */
+static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -389,11 +394,20 @@ static void xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		/* Starts in what we already have: keep only the new part. */
 		u32 old = xs->rcv_nxt - cb->seq;
 
-		if (!pskb_pull(skb, old)) {
-			kfree_skb(skb);
-			return;
-		}
+		if (!pskb_pull(skb, old))
+			return false;
 		cb->seq += old;
+	}
+	if (!xtcp_rmem_schedule(sk, skb, true)) {
+		/* Data past a gap must not starve the data that fills it
+		 * (Linux prunes the same way): drop it, the peer resends.
+		 */
+		if (skb_queue_empty(&xs->ooo_queue))
+			return false;
+		__skb_queue_purge(&xs->ooo_queue);
+		sk_mem_reclaim(sk);
+		if (!xtcp_rmem_schedule(sk, skb, true))
+			return false;
 	}
 	if (!skb->sk) {
 		skb_dst_drop(skb);
@@ -404,6 +418,7 @@ static void xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	/* How much of the memory is payload, for the window (output.c). */
 	xs->rcv_ratio = clamp_t(u32, ((u64)skb->len << 8) / skb->truesize,
 				XTCP_RCV_RATIO_MIN, XTCP_RCV_RATIO_INIT);
+	return true;
 }
 
 /* The gap is filled up to rcv_nxt: move what now follows on in order. */
@@ -415,9 +430,8 @@ static void xtcp_ooo_drain(struct sock *sk)
 	while ((skb = skb_peek(&xs->ooo_queue)) &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt)) {
 		__skb_unlink(skb, &xs->ooo_queue);
-		if (xtcp_after(XTCP_SKB_CB(skb)->seq + skb->len, xs->rcv_nxt))
-			xtcp_queue_rcv(sk, skb);
-		else
+		if (!xtcp_after(XTCP_SKB_CB(skb)->seq + skb->len, xs->rcv_nxt) ||
+		    !xtcp_queue_rcv(sk, skb))
 			kfree_skb(skb);
 	}
 }
@@ -448,7 +462,10 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_ack(sk);		/* nothing new in it */
 		return false;
 	}
-	xtcp_queue_rcv(sk, skb);
+	if (!xtcp_queue_rcv(sk, skb)) {
+		xtcp_send_ack(sk);	/* the peer resends it */
+		return false;
+	}
 	xtcp_ooo_drain(sk);
 	xtcp_rcvbuf_grow(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -657,7 +674,12 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	if (xtcp_paws_reject(xs, cb)) {
 		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWSREJECTED);
-		xtcp_send_ack(sk);
+		/* A pure ACK overtaken by a newer one (two CPUs, say) says
+		 * nothing new: answering it would only look like a duplicate
+		 * ACK to the peer.
+		 */
+		if (cb->end_seq != cb->seq)
+			xtcp_send_ack(sk);
 		goto drop;
 	}
 	/* First: is it in the window? */

@@ -273,6 +273,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xs = xtcp_sk(child);
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
+	xs->snd_sml = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
 	xs->recover = req->iss + 1;
 	xs->write_seq = req->iss + 1;

@@ -196,9 +196,16 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 	u8 shift = syn ? 0 : xs->rcv_wscale;
 	u32 wnd = clamp_t(s64, xtcp_room_to_payload(xs, room), 0,
 			  XTCP_RCV_WND << shift);
+	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
 
-	wnd = max(wnd, xtcp_rcv_wnd(xs));
+	/* Receiver silly-window avoidance (RFC 1122 section 4.2.3.3): the
+	 * edge moves right by a segment, or half the buffer, at a time.
+	 */
+	step = min_t(u32, xs->mss,
+		     xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf)) / 2);
+	if (wnd < cur + step)
+		wnd = cur;
 	field = min_t(u32, DIV_ROUND_UP(wnd, 1U << shift), XTCP_RCV_WND);
 	xs->rcv_edge = xs->rcv_nxt + (field << shift);
 	return field;
@@ -367,7 +374,7 @@ static void xtcp_queue_skb(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	sk_wmem_queued_add(sk, skb->truesize);
+	xtcp_wmem_charge(sk, skb);
 	xs->write_seq = XTCP_SKB_CB(skb)->end_seq;
 	if (!xs->send_head)
 		xs->send_head = skb;
@@ -386,11 +393,52 @@ static bool xtcp_window_allows(const struct xtcp_sock *xs,
 	return !xtcp_after(cb->seq + skb->len, xs->snd_una + xs->snd_wnd);
 }
 
+/* Cuts an unsent segment after @len bytes; the rest follows it. */
+static int xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 rest = skb->len - len;
+	struct sk_buff *tail = xtcp_alloc_hdr_skb(rest, GFP_ATOMIC);
+
+	if (!tail)
+		return -ENOBUFS;
+	skb_put_data(tail, skb->data + len, rest);
+	skb_trim(skb, len);
+	XTCP_SKB_CB(tail)->seq = cb->seq + len;
+	XTCP_SKB_CB(tail)->end_seq = cb->end_seq;
+	XTCP_SKB_CB(tail)->flags = cb->flags;
+	cb->end_seq = cb->seq + len;
+	__skb_queue_after(&sk->sk_write_queue, skb, tail);
+	xtcp_wmem_charge(sk, tail);
+	return 0;
+}
+
 /*
- * Nagle's algorithm (RFC 1122 section 4.2.3.4): the last, partly filled
- * segment waits while earlier data is unacknowledged, so that small
- * writes travel together; TCP_NODELAY sends it at once.  TCP_CORK and
- * MSG_MORE hold it until the application says it is complete.
+ * May the next new segment go as far as the peer's window goes?  If it
+ * does not fit, a part of it goes when the window left is at least half
+ * the largest the peer ever offered (RFC 1122 section 4.2.3.4: a small
+ * buffer's window is never used up in slivers, nor left unused).
+ */
+static bool xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	s32 usable;
+
+	if (xtcp_window_allows(xs, skb))
+		return true;
+	usable = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
+	if (usable <= 0 || (u32)usable < xs->max_snd_wnd / 2)
+		return false;
+	return !xtcp_split_skb(sk, skb, usable);
+}
+
+/*
+ * Nagle's algorithm (RFC 1122 section 4.2.3.4), with Minshall's change as
+ * in Linux: the last, partly filled segment waits while an earlier small
+ * segment is unacknowledged, so that small writes travel together but a
+ * write's short tail does not wait behind its own full segments;
+ * TCP_NODELAY sends it at once.  TCP_CORK and MSG_MORE hold it until the
+ * application says it is complete.
  */
 static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 			      bool partial_ok)
@@ -403,7 +451,7 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 		return false;
 	if (xs->corked || xs->more)
 		return true;
-	return !xs->nodelay && xs->packets_out;
+	return !xs->nodelay && xtcp_after(xs->snd_sml, xs->snd_una);
 }
 
 /*
@@ -418,7 +466,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	struct sk_buff *skb;
 
 	xtcp_retransmit_lost(sk);
-	while ((skb = xs->send_head) && xtcp_window_allows(xs, skb) &&
+	while ((skb = xs->send_head) && xtcp_fit_window(sk, skb) &&
 	       xtcp_in_flight(xs) < xs->cwnd &&
 	       !xtcp_hold_partial(sk, skb, partial_ok)) {
 		/* A segment IP refused counts as sent: the timer resends it. */
@@ -426,6 +474,8 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 			break;
 		xs->packets_out++;
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+		if (skb->len < xtcp_payload_mss(xs))
+			xs->snd_sml = xs->snd_nxt;
 		if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
 			xs->fin_sent = 1;
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
@@ -565,8 +615,7 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 		xtcp_unaccount_skb(xs, skb);
 		(*acked)++;
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
+		xtcp_wmem_free(sk, skb);
 	}
 	if (retrans || !sent)
 		return 0;

@@ -43,6 +43,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_RECOVERIES]		= "Recoveries",
 	[XTCP_MIB_BACKLOGDROP]		= "BacklogDrop",
 	[XTCP_MIB_OFODROP]		= "OfoDrop",
+	[XTCP_MIB_RCVQDROP]		= "RcvQDrop",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

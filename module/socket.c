@@ -55,10 +55,9 @@ static void xtcp_purge_write_queue(struct sock *sk)
 {
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		xtcp_wmem_free(sk, skb);
+	sk_mem_reclaim(sk);
 	xtcp_sk(sk)->send_head = NULL;
 	xtcp_sk(sk)->packets_out = 0;
 	xtcp_sk(sk)->sacked_out = 0;
@@ -77,6 +76,7 @@ void xtcp_destroy_sock(struct sock *sk)
 	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 	xtcp_sock_unhash(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, -1);
+	sk_sockets_allocated_dec(sk);
 	sock_put(sk);
 }
 
@@ -158,6 +158,7 @@ void xtcp_init_sock(struct sock *sk)
 	xtcp_init_buffers(sk);
 	xtcp_cong_init(sk);
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
+	sk_sockets_allocated_inc(sk);
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	xtcp_init_inet(sk);
@@ -187,6 +188,7 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	xtcp_sk(child)->keepidle = xtcp_sk(parent)->keepidle;
 	xtcp_sk(child)->keepintvl = xtcp_sk(parent)->keepintvl;
 	xtcp_sk(child)->keepcnt = xtcp_sk(parent)->keepcnt;
+	xtcp_sk(child)->cc = xtcp_sk(parent)->cc;
 	ci->tos = pi->tos;
 	ci->uc_ttl = pi->uc_ttl;
 	ci->pmtudisc = pi->pmtudisc;
@@ -494,6 +496,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);
 	xs->snd_una = xs->iss;
+	xs->snd_sml = xs->iss;
 	xs->snd_nxt = xs->iss;
 	xs->write_seq = xs->iss;
 	xs->retransmits = 0;
@@ -858,6 +861,7 @@ static void xtcp_rcv_consumed(struct sock *sk)
 		__skb_unlink(skb, &sk->sk_receive_queue);
 		kfree_skb(skb);
 	}
+	sk_mem_reclaim(sk);
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return;
 	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
@@ -1046,6 +1050,24 @@ static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 	return -ENOPROTOOPT;
 }
 
+static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
+			       unsigned int optlen)
+{
+	char name[XTCP_CC_NAME_MAX];
+	int err;
+
+	if (optlen < 1)
+		return -EINVAL;
+	optlen = min_t(unsigned int, optlen, sizeof(name) - 1);
+	if (copy_from_sockptr(name, optval, optlen))
+		return -EFAULT;
+	name[optlen] = 0;
+	lock_sock(sk);
+	err = xtcp_cong_set(sk, name);
+	release_sock(sk);
+	return err;
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -1056,6 +1078,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		return -EPROTO;
 	if (!xtcp_level_is_ours(level))
 		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optname == TCP_CONGESTION)
+		return xtcp_set_congestion(sk, optval, optlen);
 	switch (optname) {
 	case TCP_NODELAY:
 	case TCP_MAXSEG:
@@ -1165,6 +1189,15 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		else
 			val = xtcp_payload_mss(xs);	/* less the timestamp */
 		break;
+	case TCP_CONGESTION: {
+		char name[XTCP_CC_NAME_MAX] = "";
+
+		strscpy(name, xtcp_cong_name(sk), sizeof(name));
+		len = min_t(unsigned int, len, sizeof(name));
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
 	case TCP_INFO:
 		xtcp_get_info(sk, &info);
 		len = min_t(unsigned int, len, sizeof(info));
@@ -1186,6 +1219,15 @@ struct proto xtcp_prot = {
 	.close		= xtcp_close,
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
+	.enter_memory_pressure	= xtcp_enter_memory_pressure,
+	.leave_memory_pressure	= xtcp_leave_memory_pressure,
+	.memory_allocated	= &xtcp_memory_allocated,
+	.per_cpu_fw_alloc	= &xtcp_fw_alloc,
+	.sockets_allocated	= &xtcp_sockets_allocated,
+	.memory_pressure	= &xtcp_memory_pressure,
+	.sysctl_mem	= xtcp_mem,
+	.sysctl_rmem	= xtcp_rmem_floor,
+	.sysctl_wmem	= xtcp_wmem_floor,
 	.keepalive	= xtcp_set_keepalive,
 	.obj_size	= sizeof(struct xtcp_sock),
 };

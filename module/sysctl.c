@@ -45,7 +45,36 @@ static int max_keepcnt = XTCP_MAX_KEEPCNT;
 	.extra1		= SYSCTL_ONE,				\
 }
 
+/* net.xtcp.congestion_control: a name cong.c knows, or ENOENT as TCP. */
+static int xtcp_cc_sysctl(xtcp_ctl_table *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	char name[XTCP_CC_NAME_MAX];
+	struct ctl_table tmp = {
+		.data = name,
+		.maxlen = sizeof(name),
+	};
+	int err;
+
+	strscpy(name, table->data, sizeof(name));
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	if (!xtcp_cong_known(name))
+		return -ENOENT;
+	strscpy(table->data, name, XTCP_CC_NAME_MAX);
+	return 0;
+}
+
 static const struct ctl_table xtcp_sysctl_template[] = {
+	{
+		.procname	= "congestion_control",
+		.data		= (void *)offsetof(struct xtcp_sysctl,
+						   congestion_control),
+		.maxlen		= XTCP_CC_NAME_MAX,
+		.mode		= 0644,
+		.proc_handler	= xtcp_cc_sysctl,
+	},
 	XTCP_KNOB_SIZES(rmem),
 	XTCP_KNOB_SIZES(wmem),
 	XTCP_KNOB(syn_retries, &one, &max_retries),
@@ -71,6 +100,22 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(keepalive_probes, &one, &max_keepcnt),
 	{ }
 };
+
+/* net.xtcp.mem is one for the whole machine, as tcp_mem: only the
+ * initial namespace shows it.
+ */
+static struct ctl_table xtcp_mem_table[] = {
+	{
+		.procname	= "mem",
+		.data		= xtcp_mem,
+		.maxlen		= sizeof(xtcp_mem),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+	},
+	{ }
+};
+
+static struct ctl_table_header *xtcp_mem_hdr;
 
 static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 {
@@ -102,6 +147,8 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->keepalive_time = 7200;	/* Linux's: two hours */
 	sc->keepalive_intvl = 75;
 	sc->keepalive_probes = 9;
+	strscpy(sc->congestion_control, "cubic",
+		sizeof(sc->congestion_control));	/* Linux's default */
 }
 
 int xtcp_sysctl_init_net(struct net *net)
@@ -124,6 +171,14 @@ int xtcp_sysctl_init_net(struct net *net)
 		kfree(table);
 		return -ENOMEM;
 	}
+	if (net_eq(net, &init_net)) {
+		xtcp_mem_hdr = xtcp_register_net_sysctl(net, "net/xtcp",
+							xtcp_mem_table, 1);
+		if (!xtcp_mem_hdr) {
+			xtcp_sysctl_exit_net(net);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -132,6 +187,10 @@ void xtcp_sysctl_exit_net(struct net *net)
 	struct xtcp_net *xn = xtcp_pernet(net);
 	const struct ctl_table *table = xn->sysctl_hdr->ctl_table_arg;
 
+	if (net_eq(net, &init_net) && xtcp_mem_hdr) {
+		unregister_net_sysctl_table(xtcp_mem_hdr);
+		xtcp_mem_hdr = NULL;
+	}
 	unregister_net_sysctl_table(xn->sysctl_hdr);
 	kfree(table);
 }

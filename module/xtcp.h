@@ -23,6 +23,7 @@
 #include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/percpu_counter.h>
 #include <linux/skbuff.h>
 #include <linux/types.h>
 #include <net/inet_sock.h>
@@ -85,6 +86,18 @@ struct xtcp_bnode {
 	kuid_t uid;
 };
 
+/* CUBIC's state (cong.c), in segments and milliseconds. */
+struct xtcp_cubic {
+	u32 w_max;		/* the window at the last loss */
+	u32 origin;		/* the curve's plateau this epoch */
+	u32 k_ms;		/* when the curve reaches it */
+	u32 epoch_ms;		/* when the epoch began; 0: not yet */
+	u32 w_est;		/* the TCP-friendly estimate */
+	u32 est_cnt;
+};
+
+#define XTCP_CC_NAME_MAX	16	/* TCP_CA_NAME_MAX */
+
 /* Why a socket's timers fired while its owner held the lock. */
 enum {
 	XTCP_DEFER_RTX,
@@ -112,6 +125,7 @@ struct xtcp_sock {
 	u32 snd_wl1;
 	u32 snd_wl2;
 	u32 write_seq;		/* sequence number of the next byte queued */
+	u32 snd_sml;		/* end of the last small segment sent (Nagle) */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
 	/* Receive sequence space. */
 	u32 irs;
@@ -152,6 +166,8 @@ struct xtcp_sock {
 	 * segments.
 	 */
 	u8 ca_state;		/* XTCP_CA_* */
+	u8 cc;			/* the congestion control algorithm (cong.c) */
+	struct xtcp_cubic cubic;
 	u32 cwnd;
 	u32 ssthresh;
 	u32 cwnd_cnt;		/* ACKed segments toward the next cwnd++ */
@@ -393,6 +409,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_RECOVERIES,		/* fast recoveries begun */
 	XTCP_MIB_BACKLOGDROP,		/* owner busy and backlog full */
 	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
+	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */
 	XTCP_MIB_MAX
 };
 
@@ -425,6 +442,7 @@ struct xtcp_sysctl {
 	int keepalive_time;	/* seconds */
 	int keepalive_intvl;	/* seconds */
 	int keepalive_probes;
+	char congestion_control[XTCP_CC_NAME_MAX];
 };
 
 /* Per-namespace state. */
@@ -542,8 +560,25 @@ void xtcp_retransmit_lost(struct sock *sk);
 void xtcp_cong_init(struct sock *sk);
 u32 xtcp_cong_ssthresh(const struct sock *sk);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);
+bool xtcp_cong_known(const char *name);
+const char *xtcp_cong_name(const struct sock *sk);
+int xtcp_cong_set(struct sock *sk, const char *name);
 
 /* buffer.c */
+extern atomic_long_t xtcp_memory_allocated;
+DECLARE_PER_CPU(int, xtcp_fw_alloc);
+extern struct percpu_counter xtcp_sockets_allocated;
+extern unsigned long xtcp_memory_pressure;
+extern long xtcp_mem[3];
+extern int xtcp_rmem_floor[3];
+extern int xtcp_wmem_floor[3];
+void xtcp_enter_memory_pressure(struct sock *sk);
+void xtcp_leave_memory_pressure(struct sock *sk);
+int xtcp_mem_init(void);
+void xtcp_mem_exit(void);
+void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb);
+void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb);
+bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb, bool in_order);
 void xtcp_init_buffers(struct sock *sk);
 u32 xtcp_rcvbuf_max(const struct sock *sk);
 void xtcp_buffers_established(struct sock *sk);

@@ -597,4 +597,137 @@ TEST_F(lo, sysctls_refuse_values_out_of_range)
 	EXPECT_EQ(0, sysctl_set("syn_retries", 3));
 }
 
+/* XTCP's memory in pages, from /proc/net/protocols' "memory" column. */
+static long xtcp_memory_pages(void)
+{
+	FILE *f = fopen("/proc/net/protocols", "re");
+	char line[512], name[32];
+	long size, socks, mem = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%31s %ld %ld %ld", name, &size, &socks,
+			   &mem) == 4 && !strcmp(name, "XTCP"))
+			break;
+	fclose(f);
+	return mem;
+}
+
+/* The byte at stream position @pos: blocks moved or repeated show. */
+static unsigned char pattern(size_t pos)
+{
+	return (unsigned char)(pos * 7 ^ (pos >> 8) ^ (pos >> 16) * 31);
+}
+
+/* Sends 64 KiB blocks of the pattern until the socket would block. */
+static size_t fill_until_eagain(int fd, size_t off)
+{
+	static unsigned char buf[65536];
+	size_t sent = 0, i;
+	ssize_t n;
+
+	for (;;) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = pattern(off + sent + i);
+		n = send(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			return sent;
+		sent += n;
+	}
+}
+
+/* Reads @len bytes and checks the pattern. */
+static int drain_and_check(int fd, size_t len)
+{
+	static unsigned char buf[65536];
+	size_t got = 0, i;
+	ssize_t n;
+
+	while (got < len) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			return -1;
+		for (i = 0; i < (size_t)n; i++)
+			if (buf[i] != pattern(got + i))
+				return -1;
+		got += n;
+	}
+	return 0;
+}
+
+/*
+ * A sender that outruns a reader who stopped: it stops at its buffers
+ * (EAGAIN, SIOCOUTQ within SO_SNDBUF, SIOCINQ within SO_RCVBUF).  With
+ * net.xtcp.mem's hard limit set to 64 pages the receiver keeps no more
+ * than that (it drops the rest, counted in RcvQDrop; the sender's queue
+ * stays bounded by its send buffer, as on TCP).  When the reader comes
+ * back every byte arrives, in order.  No ASSERT runs while the limit is
+ * low, so that the old value always comes back.
+ */
+TEST(a_stalled_reader_bounds_the_senders_memory)
+{
+	int memfd, lfd, c, a, outq = 0, inq = 0, sndbuf, rcvbuf;
+	struct timeval tv = { .tv_sec = 10 };
+	socklen_t len = sizeof(int);
+	char old[128] = "";
+	size_t sent, more;
+	long pages;
+	ssize_t n;
+
+	ASSERT_EQ(0, xtcp_ensure_loaded());
+	memfd = open("/proc/sys/net/xtcp/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	n = read(memfd, old, sizeof(old) - 1);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, xtcp_netns_with_lo());
+	ASSERT_EQ(0, sysctl_set("rto_initial_ms", 100));
+	lfd = listener(5001, 4);
+	ASSERT_LE(0, lfd);
+	c = connect_to(5001, 0);
+	ASSERT_LE(0, c);
+	a = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, a);
+	/* A reader that gets nothing fails instead of hanging the test. */
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+
+	sent = fill_until_eagain(c, 0);
+	usleep(200 * 1000);
+	sent += fill_until_eagain(c, sent);
+	ASSERT_EQ(0, ioctl(c, SIOCOUTQ, &outq));
+	ASSERT_EQ(0, ioctl(a, SIOCINQ, &inq));
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len));
+	ASSERT_EQ(0, getsockopt(a, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len));
+	pages = xtcp_memory_pages();
+	TH_LOG("sent %zu: %d unacked (sndbuf %d), %d unread (rcvbuf %d), %ld pages",
+	       sent, outq, sndbuf, inq, rcvbuf, pages);
+	EXPECT_LE(sent, (size_t)outq + inq);	/* none unaccounted for */
+	EXPECT_GE(sndbuf, outq);
+	EXPECT_GE(rcvbuf, inq);
+	EXPECT_GE((sndbuf + 2L * rcvbuf) / 4096 + 64, pages);
+	ASSERT_EQ(0, drain_and_check(a, sent));
+
+	/* Now the machine-wide limit: 64 pages at most. */
+	EXPECT_EQ(9, pwrite(memfd, "16 32 64\n", 9, 0));
+	more = fill_until_eagain(c, 0);
+	usleep(300 * 1000);
+	more += fill_until_eagain(c, more);
+	inq = -1;
+	EXPECT_EQ(0, ioctl(a, SIOCINQ, &inq));
+	TH_LOG("with mem 16 32 64: sent %zu more, %d unread, %ld pages, %ld RcvQDrop",
+	       more, inq, xtcp_memory_pages(), xtcp_stat("RcvQDrop"));
+	/* 64 pages, plus the few loopback segments (64 KiB each) that
+	 * memory already charged to the socket or an empty queue admits;
+	 * without the limit the reader held several MiB above.
+	 */
+	EXPECT_GE(64 * 4096 + 12 * 65536, inq);
+	EXPECT_LT(0, xtcp_stat("RcvQDrop"));
+	EXPECT_EQ(0, drain_and_check(a, more));
+	EXPECT_LT(0, pwrite(memfd, old, strlen(old), 0));
+	close(memfd);
+	close(c);
+	close(a);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -65,6 +66,21 @@ FIXTURE_TEARDOWN(fl)
 {
 	xc_close_abort(self->c.fd);
 	xpeer_teardown(&self->p);
+}
+
+/* Writes a string sysctl under /proc/sys/net/xtcp: 0 or -errno. */
+static int xtcp_sysctl_set_str(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return ret;
 }
 
 /* An ACK from the peer with a window field and SACK blocks. */
@@ -129,6 +145,8 @@ TEST_F(fl, sack_repairs_two_losses_in_one_round_trip)
 	struct xconn *c = &self->c;
 	static char data[8 * MSS];
 	uint32_t b[4], base = c->isn + 1;
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
 	uint64_t t0;
 	int k;
 
@@ -149,6 +167,12 @@ TEST_F(fl, sack_repairs_two_losses_in_one_round_trip)
 	EXPECT_GT(100, ms_between(t0, self->s.when_ns));
 	EXPECT_EQ(2, xtcp_stat("RetransSegs"));
 	EXPECT_EQ(1, xtcp_stat("Recoveries"));
+	/* CUBIC, the default, keeps 0.7 of the window of 10. */
+	ASSERT_EQ(0, getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len));
+	EXPECT_EQ(TCP_CA_Recovery, info.tcpi_ca_state);
+	EXPECT_EQ(7, info.tcpi_snd_ssthresh);
+	EXPECT_EQ(2, info.tcpi_lost);
+	EXPECT_EQ(6, info.tcpi_sacked);
 	/* Everything acknowledged: nothing more to send. */
 	ASSERT_EQ(0, peer_ack(&self->p, c, base + 8 * MSS, 1000, 0, NULL));
 	XSEG_EXPECT_SILENCE(&self->p, 300);
@@ -275,6 +299,115 @@ TEST_F(fl, tcp_cork_and_msg_more_hold_a_partial_segment)
 		    PISN + 1);
 	ASSERT_EQ(3, self->s.len);
 	EXPECT_EQ(0, memcmp(self->s.data, "abc", 3));
+}
+
+/*
+ * A peer whose whole window is 1000 bytes: a 1460-byte segment never
+ * fits, so the sender cuts it to the window (sender silly-window
+ * avoidance sends a part when at least half the peer's largest window
+ * is open), instead of waiting for a window that cannot come.
+ *	module  P.  seq isn+1, 1000 bytes
+ *	peer    .   ack isn+1001, win 1000
+ *	module  P.  seq isn+1001, 460 bytes
+ */
+TEST(a_segment_larger_than_the_peers_whole_window_is_cut_to_fit)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, PEER_PORT);
+	static char data[MSS];
+	struct xpeer p;
+	struct xseg s, sa;
+	struct xconn c = { .rport = PEER_PORT, .pisn = PISN };
+
+	ASSERT_EQ(0, xtcp_ensure_loaded());
+	ASSERT_EQ(0, xpeer_setup(&p));
+	c.fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, c.fd);
+	ASSERT_EQ(-1, connect(c.fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(&p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c.lport = s.sport;
+	c.isn = s.seq;
+	sa = xc_seg(PEER_PORT, c.lport, PISN, c.isn + 1, F_SYN | F_ACK);
+	sa.win = 1000;
+	ASSERT_EQ(0, xpeer_send(&p, &sa));
+	XSEG_EXPECT(&p, &s, 2000, F_ACK, c.isn + 1, PISN + 1);
+
+	ASSERT_EQ(MSS, send(c.fd, data, sizeof(data), 0));
+	XSEG_EXPECT(&p, &s, 1000, F_PSH | F_ACK, c.isn + 1, PISN + 1);
+	EXPECT_EQ(1000, s.len);
+	ASSERT_EQ(0, peer_ack(&p, &c, c.isn + 1001, 1000, 0, NULL));
+	XSEG_EXPECT(&p, &s, 1000, F_PSH | F_ACK, c.isn + 1001, PISN + 1);
+	EXPECT_EQ(MSS - 1000, s.len);
+	xc_close_abort(c.fd);
+	xpeer_teardown(&p);
+}
+
+/*
+ * RFC 6928: ten segments go before the first ACK; an ACK for all of them
+ * lets twice as many follow (slow start).
+ */
+TEST_F(fl, the_initial_window_is_ten_segments_and_slow_start_doubles_it)
+{
+	struct xconn *c = &self->c;
+	static char data[30 * MSS];
+	ssize_t n;
+	int k;
+
+	/* More than ten segments: the send buffer may not take all. */
+	n = send(c->fd, data, sizeof(data), MSG_DONTWAIT);
+	ASSERT_LE(11 * MSS, n);
+	for (k = 0; k < 10; k++)
+		XSEG_EXPECT(&self->p, &self->s, 1000, F_PSH | F_ACK,
+			    c->isn + 1 + k * MSS, PISN + 1);
+	XSEG_EXPECT_SILENCE(&self->p, 150);
+	ASSERT_EQ(0, peer_ack(&self->p, c, c->isn + 1 + 10 * MSS, 1000, 0,
+			      NULL));
+	/* The buffer grew with the window: the rest fits now. */
+	ASSERT_EQ((ssize_t)sizeof(data) - n,
+		  send(c->fd, data + n, sizeof(data) - n, MSG_DONTWAIT));
+	for (k = 10; k < 30; k++)
+		XSEG_EXPECT(&self->p, &self->s, 1000, F_PSH | F_ACK,
+			    c->isn + 1 + k * MSS, PISN + 1);
+	XSEG_EXPECT_SILENCE(&self->p, 150);
+}
+
+/* TCP_CONGESTION names the algorithm, as on TCP: "cubic" by default,
+ * "reno" on request (half the window after a loss), ENOENT for a name
+ * XTCP has no algorithm for; net.xtcp.congestion_control likewise.
+ */
+TEST_F(fl, tcp_congestion_chooses_the_algorithm)
+{
+	struct xconn *c = &self->c;
+	char name[16] = "";
+	socklen_t len = sizeof(name);
+	uint32_t b[2], base = c->isn + 1;
+	static char data[8 * MSS];
+	struct tcp_info info;
+	int k;
+
+	ASSERT_EQ(0, getsockopt(c->fd, IPPROTO_TCP, TCP_CONGESTION, name, &len));
+	EXPECT_STREQ("cubic", name);
+	EXPECT_EQ(-1, setsockopt(c->fd, IPPROTO_TCP, TCP_CONGESTION, "vegas", 5));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, setsockopt(c->fd, SOL_XTCP, TCP_CONGESTION, "reno", 4));
+	len = sizeof(name);
+	ASSERT_EQ(0, getsockopt(c->fd, SOL_XTCP, TCP_CONGESTION, name, &len));
+	EXPECT_STREQ("reno", name);
+
+	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data), 0));
+	for (k = 0; k < 8; k++)
+		XSEG_EXPECT(&self->p, &self->s, 1000, F_PSH | F_ACK,
+			    base + k * MSS, PISN + 1);
+	b[0] = base + MSS;
+	b[1] = base + 8 * MSS;
+	ASSERT_EQ(0, peer_ack(&self->p, c, base, 1000, 1, b));
+	XSEG_EXPECT(&self->p, &self->s, 1000, F_PSH | F_ACK, base, PISN + 1);
+	len = sizeof(info);
+	ASSERT_EQ(0, getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len));
+	EXPECT_EQ(5, info.tcpi_snd_ssthresh);	/* half of 10 */
+
+	EXPECT_EQ(-ENOENT, xtcp_sysctl_set_str("congestion_control", "bbr"));
+	EXPECT_EQ(0, xtcp_sysctl_set_str("congestion_control", "reno"));
+	EXPECT_EQ(0, xtcp_sysctl_set_str("congestion_control", "cubic"));
 }
 
 TEST_HARNESS_MAIN
