@@ -3,8 +3,9 @@
  * xtcp_xfer: moves bytes over one XTCP connection and proves they arrived
  * intact, for the shell tests.
  *
- *   xtcp_xfer server PORT           accept one connection, read to EOF,
+ *   xtcp_xfer server PORT [RCVBUF]  accept one connection, read to EOF,
  *                                   answer with the byte count and hash
+ *                                   (RCVBUF: its SO_RCVBUFFORCE)
  *   xtcp_xfer client ADDR PORT N    send N bytes of stream 1, half-close,
  *                                   exit 0 only if the server's count and
  *                                   hash match what was sent
@@ -131,13 +132,16 @@ static int mss_of(int fd)
 	return mss;
 }
 
-static int listen_accept(int port)
+/* @rcvbuf: SO_RCVBUFFORCE for the connection, when not 0. */
+static int listen_accept(int port, int rcvbuf)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int l, c, one = 1;
 
 	l = socket(AF_XTCP, SOCK_STREAM, 0);
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (rcvbuf && setsockopt(l, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				  sizeof(rcvbuf))) ||
 	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1)) {
 		perror("server: listen");
 		return -1;
@@ -206,14 +210,14 @@ static int recv_stream(int fd, uint64_t seed, struct tally *t, uint64_t upto)
 	return 0;
 }
 
-static int server(int port)
+static int server(int port, int rcvbuf)
 {
 	struct tally t;
 	char reply[64];
 	int c, n, err;
 
 	tally_init(&t);
-	c = listen_accept(port);
+	c = listen_accept(port, rcvbuf);
 	if (c < 0)
 		return 1;
 	err = recv_stream(c, CLIENT_SEED, &t, UINT64_MAX);
@@ -425,12 +429,12 @@ static int sendwait(const char *addr, int port, const char *size, int delay)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && !strcmp(argv[1], "server"))
-		return server(atoi(argv[2]));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "server"))
+		return server(atoi(argv[2]), argc == 4 ? parse_size(argv[3], -1) : 0);
 	if (argc == 5 && !strcmp(argv[1], "client"))
 		return client(argv[2], atoi(argv[3]), argv[4]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "duplex-server")) {
-		int c = listen_accept(atoi(argv[2]));
+		int c = listen_accept(atoi(argv[2]), 0);
 
 		return c < 0 ? 1 : duplex(c, "duplex-server", SERVER_SEED,
 					  CLIENT_SEED, argv[3], argc == 5 &&
@@ -448,7 +452,7 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "sendwait"))
 		return sendwait(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
 	fprintf(stderr,
-		"usage: %s server PORT | client ADDR PORT N |\n"
+		"usage: %s server PORT [RCVBUF] | client ADDR PORT N |\n"
 		"       duplex-server PORT N [halfclose] |\n"
 		"       duplex-client ADDR PORT N [halfclose] |\n"
 		"       flood ADDR PORT | sendwait ADDR PORT N MS\n", argv[0]);
