@@ -6,7 +6,10 @@
 # sender retransmits into the void and, after net.xtcp.retries2 = 3
 # retransmissions from a first RTO of 200 ms (200 + 400 + 800 + 1600 ms,
 # about 3 s), its blocked send() or recv() fails with ETIMEDOUT.  Only the
-# order of magnitude of that time is checked (1 s to 20 s).
+# order of magnitude of that time is checked (1 s to 20 s).  The peer's
+# own socket, closed when its process is killed, retries its FIN into the
+# dead link once only (net.xtcp.orphan_retries = 1): an orphan keeps the
+# module and its namespace for as long as it retries.
 #
 #   +-------------------+            +-------------------+
 #   | ns xtcp-dp-c      |    veth    | ns xtcp-dp-s      |
@@ -21,9 +24,15 @@ C=xtcp-dp-c
 S=xtcp-dp-s
 pass=0 fail=0 n=0
 
-cleanup() {
-	[ -n "${spid:-}" ] && kill -9 "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+# Ends the server: SIGTERM to its timeout(1), which passes it on (a
+# SIGKILL would leave the server itself running, and its socket with it).
+stop_server() {
+	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
 	spid=
+}
+
+cleanup() {
+	stop_server
 	ip netns del $C 2>/dev/null
 	ip netns del $S 2>/dev/null
 }
@@ -51,7 +60,8 @@ setup() {
 	for ns in $C $S; do
 		ip netns exec $ns sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms &&
 			echo 200 > /proc/sys/net/xtcp/rto_initial_ms &&
-			echo 3 > /proc/sys/net/xtcp/retries2' || return 1
+			echo 3 > /proc/sys/net/xtcp/retries2 &&
+			echo 1 > /proc/sys/net/xtcp/orphan_retries' || return 1
 	done
 }
 
@@ -127,9 +137,7 @@ dead_netns() {
 	sleep 0.5
 	t0=$(now_ms)
 	ip -n $S link set dp-s down
-	kill -9 $spid
-	wait $spid 2>/dev/null
-	spid=
+	stop_server
 	ip netns del $S
 	finish "peer namespace deleted" "$t0"
 }
