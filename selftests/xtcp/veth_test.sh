@@ -40,8 +40,8 @@ setup() {
 	ip -n $S addr add 10.77.0.2/24 dev veth-s &&
 	ip -n $C link set veth-c up && ip -n $S link set veth-s up &&
 	ip -n $C link set lo up && ip -n $S link set lo up &&
-	ip netns exec $C sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms' &&
-	ip netns exec $S sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms'
+	ip netns exec $C sh -c 'echo 1000 > /proc/sys/net/xtcp/msl_ms' &&
+	ip netns exec $S sh -c 'echo 1000 > /proc/sys/net/xtcp/msl_ms'
 }
 
 # transfer BYTES: one connection, client to server, checked end to end.
@@ -77,11 +77,12 @@ for bytes in 1 1459 1460 1461 1048576 8388608; do
 done
 
 # The client closed first (its half-close), so it alone holds TIME_WAIT
-# (state 06) for 2*MSL = 600 ms, and then nothing is left on either side.
+# (state 06) for 2*MSL = 2 s (long enough to be seen on a loaded
+# machine), and then nothing is left on either side.
 tw=$(count_state $C 06)
 [ "$tw" -ge 1 ] && [ "$(count_state $S 06)" -eq 0 ]
 result $? "the active closer alone keeps TIME_WAIT ($tw entries)"
-sleep 1
+sleep 2.5
 [ "$(count_state $C 06)" -eq 0 ] &&
 	[ "$(ip netns exec $C awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ] &&
 	[ "$(ip netns exec $S awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ]

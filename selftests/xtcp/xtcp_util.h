@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,74 @@ static inline int xtcp_netns_with_lo(void)
 	ret = ioctl(fd, SIOCSIFFLAGS, &ifr) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/*
+ * The test byte stream: byte @off of stream @seed is a function of the
+ * two alone, so a sender fills and a receiver checks any chunk wherever
+ * it lands in the stream (splitmix64's finaliser over 8-byte blocks).
+ */
+static inline uint64_t xtcp_mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static inline void xtcp_pattern(unsigned char *p, size_t n, uint64_t seed,
+				uint64_t off)
+{
+	uint64_t key = seed << 40;
+
+	while (n) {
+		uint64_t w = xtcp_mix64(key + (off >> 3));
+		unsigned int k = off & 7, i, m = 8 - k;
+
+		if (m > n)
+			m = n;
+		for (i = 0; i < m; i++)
+			p[i] = w >> (8 * (k + i));
+		p += m;
+		off += m;
+		n -= m;
+	}
+}
+
+/* -1 when @p holds stream @seed's bytes from @off on, else the index of
+ * the first byte that differs.
+ */
+static inline long xtcp_pattern_check(const unsigned char *p, size_t n,
+				      uint64_t seed, uint64_t off)
+{
+	unsigned char want[4096];
+	size_t done = 0, m, i;
+
+	while (done < n) {
+		m = n - done < sizeof(want) ? n - done : sizeof(want);
+		xtcp_pattern(want, m, seed, off + done);
+		if (memcmp(want, p + done, m)) {
+			for (i = 0; want[i] == p[done + i]; i++)
+				;
+			return done + i;
+		}
+		done += m;
+	}
+	return -1;
+}
+
+/* FNV-1a, 64 bits, over a stream that arrives in pieces. */
+#define XTCP_FNV_INIT	0xcbf29ce484222325ULL
+
+static inline uint64_t xtcp_fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 #endif /* XTCP_UTIL_H */

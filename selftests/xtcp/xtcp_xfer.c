@@ -3,144 +3,458 @@
  * xtcp_xfer: moves bytes over one XTCP connection and proves they arrived
  * intact, for the shell tests.
  *
- *   xtcp_xfer server PORT           accept one connection, read to EOF,
+ *   xtcp_xfer server PORT [RCVBUF]  accept one connection, read to EOF,
  *                                   answer with the byte count and hash
- *   xtcp_xfer client ADDR PORT N    send N pseudo-random bytes, half-close,
+ *                                   (RCVBUF: its SO_RCVBUFFORCE)
+ *   xtcp_xfer client ADDR PORT N    send N bytes of stream 1, half-close,
  *                                   exit 0 only if the server's count and
  *                                   hash match what was sent
+ *   xtcp_xfer duplex-server PORT N [halfclose]
+ *   xtcp_xfer duplex-client ADDR PORT N [halfclose]
+ *                                   both ends send N bytes at once (the
+ *                                   client stream 1, the server stream 2);
+ *                                   each half-closes once it has sent and
+ *                                   got N bytes (with "halfclose": once it
+ *                                   has sent them) and reads to EOF; each
+ *                                   exits 0 only when it got exactly the
+ *                                   peer's N bytes
+ *   xtcp_xfer flood ADDR PORT       send stream 1 until send() fails; exit
+ *                                   0 when it fails with ETIMEDOUT
+ *   xtcp_xfer sendwait ADDR PORT N MS    connect, wait MS ms, send N bytes,
+ *                                   then wait in recv(); exit 0 when recv()
+ *                                   fails with ETIMEDOUT
+ *
+ * N is a byte count with an optional K, M or G suffix (binary), or "mss",
+ * "mss-K", "mss+K": the TCP_MAXSEG of the connected socket plus K.  The
+ * streams are xtcp_pattern()'s, so every receiver checks each byte where
+ * it lands as well as the FNV-1a hash of the whole.  Servers print
+ * "listening" once they listen; clients print "connected" once connected.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <linux/xtcp.h>
+#include "xtcp_util.h"
 
+#define CHUNK		65536
+#define CLIENT_SEED	1
+#define SERVER_SEED	2
+
+/* What one direction of a connection carried. */
 struct tally {
 	uint64_t bytes;
-	uint64_t hash;		/* FNV-1a over every byte, in order */
+	uint64_t hash;
+	int64_t bad;		/* first byte off the pattern, or -1 */
 };
 
-static void tally_add(struct tally *t, const unsigned char *p, size_t n)
+static void tally_init(struct tally *t)
 {
-	size_t i;
+	t->bytes = 0;
+	t->hash = XTCP_FNV_INIT;
+	t->bad = -1;
+}
 
-	for (i = 0; i < n; i++) {
-		t->hash ^= p[i];
-		t->hash *= 0x100000001b3ULL;
+static void tally_add(struct tally *t, const unsigned char *p, size_t n,
+		      uint64_t seed)
+{
+	long off;
+
+	if (t->bad < 0) {
+		off = xtcp_pattern_check(p, n, seed, t->bytes);
+		if (off >= 0)
+			t->bad = t->bytes + off;
 	}
+	t->hash = xtcp_fnv(t->hash, p, n);
 	t->bytes += n;
 }
 
-static void fill(unsigned char *p, size_t n, uint64_t *state)
+static uint64_t now_ms(void)
 {
-	size_t i;
+	struct timespec ts;
 
-	for (i = 0; i < n; i++) {
-		*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-		p[i] = *state >> 56;
-	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
 }
 
-static int server(int port)
+static void say(const char *what)
+{
+	printf("%s\n", what);
+	fflush(stdout);
+}
+
+/* N as the usage says; -1 when it makes no sense. */
+static int64_t parse_size(const char *s, int fd)
+{
+	socklen_t len = sizeof(int);
+	char *end;
+	int64_t n;
+	int mss;
+
+	if (!strncmp(s, "mss", 3)) {
+		if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len)) {
+			perror("getsockopt(TCP_MAXSEG)");
+			return -1;
+		}
+		n = s[3] ? strtoll(s + 3, &end, 0) : 0;
+		if (s[3] && *end)
+			return -1;
+		return mss + n;
+	}
+	n = strtoll(s, &end, 0);
+	switch (*end) {
+	case 'G':
+		n <<= 10;	/* fall through */
+	case 'M':
+		n <<= 10;	/* fall through */
+	case 'K':
+		n <<= 10;
+		end++;
+	}
+	return *end || n < 0 ? -1 : n;
+}
+
+/* TCP_MAXSEG now: read it while the connection is up. */
+static int mss_of(int fd)
+{
+	socklen_t len = sizeof(int);
+	int mss = -1;
+
+	getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len);
+	return mss;
+}
+
+/* @rcvbuf: SO_RCVBUFFORCE for the connection, when not 0. */
+static int listen_accept(int port, int rcvbuf)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct tally t = { 0, 0xcbf29ce484222325ULL };
-	unsigned char buf[65536];
-	char reply[64];
 	int l, c, one = 1;
-	ssize_t n;
 
 	l = socket(AF_XTCP, SOCK_STREAM, 0);
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (rcvbuf && setsockopt(l, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				  sizeof(rcvbuf))) ||
 	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1)) {
 		perror("server: listen");
-		return 1;
+		return -1;
 	}
-	printf("listening\n");
-	fflush(stdout);
+	say("listening");
 	c = accept(l, NULL, NULL);
-	if (c < 0) {
+	if (c < 0)
 		perror("server: accept");
+	close(l);
+	return c;
+}
+
+static int dial(const char *addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int c;
+
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "bad address %s\n", addr);
+		return -1;
+	}
+	c = socket(AF_XTCP, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sin, sizeof(sin))) {
+		perror("client: connect");
+		return -1;
+	}
+	say("connected");
+	return c;
+}
+
+/* Sends @total bytes of stream @seed; 0, or -errno of the failed send. */
+static int send_stream(int fd, uint64_t seed, uint64_t total, struct tally *t)
+{
+	static __thread unsigned char buf[CHUNK];
+	ssize_t n;
+
+	while (t->bytes < total) {
+		size_t chunk = total - t->bytes < CHUNK ? total - t->bytes : CHUNK;
+
+		xtcp_pattern(buf, chunk, seed, t->bytes);
+		n = send(fd, buf, chunk, MSG_NOSIGNAL);
+		if (n < 0)
+			return -errno;
+		t->hash = xtcp_fnv(t->hash, buf, n);
+		t->bytes += n;
+	}
+	return 0;
+}
+
+/*
+ * Reads to EOF, or until @t holds @upto bytes, checking stream @seed; 0,
+ * or -errno of the failed recv.
+ */
+static int recv_stream(int fd, uint64_t seed, struct tally *t, uint64_t upto)
+{
+	static __thread unsigned char buf[CHUNK];
+	ssize_t n;
+
+	while (t->bytes < upto) {
+		n = recv(fd, buf, upto - t->bytes < CHUNK ? upto - t->bytes : CHUNK,
+			 0);
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		tally_add(t, buf, n, seed);
+	}
+	return 0;
+}
+
+static int server(int port, int rcvbuf)
+{
+	struct tally t;
+	char reply[64];
+	int c, n, err;
+
+	tally_init(&t);
+	c = listen_accept(port, rcvbuf);
+	if (c < 0)
+		return 1;
+	err = recv_stream(c, CLIENT_SEED, &t, UINT64_MAX);
+	if (err) {
+		fprintf(stderr, "server: recv: %s after %" PRIu64 " bytes\n",
+			strerror(-err), t.bytes);
 		return 1;
 	}
-	while ((n = recv(c, buf, sizeof(buf), 0)) > 0)
-		tally_add(&t, buf, n);
-	if (n < 0) {
-		perror("server: recv");
-		return 1;
-	}
-	n = snprintf(reply, sizeof(reply), "%" PRIu64 " %016" PRIx64 "\n",
-		     t.bytes, t.hash);
-	if (send(c, reply, n, 0) != n) {
+	/* Off the pattern: say so, and the client's comparison fails. */
+	if (t.bad >= 0)
+		n = snprintf(reply, sizeof(reply), "%" PRIu64 " %016" PRIx64
+			     " bad@%" PRId64 "\n", t.bytes, t.hash, t.bad);
+	else
+		n = snprintf(reply, sizeof(reply), "%" PRIu64 " %016" PRIx64 "\n",
+			     t.bytes, t.hash);
+	if (send(c, reply, n, MSG_NOSIGNAL) != n) {
 		perror("server: send");
 		return 1;
 	}
 	close(c);
-	close(l);
-	return 0;
+	return t.bad >= 0;
 }
 
-static int client(const char *addr, int port, uint64_t total)
+static int client(const char *addr, int port, const char *size)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct tally t = { 0, 0xcbf29ce484222325ULL };
-	unsigned char buf[65536];
 	char reply[64] = "", want[64];
-	uint64_t state = 42;
+	struct tally t;
+	int64_t total;
 	size_t got = 0;
 	ssize_t n;
-	int c;
+	int c, err, mss;
 
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
-		return 2;
-	c = socket(AF_XTCP, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&sin, sizeof(sin))) {
-		perror("client: connect");
+	tally_init(&t);
+	c = dial(addr, port);
+	if (c < 0)
 		return 1;
+	mss = mss_of(c);
+	total = parse_size(size, c);
+	if (total < 0) {
+		fprintf(stderr, "client: bad size %s\n", size);
+		return 2;
 	}
-	while (t.bytes < total) {
-		size_t chunk = total - t.bytes < sizeof(buf) ?
-			       total - t.bytes : sizeof(buf);
-
-		fill(buf, chunk, &state);
-		n = send(c, buf, chunk, 0);
-		if (n < 0) {
-			perror("client: send");
-			return 1;
-		}
-		tally_add(&t, buf, n);
-		if ((size_t)n < chunk)	/* resend the rest from the same state */
-			state = 0, fprintf(stderr, "client: short send\n");
+	err = send_stream(c, CLIENT_SEED, total, &t);
+	if (err) {
+		fprintf(stderr, "client: send: %s after %" PRIu64 " bytes\n",
+			strerror(-err), t.bytes);
+		return 1;
 	}
 	shutdown(c, SHUT_WR);
 	while (got < sizeof(reply) - 1 &&
 	       (n = recv(c, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
 		got += n;
-	close(c);
 	snprintf(want, sizeof(want), "%" PRIu64 " %016" PRIx64 "\n",
 		 t.bytes, t.hash);
+	printf("mss %d, sent %s", mss, want);
+	close(c);
 	if (strcmp(reply, want)) {
-		fprintf(stderr, "client: sent %s", want);
 		fprintf(stderr, "client: server got %s\n", reply);
 		return 1;
 	}
-	printf("%s", reply);
 	return 0;
+}
+
+struct sender {
+	int fd;
+	uint64_t seed, total;
+	int halfclose;
+	struct tally t;
+	int err;
+};
+
+static void *sender_fn(void *arg)
+{
+	struct sender *s = arg;
+
+	s->err = send_stream(s->fd, s->seed, s->total, &s->t);
+	if (!s->err && s->halfclose && shutdown(s->fd, SHUT_WR))
+		s->err = -errno;
+	return NULL;
+}
+
+/*
+ * Both directions at once: a thread sends, this one receives.  Each end
+ * half-closes once it has sent and received everything, so that both stay
+ * ESTABLISHED while data moves; with @halfclose each end half-closes as
+ * soon as it has sent everything, and the other end's data then flows
+ * into a FIN_WAIT receiver.
+ */
+static int duplex(int fd, const char *who, uint64_t mine, uint64_t theirs,
+		  const char *size, int halfclose)
+{
+	struct sender s = { .fd = fd, .seed = mine, .halfclose = halfclose };
+	struct tally got;
+	int mss = mss_of(fd);
+	pthread_t th;
+	int64_t total;
+	int err, ok;
+
+	tally_init(&s.t);
+	tally_init(&got);
+	total = parse_size(size, fd);
+	if (total < 0) {
+		fprintf(stderr, "%s: bad size %s\n", who, size);
+		return 2;
+	}
+	s.total = total;
+	if (pthread_create(&th, NULL, sender_fn, &s)) {
+		fprintf(stderr, "%s: pthread_create failed\n", who);
+		return 1;
+	}
+	err = recv_stream(fd, theirs, &got, halfclose ? UINT64_MAX : total);
+	pthread_join(th, NULL);
+	if (!halfclose && !err && !s.err) {
+		/* Now the FINs; nothing more may come before the peer's. */
+		if (shutdown(fd, SHUT_WR))
+			s.err = -errno;
+		err = recv_stream(fd, theirs, &got, UINT64_MAX);
+	}
+	printf("%s: mss %d, sent %" PRIu64 " %016" PRIx64 ", got %" PRIu64
+	       " %016" PRIx64 "\n", who, mss, s.t.bytes, s.t.hash,
+	       got.bytes, got.hash);
+	ok = 1;
+	if (s.err) {
+		fprintf(stderr, "%s: send: %s after %" PRIu64 " bytes\n", who,
+			strerror(-s.err), s.t.bytes);
+		ok = 0;
+	}
+	if (err) {
+		fprintf(stderr, "%s: recv: %s after %" PRIu64 " bytes\n", who,
+			strerror(-err), got.bytes);
+		ok = 0;
+	}
+	if (got.bytes != (uint64_t)total) {
+		fprintf(stderr, "%s: got %" PRIu64 " bytes, the peer sent %"
+			PRId64 "\n", who, got.bytes, total);
+		ok = 0;
+	}
+	if (got.bad >= 0) {
+		fprintf(stderr, "%s: byte %" PRId64 " is not the peer's\n", who,
+			got.bad);
+		ok = 0;
+	}
+	close(fd);
+	return !ok;
+}
+
+/* The error of a connection that failed; exit 0 for ETIMEDOUT. */
+static int report_failure(const char *who, const char *call, int err,
+			  uint64_t bytes, uint64_t since_ms)
+{
+	printf("%s: %s failed with %s after %" PRIu64 " bytes, %" PRIu64
+	       " ms after the last progress\n", who, call, strerrorname_np(err),
+	       bytes, now_ms() - since_ms);
+	return err != ETIMEDOUT;
+}
+
+static int flood(const char *addr, int port)
+{
+	static unsigned char buf[CHUNK];
+	uint64_t sent = 0, last;
+	ssize_t n;
+	int c;
+
+	c = dial(addr, port);
+	if (c < 0)
+		return 1;
+	last = now_ms();
+	for (;;) {
+		xtcp_pattern(buf, sizeof(buf), CLIENT_SEED, sent);
+		n = send(c, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (n < 0)
+			break;
+		sent += n;
+		last = now_ms();
+	}
+	return report_failure("flood", "send()", errno, sent, last);
+}
+
+static int sendwait(const char *addr, int port, const char *size, int delay)
+{
+	struct tally t;
+	int64_t total;
+	uint64_t last;
+	char byte;
+	int c, err;
+
+	tally_init(&t);
+	c = dial(addr, port);
+	if (c < 0)
+		return 1;
+	total = parse_size(size, c);
+	if (total < 0 || total > CHUNK) {
+		fprintf(stderr, "sendwait: bad size %s\n", size);
+		return 2;
+	}
+	usleep(delay * 1000);
+	err = send_stream(c, CLIENT_SEED, total, &t);
+	if (err)
+		return report_failure("sendwait", "send()", -err, t.bytes,
+				      now_ms());
+	last = now_ms();
+	if (recv(c, &byte, 1, 0) >= 0) {
+		printf("sendwait: recv() returned instead of failing\n");
+		return 1;
+	}
+	return report_failure("sendwait", "recv()", errno, t.bytes, last);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "server"))
-		return server(atoi(argv[2]));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "server"))
+		return server(atoi(argv[2]), argc == 4 ? parse_size(argv[3], -1) : 0);
 	if (argc == 5 && !strcmp(argv[1], "client"))
-		return client(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
-	fprintf(stderr, "usage: %s server PORT | client ADDR PORT BYTES\n",
-		argv[0]);
+		return client(argv[2], atoi(argv[3]), argv[4]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "duplex-server")) {
+		int c = listen_accept(atoi(argv[2]), 0);
+
+		return c < 0 ? 1 : duplex(c, "duplex-server", SERVER_SEED,
+					  CLIENT_SEED, argv[3], argc == 5 &&
+					  !strcmp(argv[4], "halfclose"));
+	}
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "duplex-client")) {
+		int c = dial(argv[2], atoi(argv[3]));
+
+		return c < 0 ? 1 : duplex(c, "duplex-client", CLIENT_SEED,
+					  SERVER_SEED, argv[4], argc == 6 &&
+					  !strcmp(argv[5], "halfclose"));
+	}
+	if (argc == 4 && !strcmp(argv[1], "flood"))
+		return flood(argv[2], atoi(argv[3]));
+	if (argc == 6 && !strcmp(argv[1], "sendwait"))
+		return sendwait(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+	fprintf(stderr,
+		"usage: %s server PORT [RCVBUF] | client ADDR PORT N |\n"
+		"       duplex-server PORT N [halfclose] |\n"
+		"       duplex-client ADDR PORT N [halfclose] |\n"
+		"       flood ADDR PORT | sendwait ADDR PORT N MS\n", argv[0]);
 	return 2;
 }

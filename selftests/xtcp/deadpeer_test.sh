@@ -1,0 +1,148 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A peer that goes away without a word: a connection over veth carries
+# data, then the peer's link goes down or its namespace is deleted.  The
+# sender retransmits into the void and, after net.xtcp.retries2 = 3
+# retransmissions from a first RTO of 200 ms (200 + 400 + 800 + 1600 ms,
+# about 3 s), its blocked send() or recv() fails with ETIMEDOUT.  Only the
+# order of magnitude of that time is checked (1 s to 20 s).  The peer's
+# own socket, closed when its process is killed, retries its FIN into the
+# dead link once only (net.xtcp.orphan_retries = 1): an orphan keeps the
+# module and its namespace for as long as it retries.
+#
+#   +-------------------+            +-------------------+
+#   | ns xtcp-dp-c      |    veth    | ns xtcp-dp-s      |
+#   | dp-c 10.80.0.1    |<---------->| dp-s 10.80.0.2    |
+#   +-------------------+            +-------------------+
+#
+# Every case is bounded in time; the last line is a kselftest Totals line.
+set -u
+
+xfer=${XTCP_TESTS:-build/selftests}/xtcp_xfer
+C=xtcp-dp-c
+S=xtcp-dp-s
+pass=0 fail=0 n=0
+
+# Ends the server: SIGTERM to its timeout(1), which passes it on (a
+# SIGKILL would leave the server itself running, and its socket with it).
+stop_server() {
+	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+	spid=
+}
+
+cleanup() {
+	stop_server
+	ip netns del $C 2>/dev/null
+	ip netns del $S 2>/dev/null
+}
+trap cleanup EXIT
+
+result() {	# result STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		pass=$((pass + 1)); echo "ok $n $2"
+	else
+		fail=$((fail + 1)); echo "not ok $n $2"
+	fi
+}
+
+# A fresh pair of namespaces for each case.
+setup() {
+	cleanup
+	{ [ -d /sys/module/xtcp ] || insmod "${XTCP_KO:-module/xtcp.ko}"; } &&
+	ip netns add $C && ip netns add $S &&
+	ip link add dp-c netns $C type veth peer name dp-s netns $S &&
+	ip -n $C addr add 10.80.0.1/24 dev dp-c &&
+	ip -n $S addr add 10.80.0.2/24 dev dp-s &&
+	ip -n $C link set dp-c up && ip -n $S link set dp-s up &&
+	ip -n $C link set lo up && ip -n $S link set lo up &&
+	for ns in $C $S; do
+		ip netns exec $ns sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms &&
+			echo 200 > /proc/sys/net/xtcp/rto_initial_ms &&
+			echo 3 > /proc/sys/net/xtcp/retries2 &&
+			echo 1 > /proc/sys/net/xtcp/orphan_retries' || return 1
+	done
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# start SERVER_MODE CLIENT_ARGS...: the server in $S, then the client in
+# $C in the background ($cpid), once it has connected.
+start() {
+	local port=$((7400 + n))
+	sout=$(mktemp) cout=$(mktemp)
+	timeout 60 ip netns exec $S "$xfer" "$1" $port >"$sout" 2>&1 &
+	spid=$!
+	shift
+	for _ in $(seq 100); do grep -q listening "$sout" && break; sleep 0.05; done
+	timeout 60 ip netns exec $C "$xfer" "$1" 10.80.0.2 $port "${@:2}" \
+		>"$cout" 2>&1 &
+	cpid=$!
+	for _ in $(seq 100); do grep -q connected "$cout" && break; sleep 0.05; done
+}
+
+# finish NAME T0: waits for the client; 0 when it failed with ETIMEDOUT
+# (its exit status) between 1 s and 20 s after T0.
+finish() {
+	local rc=0 ms
+	wait $cpid || rc=$?
+	ms=$(($(now_ms) - $2))
+	grep -hv -e '^listening$' -e '^connected$' "$sout" "$cout" | sed 's/^/# /'
+	echo "# $1: the client ended $ms ms after the peer went (exit $rc)"
+	rm -f "$sout" "$cout"
+	[ $rc -eq 0 ] && [ $ms -ge 1000 ] && [ $ms -le 20000 ]
+}
+
+echo "TAP version 13"
+echo "1..3"
+[ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
+
+# The sender floods; its buffer is full and data is in flight when the
+# peer's end of the link goes down.
+dead_link_send() {
+	local t0
+	setup || return 1
+	start server flood
+	sleep 0.5
+	t0=$(now_ms)
+	ip -n $S link set dp-s down
+	finish "link down under send()" "$t0"
+}
+dead_link_send
+result $? "send() fails with ETIMEDOUT within 1-20 s when the peer's link goes down"
+
+# The link goes down between connect() and a send(); the sender then
+# waits in recv() for an answer that cannot come.
+dead_link_recv() {
+	local t0
+	setup || return 1
+	start server sendwait 16K 500
+	ip -n $S link set dp-s down
+	t0=$(now_ms)
+	sleep 0.5
+	finish "link down under recv()" "$t0"
+}
+dead_link_recv
+result $? "recv() fails with ETIMEDOUT within 1-20 s after sending to a dead link"
+
+# The peer's namespace goes, its process and the veth pair with it (its
+# link goes down first, so that its last words never arrive).
+dead_netns() {
+	local t0
+	setup || return 1
+	start server flood
+	sleep 0.5
+	t0=$(now_ms)
+	ip -n $S link set dp-s down
+	stop_server
+	ip netns del $S
+	finish "peer namespace deleted" "$t0"
+}
+dead_netns
+result $? "send() fails with ETIMEDOUT within 1-20 s when the peer's namespace is deleted"
+
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The byte stream end to end: one connection per case moves 1 byte, an
+# MSS less one, an MSS, an MSS and one (TCP_MAXSEG of the connection),
+# 10 MiB and 100 MiB, one way and both ways at once, over loopback and
+# over veth.  Every receiver checks each byte against the sender's
+# pattern and the hash of the whole against the sender's (xtcp_xfer).
+#
+#   ns xtcp-xf-lo: lo 127.0.0.1, client and server in one namespace
+#
+#   +-------------------+            +-------------------+
+#   | ns xtcp-xf-c      |    veth    | ns xtcp-xf-s      |
+#   | xf-c 10.78.0.1    |<---------->| xf-s 10.78.0.2    |
+#   +-------------------+            +-------------------+
+#
+# Every case is bounded in time; the last line is a kselftest Totals line.
+set -u
+
+xfer=${XTCP_TESTS:-build/selftests}/xtcp_xfer
+L=xtcp-xf-lo
+C=xtcp-xf-c
+S=xtcp-xf-s
+pass=0 fail=0 n=0
+sizes=(1 mss-1 mss mss+1 10M 100M)
+
+cleanup() {
+	ip netns del $L 2>/dev/null
+	ip netns del $C 2>/dev/null
+	ip netns del $S 2>/dev/null
+}
+trap cleanup EXIT
+
+result() {	# result STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		pass=$((pass + 1)); echo "ok $n $2"
+	else
+		fail=$((fail + 1)); echo "not ok $n $2"
+	fi
+}
+
+setup() {
+	cleanup
+	{ [ -d /sys/module/xtcp ] || insmod "${XTCP_KO:-module/xtcp.ko}"; } &&
+	ip netns add $L && ip netns add $C && ip netns add $S &&
+	ip -n $L link set lo up &&
+	ip link add xf-c netns $C type veth peer name xf-s netns $S &&
+	ip -n $C addr add 10.78.0.1/24 dev xf-c &&
+	ip -n $S addr add 10.78.0.2/24 dev xf-s &&
+	ip -n $C link set xf-c up && ip -n $S link set xf-s up &&
+	ip -n $C link set lo up && ip -n $S link set lo up &&
+	for ns in $L $C $S; do
+		ip netns exec $ns sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms' ||
+			return 1
+	done
+}
+
+# The field after WORD in a duplex end's summary line.
+field() {	# field FILE WORD
+	sed -nE "s/.*$2 ([0-9]+ [0-9a-f]+).*/\1/p" "$1"
+}
+
+# xfer PATH MODE SIZE LIMIT: one connection, server first, each end of it
+# bounded by LIMIT seconds; prints both ends' output as comments.
+xfer() {
+	local path=$1 mode=$2 size=$3 limit=$4 port=$((7100 + n))
+	local sns cns addr srv rc t0 sout cout
+	local -a sargs cargs
+
+	case $path in
+	loopback) sns=$L cns=$L addr=127.0.0.1 ;;
+	veth) sns=$S cns=$C addr=10.78.0.2 ;;
+	esac
+	if [ "$mode" = one-way ]; then
+		sargs=(server $port) cargs=(client $addr $port "$size")
+	else
+		sargs=(duplex-server $port "$size")
+		cargs=(duplex-client $addr $port "$size")
+	fi
+	sout=$(mktemp) cout=$(mktemp)
+	t0=$(date +%s%N)
+	timeout "$limit" ip netns exec $sns "$xfer" "${sargs[@]}" >"$sout" 2>&1 &
+	srv=$!
+	for _ in $(seq 100); do grep -q listening "$sout" && break; sleep 0.05; done
+	timeout "$limit" ip netns exec $cns "$xfer" "${cargs[@]}" >"$cout" 2>&1
+	rc=$?
+	wait $srv || rc=1
+	grep -hv -e '^listening$' -e '^connected$' "$sout" "$cout" | sed 's/^/# /'
+	echo "# $path $mode $size: $((($(date +%s%N) - t0) / 1000000)) ms"
+	# Both ways: what each end sent is what the other end got.
+	if [ "$mode" = both-ways ] && [ $rc -eq 0 ]; then
+		[ -n "$(field "$cout" sent)" ] &&
+		[ "$(field "$cout" sent)" = "$(field "$sout" got)" ] &&
+		[ "$(field "$sout" sent)" = "$(field "$cout" got)" ] || rc=1
+	fi
+	last_client_out=$(cat "$cout")
+	rm -f "$sout" "$cout"
+	return $rc
+}
+
+echo "TAP version 13"
+echo "1..$((2 + 2 * 2 * ${#sizes[@]}))"
+[ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
+
+setup
+result $? "loopback namespace and veth topology with xtcp in each"
+
+for path in loopback veth; do
+	for mode in one-way both-ways; do
+		for size in "${sizes[@]}"; do
+			case $size in
+			100M) limit=120 ;;
+			10M) limit=60 ;;
+			*) limit=20 ;;
+			esac
+			xfer $path $mode "$size" $limit
+			result $? "$path $mode $size bytes arrive byte-exact"
+		done
+	done
+done
+
+# The MSS the last veth case used: the link's MTU less the two headers,
+# at most (options would take some of it).
+mss=$(sed -nE 's/.*mss ([0-9]+).*/\1/p' <<<"$last_client_out")
+echo "# veth TCP_MAXSEG: ${mss:-none}"
+[ -n "$mss" ] && [ "$mss" -ge 1400 ] && [ "$mss" -le 1460 ]
+result $? "TCP_MAXSEG over veth (MTU 1500) is at most 1460 and near it"
+
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" -eq 0 ]
