@@ -223,21 +223,6 @@ static u32 xtcp_seg_window(const struct xtcp_sock *xs,
 	return (u32)cb->window << xs->snd_wscale;
 }
 
-/* A round-trip sample from an echoed timestamp (ms), for ACKs of
- * retransmitted data, where the send time cannot tell which copy it was.
- */
-static u64 xtcp_ts_rtt(const struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
-{
-	const struct xtcp_rcv_opts *ro = &cb->header.in;
-	s32 ms;
-
-	if (!(xs->opts & XTCP_OPT_TS) || !(ro->opts & XTCP_OPT_TS) ||
-	    !ro->tsecr)
-		return 0;
-	ms = xtcp_ts_clock() + xs->ts_off - ro->tsecr;
-	return ms >= 0 ? ((u64)ms + 1) * NSEC_PER_MSEC : 0;
-}
-
 /* New acknowledgments free what they cover and restart the clock.
  * Returns how many segments left the queue.
  */
@@ -248,7 +233,11 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 	u64 rtt;
 
 	xs->snd_una = ack;
-	rtt = xtcp_clean_acked(sk, ack, &acked) ?: xtcp_ts_rtt(xs, cb);
+	/* Samples come from send times only: an echoed timestamp after a
+	 * loss is the receiver's oldest (RFC 7323 section 4.3), which would
+	 * count the time the hole stayed open.
+	 */
+	rtt = xtcp_clean_acked(sk, ack, &acked);
 	sk_mem_reclaim(sk);
 	xs->retransmits = 0;
 	if (rtt)

@@ -597,7 +597,8 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 /*
  * Frees queued segments that @ack covers entirely.  Returns the round
  * trip time the newest of them measured, or 0 when one of them was sent
- * twice: which copy the ACK answers is unknown then (Karn's rule).
+ * twice (which copy the ACK answers is unknown: Karn's rule) or the newest
+ * was SACKed earlier (it arrived long before this ACK said so).
  */
 u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 {
@@ -611,7 +612,7 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 		const struct xtcp_snd_state *st = &XTCP_SKB_CB(skb)->header.out;
 
 		retrans |= st->state & XTCP_SKB_RETRANS;
-		sent = st->sent_ns;
+		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
 		xtcp_unaccount_skb(xs, skb);
 		(*acked)++;
 		__skb_unlink(skb, &sk->sk_write_queue);

@@ -41,6 +41,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_PAWSREJECTED]		= "PAWSRejected",
 	[XTCP_MIB_TIMEOUTS]		= "Timeouts",
 	[XTCP_MIB_RECOVERIES]		= "Recoveries",
+	[XTCP_MIB_RECOVERYUNDO]		= "RecoveryUndo",
 	[XTCP_MIB_BACKLOGDROP]		= "BacklogDrop",
 	[XTCP_MIB_OFODROP]		= "OfoDrop",
 	[XTCP_MIB_RCVQDROP]		= "RcvQDrop",

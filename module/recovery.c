@@ -80,6 +80,7 @@ static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 	st->state = (st->state & ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) |
 		    XTCP_SKB_SACKED;
 	xs->sacked_out++;
+	xs->rack_ns = max(xs->rack_ns, st->sent_ns);
 }
 
 /* A segment leaves the write queue, acknowledged: forget its marks. */
@@ -89,6 +90,7 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 
 	if (xs->rtx_hint == skb)
 		xs->rtx_hint = NULL;
+	xs->rack_ns = max(xs->rack_ns, xtcp_st(skb)->sent_ns);
 	xs->packets_out--;
 	if (state & XTCP_SKB_SACKED)
 		xs->sacked_out--;
@@ -185,6 +187,34 @@ static void xtcp_mark_lost_by_sack(struct sock *sk)
 	}
 }
 
+/*
+ * A resent segment can be lost again, and RFC 6675 alone would wait for
+ * the timeout.  RACK's idea (RFC 8985), for resends only: once the peer
+ * confirms a segment sent more than a quarter round trip after a resend,
+ * that resend is lost; it goes again.
+ */
+static void xtcp_detect_lost_resends(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 reo = max_t(u64, xs->srtt_us / 4, 1000) * NSEC_PER_USEC;
+	u32 left = xs->retrans_out;
+	struct sk_buff *skb;
+
+	for (skb = xtcp_first_sent(sk); skb && left;
+	     skb = xtcp_next_sent(sk, skb)) {
+		struct xtcp_snd_state *st = xtcp_st(skb);
+
+		if (!(st->state & XTCP_SKB_RTX_OUT))
+			continue;
+		left--;
+		if (st->sent_ns + reo >= xs->rack_ns)
+			continue;
+		st->state &= ~XTCP_SKB_RTX_OUT;
+		xs->retrans_out--;
+		xs->rtx_hint = NULL;
+	}
+}
+
 static void xtcp_mark_head_lost(struct sock *sk)
 {
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
@@ -197,6 +227,9 @@ static void xtcp_enter_recovery(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	xs->undo_cwnd = xs->cwnd;
+	xs->undo_ssthresh = xs->ssthresh;
+	xs->retrans_ts = 0;
 	xs->ssthresh = xtcp_cong_ssthresh(sk);
 	xs->cwnd = xs->ssthresh;
 	xs->cwnd_cnt = 0;
@@ -222,6 +255,7 @@ void xtcp_enter_loss(struct sock *sk)
 	xs->ca_state = XTCP_CA_LOSS;
 	xs->recover = xs->snd_nxt;
 	xs->dupacks = 0;
+	xs->retrans_ts = 0;
 	if (!xtcp_sack_on(xs))
 		xs->sacked_out = 0;
 	xs->retrans_out = 0;
@@ -242,6 +276,36 @@ static void xtcp_reno_dupack(struct xtcp_sock *xs)
 }
 
 /*
+ * Eifel (RFC 3522), as Linux undoes a recovery: if the ACK that moves past
+ * the first resent segment echoes a timestamp older than that resend, the
+ * original arrived after all (reordered, not lost): the window comes back
+ * and nothing is presumed lost any more.
+ */
+static bool xtcp_recovery_was_spurious(struct sock *sk, struct sk_buff *skb,
+				       u32 acked)
+{
+	const struct xtcp_rcv_opts *ro = xtcp_rcv_opts(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *s;
+
+	if (xs->ca_state != XTCP_CA_RECOVERY || !acked || !xs->retrans_ts ||
+	    !(ro->opts & XTCP_OPT_TS) || !ro->tsecr ||
+	    !xtcp_before(ro->tsecr, xs->retrans_ts))
+		return false;
+	xs->cwnd = max(xs->cwnd, xs->undo_cwnd);
+	xs->ssthresh = max(xs->ssthresh, xs->undo_ssthresh);
+	xs->ca_state = XTCP_CA_OPEN;
+	xs->dupacks = 0;
+	for (s = xtcp_first_sent(sk); s; s = xtcp_next_sent(sk, s))
+		xtcp_st(s)->state &= ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT);
+	xs->lost_out = 0;
+	xs->retrans_out = 0;
+	xs->rtx_hint = NULL;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERYUNDO);
+	return true;
+}
+
+/*
  * What an ACK changes in the recovery state: @acked segments newly
  * acknowledged, @dupack when it is a duplicate.  Returns true when the
  * congestion window may grow.
@@ -259,6 +323,8 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 	else if (acked)
 		xs->sacked_out -= min(xs->sacked_out, acked);
 
+	if (xtcp_recovery_was_spurious(sk, skb, acked))
+		return true;
 	if (xs->ca_state != XTCP_CA_OPEN &&
 	    !xtcp_before(xs->snd_una, xs->recover)) {
 		/* Everything sent before the loss is acknowledged. */
@@ -279,6 +345,8 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 		return true;
 	if (sack && xs->sacked_out)
 		xtcp_mark_lost_by_sack(sk);
+	if (xs->retrans_out)
+		xtcp_detect_lost_resends(sk);
 	/* A partial ACK (RFC 6582): the next hole is lost too. */
 	if (acked && !sack && xs->ca_state == XTCP_CA_RECOVERY)
 		xtcp_mark_head_lost(sk);
@@ -308,6 +376,8 @@ void xtcp_retransmit_lost(struct sock *sk)
 			break;
 		if (xtcp_resend_skb(sk, skb))
 			break;
+		if (!xs->retrans_ts && (xs->opts & XTCP_OPT_TS))
+			xs->retrans_ts = (xtcp_ts_clock() + xs->ts_off) ?: 1;
 		st->state |= XTCP_SKB_RTX_OUT;
 		xs->retrans_out++;
 	}

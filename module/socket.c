@@ -123,12 +123,15 @@ static void xtcp_init_inet(struct sock *sk)
 		inet->pmtudisc = IP_PMTUDISC_WANT;
 }
 
-/* The write queue shrank: wake a writer once half the buffer is free. */
+/* The write queue shrank: wake a writer that found the buffer full, once
+ * half of it is free (edge-triggered epoll sees one EPOLLOUT, as TCP's).
+ */
 static void xtcp_write_space(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
 
-	if (!sock || sk->sk_wmem_queued > READ_ONCE(sk->sk_sndbuf) / 2)
+	if (!sock || !test_bit(SOCK_NOSPACE, &sock->flags) ||
+	    sk->sk_wmem_queued > READ_ONCE(sk->sk_sndbuf) / 2)
 		return;
 	clear_bit(SOCK_NOSPACE, &sock->flags);
 	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
@@ -773,6 +776,17 @@ static int xtcp_shutdown(struct socket *sock, int how)
 
 /* ---- poll ---- */
 
+/* At least SO_RCVLOWAT bytes wait for recv(), as TCP counts them. */
+static bool xtcp_readable(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int avail = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+
+	if (sock_flag(sk, SOCK_DONE))
+		avail--;	/* the FIN is no byte */
+	return avail > 0 && avail >= max(READ_ONCE(sk->sk_rcvlowat), 1);
+}
+
 static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
@@ -795,7 +809,7 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 
 	/* A connecting socket is neither readable nor writable yet. */
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		if (xtcp_readable(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (!(shutdown & SEND_SHUTDOWN)) {
 			if (READ_ONCE(sk->sk_wmem_queued) <
@@ -862,7 +876,9 @@ static void xtcp_rcv_consumed(struct sock *sk)
 		kfree_skb(skb);
 	}
 	sk_mem_reclaim(sk);
-	if (sk->sk_state != TCP_ESTABLISHED)
+	/* Only while the peer may still send (half-closed on our side too). */
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
 	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	if ((xs->ack_pending && old_wnd < xs->mss) ||

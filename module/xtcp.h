@@ -176,6 +176,10 @@ struct xtcp_sock {
 	u32 lost_out;
 	u32 retrans_out;	/* lost ones resent, not yet acknowledged */
 	struct sk_buff *rtx_hint;	/* where the resend walk goes on */
+	u64 rack_ns;		/* latest send time the peer has confirmed */
+	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
+	u32 undo_ssthresh;
+	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
 	struct sk_buff_head ooo_queue;	/* data past a gap, in sequence order */
 	u32 sack_last;		/* where the latest out-of-order data went */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
@@ -407,6 +411,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_PAWSREJECTED,		/* old timestamp (RFC 7323 PAWS) */
 	XTCP_MIB_TIMEOUTS,		/* retransmission timer expiries */
 	XTCP_MIB_RECOVERIES,		/* fast recoveries begun */
+	XTCP_MIB_RECOVERYUNDO,		/* ... found spurious and undone */
 	XTCP_MIB_BACKLOGDROP,		/* owner busy and backlog full */
 	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
 	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */

@@ -97,7 +97,7 @@ finish() {
 }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 # The sender floods; its buffer is full and data is in flight when the
@@ -143,6 +143,21 @@ dead_netns() {
 }
 dead_netns
 result $? "send() fails with ETIMEDOUT within 1-20 s when the peer's namespace is deleted"
+
+# The peer stopped reading: the sender's data waits for a window that
+# stays closed, nothing is in flight, and then the peer's link goes down.
+# Linux TCP's zero-window probes time out after retries2 as well.
+dead_zero_window() {
+	local t0
+	setup || return 1
+	start hold flood
+	sleep 1
+	t0=$(now_ms)
+	ip -n $S link set dp-s down
+	finish "link down with the window closed" "$t0"
+}
+dead_zero_window
+result $? "send() fails with ETIMEDOUT within 1-20 s when a peer that stopped reading goes"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

@@ -18,6 +18,8 @@
  *                                   has sent them) and reads to EOF; each
  *                                   exits 0 only when it got exactly the
  *                                   peer's N bytes
+ *   xtcp_xfer hold PORT             accept one connection and never read
+ *                                   from it (until killed)
  *   xtcp_xfer flood ADDR PORT       send stream 1 until send() fails; exit
  *                                   0 when it fails with ETIMEDOUT
  *   xtcp_xfer sendwait ADDR PORT N MS    connect, wait MS ms, send N bytes,
@@ -447,6 +449,12 @@ int main(int argc, char **argv)
 					  SERVER_SEED, argv[4], argc == 6 &&
 					  !strcmp(argv[5], "halfclose"));
 	}
+	if (argc == 3 && !strcmp(argv[1], "hold")) {
+		if (listen_accept(atoi(argv[2]), 0) < 0)
+			return 1;
+		for (;;)
+			pause();
+	}
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(argv[2], atoi(argv[3]));
 	if (argc == 6 && !strcmp(argv[1], "sendwait"))
@@ -455,6 +463,7 @@ int main(int argc, char **argv)
 		"usage: %s server PORT [RCVBUF] | client ADDR PORT N |\n"
 		"       duplex-server PORT N [halfclose] |\n"
 		"       duplex-client ADDR PORT N [halfclose] |\n"
-		"       flood ADDR PORT | sendwait ADDR PORT N MS\n", argv[0]);
+		"       hold PORT | flood ADDR PORT | sendwait ADDR PORT N MS\n",
+		argv[0]);
 	return 2;
 }
