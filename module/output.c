@@ -249,7 +249,7 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 				 unsigned int payload)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned int room;
+	int room;
 
 	if (o->flags & XTCP_FLAG_SYN) {
 		o->mss = xtcp_mss_to_offer(sk, __sk_dst_get(sk));
@@ -264,11 +264,14 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 	if (!(xs->opts & XTCP_OPT_SACK) || (o->flags & XTCP_FLAG_SYN) ||
 	    skb_queue_empty(&xs->ooo_queue))
 		return;
-	/* SACK blocks only where they fit: in a full-sized segment, none. */
-	room = XTCP_MAX_OPT_SPACE - xtcp_options_len(o);
+	/* SACK blocks only where they fit: in a full-sized segment, none.
+	 * Signed, because a segment queued before the MSS shrank is larger
+	 * than the MSS now allows.
+	 */
+	room = XTCP_MAX_OPT_SPACE - (int)xtcp_options_len(o);
 	if (payload)
-		room = min_t(int, room, (int)xs->mss - payload -
-			     xtcp_options_len(o));
+		room = min(room, (int)xs->mss - (int)payload -
+			   (int)xtcp_options_len(o));
 	if (room >= 12)
 		o->nsack = xtcp_sack_blocks(xs, o->sack, (room - 4) / 8);
 }

@@ -19,12 +19,25 @@
 
 #include "xtcp.h"
 
-/* (Re)starts @t @ns from now; the pending timer holds one reference. */
+/*
+ * (Re)starts @t @ns from now; a pending timer holds one reference.  A
+ * timer we take off the queue passes its reference on.  While its
+ * callback runs (-1), the timer may be queued again already, by the
+ * callback itself re-arming it twice say, or by us earlier under the same
+ * socket lock: then it has its reference, and cannot expire before the
+ * callback returns.  Bottom halves stay off so that this holds between
+ * the two looks at the timer.
+ */
 void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns)
 {
-	if (hrtimer_try_to_cancel(t) != 1)
+	int ret;
+
+	local_bh_disable();
+	ret = hrtimer_try_to_cancel(t);
+	if (!ret || (ret < 0 && !hrtimer_is_queued(t)))
 		sock_hold(sk);
 	hrtimer_start(t, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	local_bh_enable();
 }
 
 static void xtcp_timer_stop(struct sock *sk, struct hrtimer *t)

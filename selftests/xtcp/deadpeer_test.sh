@@ -97,7 +97,7 @@ finish() {
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 # The sender floods; its buffer is full and data is in flight when the
@@ -158,6 +158,23 @@ dead_zero_window() {
 }
 dead_zero_window
 result $? "send() fails with ETIMEDOUT within 1-20 s when a peer that stopped reading goes"
+
+# Every socket of those connections is freed once they have timed out
+# and their processes and namespaces are gone: XTCP's module is held by
+# nothing (a socket alive anywhere holds a reference to it).
+all_freed() {
+	local refs
+	cleanup
+	for _ in $(seq 50); do
+		refs=$(cat /sys/module/xtcp/refcnt) || return 1
+		[ "$refs" -eq 0 ] && return 0
+		sleep 0.2
+	done
+	echo "# $refs references to the module remain after 10 s"
+	return 1
+}
+all_freed
+result $? "every socket of the dead connections is freed (module refcnt 0)"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]

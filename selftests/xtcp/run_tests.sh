@@ -17,10 +17,7 @@ export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
 export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-# Not run yet (known failures, see the note): deadpeer_test.sh
-# leaves memory charged after its netns goes, which pins the module, and
-# epoll_test's 1,000 connections once met an skb_under_panic on 6.12.
-programs=(module_test socket_test input_test peer_selftest handshake_test close_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test)
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test)
 
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
