@@ -173,6 +173,8 @@ static int __init xtcp_init(void)
 		goto out_pernet;
 	}
 
+	xtcp_offload_init();
+
 	xtcp_family_ops.family = xtcp_family;
 	err = sock_register(&xtcp_family_ops);
 	if (err) {
@@ -186,6 +188,7 @@ static int __init xtcp_init(void)
 	return 0;
 
 out_inet:
+	xtcp_offload_exit();
 	inet_del_protocol(&xtcp_protocol, xtcp_ipproto);
 	synchronize_net();
 out_pernet:
@@ -204,6 +207,7 @@ out_mem:
 static void __exit xtcp_exit(void)
 {
 	sock_unregister(xtcp_family);
+	xtcp_offload_exit();
 	inet_del_protocol(&xtcp_protocol, xtcp_ipproto);
 	/* No segment may still be inside xtcp_v4_rcv() when state goes. */
 	synchronize_net();

@@ -371,6 +371,24 @@ static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * How much of the memory queued data takes is payload, for the window
+ * (output.c).  Segments differ (a sender's GSO skbs, its small ones), so
+ * the estimate follows a worse one at once, half-way, and a better one
+ * slowly: a window offered too large overflows the backlog.
+ */
+static void xtcp_measure_rcv_ratio(struct xtcp_sock *xs,
+				   const struct sk_buff *skb)
+{
+	u32 r = clamp_t(u32, ((u64)skb->len << 8) / skb->truesize,
+			XTCP_RCV_RATIO_MIN, XTCP_RCV_RATIO_INIT);
+
+	if (r < xs->rcv_ratio)
+		xs->rcv_ratio = (xs->rcv_ratio + r) / 2;
+	else
+		xs->rcv_ratio += (r - xs->rcv_ratio + 7) / 8;
+}
+
 /* Appends in-order data for the reader; false when it was not taken
  * (no memory), and the caller still owns @skb.
  */
@@ -404,9 +422,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	xs->rcv_nxt += skb->len;
-	/* How much of the memory is payload, for the window (output.c). */
-	xs->rcv_ratio = clamp_t(u32, ((u64)skb->len << 8) / skb->truesize,
-				XTCP_RCV_RATIO_MIN, XTCP_RCV_RATIO_INIT);
+	xtcp_measure_rcv_ratio(xs, skb);
 	return true;
 }
 
@@ -460,10 +476,11 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
-	/* Acknowledge every second segment at once, the others later; a
-	 * filled gap at once, so the sender's recovery ends quickly.
+	/* Acknowledge every second segment at once, the others later (an
+	 * skb of several, from GSO, at once); a filled gap at once, so the
+	 * sender's recovery ends quickly.
 	 */
-	if (xs->ack_pending || had_gap)
+	if (xs->ack_pending || had_gap || len > xtcp_payload_mss(xs))
 		xtcp_send_ack(sk);
 	else
 		xtcp_arm_delack(sk);

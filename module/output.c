@@ -152,7 +152,8 @@ static void xtcp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 	unsigned int len = skb->len;
 	__wsum csum;
 
-	if (features & NETIF_F_HW_CSUM) {
+	/* GSO skbs always: offload.c sums each segment if the device won't. */
+	if ((features & NETIF_F_HW_CSUM) || skb_is_gso(skb)) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct xtcphdr, check);
@@ -317,7 +318,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		.flags = flags,
 		.window = xtcp_rcv_window(sk, flags & XTCP_FLAG_SYN),
 	};
-	int err;
+	int err, segs;
 
 	if (flags & XTCP_FLAG_ACK) {
 		o.ack = xs->rcv_nxt;
@@ -334,9 +335,10 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_stop_delack(sk);
 
+	segs = skb_shinfo(skb)->gso_segs ?: 1;
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	if (!err)
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTSEGS);
+		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS, segs);
 	return net_xmit_eval(err);
 }
 
@@ -350,8 +352,27 @@ static u8 xtcp_queued_flags(const struct sock *sk, const struct sk_buff *skb)
 	return flags;
 }
 
+/* Marks @skb for segmentation (offload.c) when it holds more than one
+ * segment of @mss bytes.
+ */
+static void xtcp_set_gso(struct sk_buff *skb, unsigned int mss)
+{
+	struct skb_shared_info *si = skb_shinfo(skb);
+
+	if (skb->len <= mss) {
+		si->gso_size = 0;
+		si->gso_segs = 0;
+		si->gso_type = 0;
+		return;
+	}
+	si->gso_size = mss;
+	si->gso_segs = DIV_ROUND_UP(skb->len, mss);
+	si->gso_type = XTCP_GSO_TYPE;
+}
+
 /* Sends a copy of a queued segment; the original stays for retransmission.
- * A clone still in flight shares the header room, so then copy instead.
+ * A clone still in flight shares the header room (and the GSO fields), so
+ * then copy instead.
  */
 static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 {
@@ -368,6 +389,7 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	}
 	c->tstamp = 0;		/* our send time, not a departure time for IP */
+	xtcp_set_gso(c, xtcp_payload_mss(xtcp_sk(sk)));
 	return xtcp_transmit_skb(sk, c, xtcp_queued_flags(sk, skb),
 				 XTCP_SKB_CB(skb)->seq);
 }
@@ -396,43 +418,122 @@ static bool xtcp_window_allows(const struct xtcp_sock *xs,
 	return !xtcp_after(cb->seq + skb->len, xs->snd_una + xs->snd_wnd);
 }
 
-/* Cuts an unsent segment after @len bytes; the rest follows it. */
-static int xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
+/* The segments a queued skb of @len bytes makes on the wire. */
+static u16 xtcp_pcount(const struct xtcp_sock *xs, u32 len)
 {
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 rest = skb->len - len;
-	struct sk_buff *tail = xtcp_alloc_hdr_skb(rest, GFP_ATOMIC);
+	return max_t(u32, DIV_ROUND_UP(len, xtcp_payload_mss(xs)), 1);
+}
 
-	if (!tail)
-		return -ENOBUFS;
-	skb_put_data(tail, skb->data + len, rest);
-	skb_trim(skb, len);
-	XTCP_SKB_CB(tail)->seq = cb->seq + len;
-	XTCP_SKB_CB(tail)->end_seq = cb->end_seq;
-	XTCP_SKB_CB(tail)->flags = cb->flags;
-	cb->end_seq = cb->seq + len;
-	__skb_queue_after(&sk->sk_write_queue, skb, tail);
-	xtcp_wmem_charge(sk, tail);
-	return 0;
+/*
+ * Cuts a queued skb after @len bytes.  The smaller part is copied to an
+ * skb of its own and the larger keeps the memory: an skb trimmed to a
+ * fraction of its allocation would reach a veth peer as is, where it
+ * spoils the window's payload-per-memory arithmetic and can overflow the
+ * backlog.  (A clone of a sent skb still in flight keeps its own view of
+ * the data: only our pointers move.)  A sent skb's parts keep its send
+ * state, each counting its own segments.  Returns the skb that now holds
+ * the first @len bytes, or NULL.
+ */
+struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *pcb;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 rest = skb->len - len;
+	struct sk_buff *part = xtcp_alloc_hdr_skb(min(len, rest), GFP_ATOMIC);
+	struct sk_buff *head = skb;
+
+	if (!part)
+		return NULL;
+	pcb = XTCP_SKB_CB(part);
+	pcb->flags = cb->flags;
+	pcb->header.out = cb->header.out;
+	xtcp_wmem_charge(sk, part);
+	if (len <= rest) {
+		skb_put_data(part, skb->data, len);
+		__skb_pull(skb, len);
+		pcb->seq = cb->seq;
+		pcb->end_seq = cb->seq + len;
+		cb->seq += len;
+		__skb_queue_before(&sk->sk_write_queue, skb, part);
+		if (xs->send_head == skb)
+			xs->send_head = part;
+		head = part;
+	} else {
+		skb_put_data(part, skb->data + len, rest);
+		skb_trim(skb, len);
+		pcb->seq = cb->seq + len;
+		pcb->end_seq = cb->end_seq;
+		cb->end_seq = cb->seq + len;
+		__skb_queue_after(&sk->sk_write_queue, skb, part);
+	}
+	if (cb->header.out.pcount) {
+		u16 old = cb->header.out.pcount;
+
+		cb->header.out.pcount = xtcp_pcount(xs, skb->len);
+		pcb->header.out.pcount = xtcp_pcount(xs, part->len);
+		xtcp_account_resize(xs, cb->header.out.state,
+				    cb->header.out.pcount +
+				    pcb->header.out.pcount - old);
+		xs->rtx_hint = NULL;	/* the resend walk must see both */
+	}
+	return head;
+}
+
+/*
+ * Only a part of a multi-segment skb may go.  While ACKs are on their
+ * way, less than half of it waits for them, as Linux defers TSO skbs:
+ * otherwise a window's worth leaves as a string of one-segment skbs.
+ */
+static bool xtcp_defer_part(const struct xtcp_sock *xs,
+			    const struct sk_buff *skb, u32 len)
+{
+	return xs->packets_out && len < skb->len / 2;
 }
 
 /*
  * May the next new segment go as far as the peer's window goes?  If it
- * does not fit, a part of it goes when the window left is at least half
+ * does not fit, the full segments that fit go, or, with less than a
+ * segment's room, a part of one when the window left is at least half
  * the largest the peer ever offered (RFC 1122 section 4.2.3.4: a small
  * buffer's window is never used up in slivers, nor left unused).
+ * Returns what may go now, or NULL.
  */
-static bool xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
+static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_payload_mss(xs);
 	s32 usable;
 
 	if (xtcp_window_allows(xs, skb))
-		return true;
+		return skb;
 	usable = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
-	if (usable <= 0 || (u32)usable < xs->max_snd_wnd / 2)
-		return false;
-	return !xtcp_split_skb(sk, skb, usable);
+	if (usable <= 0)
+		return NULL;
+	if ((u32)usable >= mss)
+		usable = rounddown(usable, mss);
+	else if ((u32)usable < xs->max_snd_wnd / 2)
+		return NULL;
+	if (xtcp_defer_part(xs, skb, usable))
+		return NULL;
+	return xtcp_split_skb(sk, skb, usable);
+}
+
+/*
+ * A new skb of several segments goes only as far as the congestion window
+ * allows: the rest waits in an skb of its own.  (Should that split fail
+ * for memory, the whole skb goes: one window's overshoot, not a stall.)
+ * Returns what may go now, or NULL.
+ */
+static struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 len = (xs->cwnd - xtcp_in_flight(xs)) * xtcp_payload_mss(xs);
+
+	if (skb->len <= len)
+		return skb;
+	if (xtcp_defer_part(xs, skb, len))
+		return NULL;
+	return xtcp_split_skb(sk, skb, len) ?: skb;
 }
 
 /*
@@ -469,13 +570,22 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	struct sk_buff *skb;
 
 	xtcp_retransmit_lost(sk);
-	while ((skb = xs->send_head) && xtcp_fit_window(sk, skb) &&
-	       xtcp_in_flight(xs) < xs->cwnd &&
-	       !xtcp_hold_partial(sk, skb, partial_ok)) {
+	while ((skb = xs->send_head) && xtcp_in_flight(xs) < xs->cwnd) {
+		struct sk_buff *go = xtcp_fit_window(sk, skb);
+		struct xtcp_snd_state *st;
+
+		if (!go || xtcp_hold_partial(sk, go, partial_ok))
+			break;
+		go = xtcp_fit_cwnd(sk, go);
+		if (!go)
+			break;
+		skb = go;
+		st = &XTCP_SKB_CB(skb)->header.out;
 		/* A segment IP refused counts as sent: the timer resends it. */
 		if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
 			break;
-		xs->packets_out++;
+		st->pcount = xtcp_pcount(xs, skb->len);
+		xs->packets_out += st->pcount;
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 		if (skb->len < xtcp_payload_mss(xs))
 			xs->snd_sml = xs->snd_nxt;
@@ -591,10 +701,39 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 	XTCP_SKB_CB(skb)->header.out.state |= XTCP_SKB_RETRANS;
 	err = xtcp_transmit_queued(sk, skb);
 	if (!err) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
-		xtcp_sk(sk)->total_retrans++;
+		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
+			       xtcp_skb_pcount(skb));
+		xtcp_sk(sk)->total_retrans += xtcp_skb_pcount(skb);
 	}
 	return err;
+}
+
+/*
+ * An ACK inside a sent skb of several segments (from a peer that got
+ * them one by one): the acknowledged ones leave it, so that a resend
+ * starts at snd_una, as Linux trims a TSO skb's head.
+ */
+static void xtcp_trim_acked_head(struct sock *sk, u32 ack, u32 *acked)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_snd_state *st;
+	u32 seq;
+	u16 old;
+
+	if (!skb || skb == xs->send_head)
+		return;
+	seq = XTCP_SKB_CB(skb)->seq;
+	if (!xtcp_after(ack, seq) || !skb->len ||
+	    !xtcp_before(ack, seq + skb->len))
+		return;
+	st = &XTCP_SKB_CB(skb)->header.out;
+	old = st->pcount;
+	__skb_pull(skb, ack - seq);
+	XTCP_SKB_CB(skb)->seq = ack;
+	st->pcount = xtcp_pcount(xs, skb->len);
+	xtcp_account_resize(xs, st->state, st->pcount - old);
+	*acked += old - st->pcount;
 }
 
 /*
@@ -616,11 +755,12 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 
 		retrans |= st->state & XTCP_SKB_RETRANS;
 		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
+		*acked += xtcp_skb_pcount(skb);
 		xtcp_unaccount_skb(xs, skb);
-		(*acked)++;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free(sk, skb);
 	}
+	xtcp_trim_acked_head(sk, ack, acked);
 	if (retrans || !sent)
 		return 0;
 	return max_t(s64, ktime_get_ns() - sent, 1);
@@ -634,7 +774,7 @@ static struct sk_buff *xtcp_tail_with_room(struct sock *sk)
 
 	if (!skb || !xs->send_head || !skb->len ||
 	    (XTCP_SKB_CB(skb)->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN)) ||
-	    skb->len >= xtcp_payload_mss(xs) || !skb_tailroom(skb))
+	    skb->len >= xtcp_size_goal(xs) || !skb_tailroom(skb))
 		return NULL;
 	return skb;
 }
@@ -645,7 +785,7 @@ static int xtcp_append(struct sock *sk, struct sk_buff *skb,
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	size_t n = min3(len, (size_t)skb_tailroom(skb),
-			(size_t)(xtcp_payload_mss(xs) - skb->len));
+			(size_t)(xtcp_size_goal(xs) - skb->len));
 
 	if (copy_from_iter(skb_put(skb, n), n, &msg->msg_iter) != n)
 		return -EFAULT;
@@ -661,7 +801,27 @@ static size_t xtcp_new_skb_room(const struct xtcp_sock *xs, size_t left)
 {
 	size_t small = SKB_WITH_OVERHEAD(2048) - XTCP_MAX_HEADER;
 
-	return min_t(size_t, xtcp_payload_mss(xs), max(left, small));
+	return min_t(size_t, xtcp_size_goal(xs), max(left, small));
+}
+
+/* A new skb for @size bytes of payload.  An skb of several segments is
+ * worth no reclaim or warning: one segment's size will do instead.
+ */
+static struct sk_buff *xtcp_alloc_data_skb(struct sock *sk, size_t *size,
+					   size_t room)
+{
+	unsigned int mss = xtcp_payload_mss(xtcp_sk(sk));
+	struct sk_buff *skb;
+
+	if (room > mss) {
+		skb = xtcp_alloc_hdr_skb(room, sk->sk_allocation |
+					 __GFP_NORETRY | __GFP_NOWARN);
+		if (skb)
+			return skb;
+		*size = min_t(size_t, *size, mss);
+		room = mss;
+	}
+	return xtcp_alloc_hdr_skb(room, sk->sk_allocation);
 }
 
 /* sendmsg: cut the user's bytes into MSS-sized segments and queue them. */
@@ -674,7 +834,7 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 
 	xs->more = !!(msg->msg_flags & MSG_MORE);
 	while (copied < len) {
-		size_t size = min_t(size_t, xtcp_payload_mss(xs), len - copied);
+		size_t size = min_t(size_t, xtcp_size_goal(xs), len - copied);
 		struct sk_buff *skb = xtcp_tail_with_room(sk);
 		int n;
 
@@ -700,8 +860,8 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 				break;
 			continue;
 		}
-		skb = xtcp_alloc_hdr_skb(xtcp_new_skb_room(xs, size),
-					 sk->sk_allocation);
+		skb = xtcp_alloc_data_skb(sk, &size,
+					  xtcp_new_skb_room(xs, size));
 		if (!skb) {
 			err = -ENOBUFS;
 			break;

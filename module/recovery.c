@@ -3,7 +3,9 @@
  * Loss recovery: what the peer's ACKs say was lost, and what to resend.
  *
  * Every segment on sk_write_queue between snd_una and snd_nxt counts in
- * packets_out.  The peer's SACK blocks (RFC 2018) mark segments SACKED;
+ * packets_out (a queued skb that GSO cuts into several counts as many:
+ * its pcount; it is marked as a whole).  The peer's SACK blocks (RFC
+ * 2018) mark segments SACKED when they cover them entirely;
  * a segment with at least three SACKED ones above it, or the first one
  * after three duplicate ACKs, is LOST (RFC 6675's IsLost, simplified);
  * a LOST segment resent counts in retrans_out until it is acknowledged.
@@ -60,7 +62,7 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 	if (st->state & (XTCP_SKB_SACKED | XTCP_SKB_LOST))
 		return;
 	st->state |= XTCP_SKB_LOST;
-	xs->lost_out++;
+	xs->lost_out += st->pcount;
 	/* The resend walk must see it, even behind where it stopped. */
 	if (xs->rtx_hint &&
 	    xtcp_before(XTCP_SKB_CB(skb)->seq, XTCP_SKB_CB(xs->rtx_hint)->seq))
@@ -74,30 +76,45 @@ static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 	if (st->state & XTCP_SKB_SACKED)
 		return;
 	if (st->state & XTCP_SKB_LOST)
-		xs->lost_out--;
+		xs->lost_out -= st->pcount;
 	if (st->state & XTCP_SKB_RTX_OUT)
-		xs->retrans_out--;
+		xs->retrans_out -= st->pcount;
 	st->state = (st->state & ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) |
 		    XTCP_SKB_SACKED;
-	xs->sacked_out++;
+	xs->sacked_out += st->pcount;
 	xs->rack_ns = max(xs->rack_ns, st->sent_ns);
+}
+
+/* A sent skb now makes @delta more segments (split, or trimmed when
+ * negative): every count it is in follows.
+ */
+void xtcp_account_resize(struct xtcp_sock *xs, u8 state, int delta)
+{
+	xs->packets_out += delta;
+	if (state & XTCP_SKB_SACKED)
+		xs->sacked_out += delta;
+	if (state & XTCP_SKB_LOST)
+		xs->lost_out += delta;
+	if (state & XTCP_SKB_RTX_OUT)
+		xs->retrans_out += delta;
 }
 
 /* A segment leaves the write queue, acknowledged: forget its marks. */
 void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 {
 	u8 state = xtcp_st(skb)->state;
+	u16 n = xtcp_st(skb)->pcount;
 
 	if (xs->rtx_hint == skb)
 		xs->rtx_hint = NULL;
 	xs->rack_ns = max(xs->rack_ns, xtcp_st(skb)->sent_ns);
-	xs->packets_out--;
+	xs->packets_out -= n;
 	if (state & XTCP_SKB_SACKED)
-		xs->sacked_out--;
+		xs->sacked_out -= n;
 	if (state & XTCP_SKB_LOST)
-		xs->lost_out--;
+		xs->lost_out -= n;
 	if (state & XTCP_SKB_RTX_OUT)
-		xs->retrans_out--;
+		xs->retrans_out -= n;
 }
 
 /* The newest segment sent, or NULL. */
@@ -118,21 +135,42 @@ static struct sk_buff *xtcp_prev_sent(const struct sock *sk,
 	return skb == skb_peek(&sk->sk_write_queue) ? NULL : skb->prev;
 }
 
-/* One SACK block [start, end) marks the segments wholly inside it.  New
- * blocks sit near the newest data, so the walk starts there.
+/*
+ * One SACK block [start, end) marks the segments wholly inside it.  An
+ * skb of several segments that the block covers in part is cut at the
+ * block's edges first (the peer got its segments one by one), as Linux
+ * fragments TSO skbs.  New blocks sit near the newest data, so the walk
+ * starts there.
  */
 static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
+	struct sk_buff *skb, *head;
 
 	for (skb = xtcp_last_sent(sk); skb; skb = xtcp_prev_sent(sk, skb)) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (xtcp_before(cb->seq, start))
+		if (!xtcp_after(cb->end_seq, start))
 			break;
-		if (!xtcp_after(cb->end_seq, end))
-			xtcp_mark_skb_sacked(xs, skb);
+		if (xtcp_after(cb->end_seq, end)) {
+			if (!xtcp_before(cb->seq, end) ||
+			    xtcp_skb_pcount(skb) < 2)
+				continue;
+			head = xtcp_split_skb(sk, skb, end - cb->seq);
+			if (!head)
+				continue;
+			skb = head;
+			cb = XTCP_SKB_CB(skb);
+		}
+		if (xtcp_before(cb->seq, start)) {
+			if (xtcp_skb_pcount(skb) < 2)
+				break;
+			head = xtcp_split_skb(sk, skb, start - cb->seq);
+			if (head)
+				xtcp_mark_skb_sacked(xs, head->next);
+			break;
+		}
+		xtcp_mark_skb_sacked(xs, skb);
 	}
 }
 
@@ -176,7 +214,7 @@ static void xtcp_mark_lost_by_sack(struct sock *sk)
 		u8 state = xtcp_st(skb)->state;
 
 		if (state & XTCP_SKB_SACKED) {
-			above++;
+			above += xtcp_st(skb)->pcount;
 			continue;
 		}
 		if (above < XTCP_DUPTHRESH)
@@ -206,21 +244,28 @@ static void xtcp_detect_lost_resends(struct sock *sk)
 
 		if (!(st->state & XTCP_SKB_RTX_OUT))
 			continue;
-		left--;
+		left -= min_t(u32, left, st->pcount);
 		if (st->sent_ns + reo >= xs->rack_ns)
 			continue;
 		st->state &= ~XTCP_SKB_RTX_OUT;
-		xs->retrans_out--;
+		xs->retrans_out -= st->pcount;
 		xs->rtx_hint = NULL;
 	}
 }
 
+/* The first segment outstanding is lost: of an skb of several, only
+ * its first (the others may have arrived), as Linux marks them.
+ */
 static void xtcp_mark_head_lost(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (skb && skb != xtcp_sk(sk)->send_head)
-		xtcp_mark_skb_lost(xtcp_sk(sk), skb);
+	if (!skb || skb == xs->send_head)
+		return;
+	if (xtcp_skb_pcount(skb) > 1)
+		skb = xtcp_split_skb(sk, skb, xtcp_payload_mss(xs)) ?: skb;
+	xtcp_mark_skb_lost(xs, skb);
 }
 
 static void xtcp_enter_recovery(struct sock *sk)
@@ -353,6 +398,19 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 	return xs->ca_state == XTCP_CA_LOSS;
 }
 
+/* A lost skb of several segments is resent as far as the congestion
+ * window allows; the rest stays lost, for the next ACK's room.
+ */
+static struct sk_buff *xtcp_fit_resend(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 room = xs->cwnd - xtcp_in_flight(xs);
+
+	if (xtcp_skb_pcount(skb) <= room)
+		return skb;
+	return xtcp_split_skb(sk, skb, room * xtcp_payload_mss(xs)) ?: skb;
+}
+
 /* Resends LOST segments, oldest first, while the window has room.  The
  * walk goes on from where the last one stopped (rtx_hint).
  */
@@ -374,11 +432,14 @@ void xtcp_retransmit_lost(struct sock *sk)
 			continue;
 		if (xtcp_in_flight(xs) >= xs->cwnd)
 			break;
+		skb = xtcp_fit_resend(sk, skb);
+		xs->rtx_hint = skb;
+		st = xtcp_st(skb);
 		if (xtcp_resend_skb(sk, skb))
 			break;
 		if (!xs->retrans_ts && (xs->opts & XTCP_OPT_TS))
 			xs->retrans_ts = (xtcp_ts_clock() + xs->ts_off) ?: 1;
 		st->state |= XTCP_SKB_RTX_OUT;
-		xs->retrans_out++;
+		xs->retrans_out += st->pcount;
 	}
 }

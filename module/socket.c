@@ -858,8 +858,9 @@ error:
 
 /*
  * Frees what the reader consumed, and tells the peer when that matters:
- * a window grown by at least a segment is announced, so a sender stopped
- * by a full buffer goes on; and an ACK still owed goes at once when the
+ * a window that at least doubled (and grew by a segment) is announced, so
+ * a sender stopped by a full buffer goes on, as tcp_cleanup_rbuf() does;
+ * and an ACK still owed goes at once when the
  * window left cannot take a full segment, since the sender is then
  * waiting for exactly that ACK (the delayed ACK would stall it 40 ms).
  */
@@ -868,6 +869,7 @@ static void xtcp_rcv_consumed(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 	u32 old_wnd = xtcp_rcv_wnd(xs);
+	s64 new_wnd;
 	int room;
 
 	while ((skb = skb_peek(&sk->sk_receive_queue)) &&
@@ -881,39 +883,57 @@ static void xtcp_rcv_consumed(struct sock *sk)
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
 	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	new_wnd = xtcp_room_to_payload(xs, room);
 	if ((xs->ack_pending && old_wnd < xs->mss) ||
 	    (old_wnd < (XTCP_RCV_WND << xs->rcv_wscale) &&
-	     xtcp_room_to_payload(xs, room) >= old_wnd + xs->mss))
+	     new_wnd >= old_wnd + xs->mss && new_wnd >= 2 * (s64)old_wnd))
 		xtcp_send_ack(sk);
 }
 
-/* Copies from the receive queue; returns bytes, 0 or -errno. */
+/*
+ * Copies from the receive queue; returns bytes, 0 or -errno.  Each skb
+ * read to its end is freed at once, and segments that arrived meanwhile
+ * (they wait in the backlog while we own the socket) are let in, so a
+ * long read never leaves the peer's data piling up behind the lock, as
+ * tcp_recvmsg() does it.
+ */
 static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
 			 int flags)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool peek = flags & MSG_PEEK;
 	u32 seq = xs->copied_seq;
-	struct sk_buff *skb;
+	struct sk_buff *skb = skb_peek(&sk->sk_receive_queue);
 	size_t copied = 0;
 
-	skb_queue_walk(&sk->sk_receive_queue, skb) {
+	while (skb && copied < len) {
 		u32 off = seq - XTCP_SKB_CB(skb)->seq;
-		size_t chunk;
+		size_t chunk = 0;
 
-		if (off >= skb->len)
+		if (off < skb->len) {
+			chunk = min_t(size_t, skb->len - off, len - copied);
+			if (skb_copy_datagram_msg(skb, off, msg, chunk))
+				return copied ? copied : -EFAULT;
+			copied += chunk;
+			seq += chunk;
+		}
+		if (peek) {
+			skb = skb_peek_next(skb, &sk->sk_receive_queue);
 			continue;
-		chunk = min_t(size_t, skb->len - off, len - copied);
-		if (skb_copy_datagram_msg(skb, off, msg, chunk))
-			return copied ? copied : -EFAULT;
-		copied += chunk;
-		seq += chunk;
-		if (copied == len)
-			break;
-	}
-	if (!(flags & MSG_PEEK)) {
+		}
 		xs->copied_seq = seq;
-		xtcp_rcv_consumed(sk);
+		if (off + chunk < skb->len)
+			break;
+		if (READ_ONCE(sk->sk_backlog.tail)) {
+			xtcp_rcv_consumed(sk);
+			__sk_flush_backlog(sk);
+			skb = skb_peek(&sk->sk_receive_queue);
+		} else {
+			skb = skb_peek_next(skb, &sk->sk_receive_queue);
+		}
 	}
+	if (!peek)
+		xtcp_rcv_consumed(sk);
 	return copied;
 }
 

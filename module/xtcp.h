@@ -246,13 +246,19 @@ static inline void xtcp_init_rcv_wnd(struct xtcp_sock *xs)
 	xs->rcv_edge = xs->rcv_nxt + XTCP_RCV_WND;
 }
 
-/* What may wait on a busy socket's backlog, counted with its receive
- * queue: both buffers, and 64 KiB more for the skbs' overhead (Linux's
- * figure), so that a window's worth in flight is never dropped.
+/*
+ * What may wait on a busy socket's backlog, counted with its receive
+ * queue (and, while release_sock() works through the backlog, with what
+ * it already moved there): Linux 6.1's figure, twice the receive buffer,
+ * half the send buffer (ACKs free it) and 64 KiB, so that a window's
+ * worth in flight is never dropped.
  */
 static inline u32 xtcp_backlog_limit(const struct sock *sk)
 {
-	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + 65536;
+	u64 limit = 2ULL * READ_ONCE(sk->sk_rcvbuf) +
+		    (u32)READ_ONCE(sk->sk_sndbuf) / 2 + 65536;
+
+	return min_t(u64, limit, UINT_MAX);
 }
 
 /* Linux admits one connection more than the backlog; so does XTCP. */
@@ -334,6 +340,7 @@ struct xtcp_rcv_opts {
 
 struct xtcp_snd_state {
 	u64 sent_ns;		/* last sent, for RTT samples */
+	u16 pcount;		/* segments on the wire, fixed when first sent */
 	u8 state;		/* XTCP_SKB_* */
 };
 
@@ -371,6 +378,39 @@ static inline struct xtcp_rcv_opts *xtcp_rcv_opts(struct sk_buff *skb)
 static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
 {
 	return xs->mss - (xs->opts & XTCP_OPT_TS ? XTCPOLEN_TS_ALIGNED : 0);
+}
+
+/*
+ * GSO (offload.c): one queued skb may hold several segments' payload, up
+ * to what a 32 KiB allocation holds (a costly-order page allocation
+ * above that), and at most half the congestion window and half the
+ * peer's largest window, so that ACKs keep coming while a window is
+ * sent.  On loopback one segment is that big already.
+ */
+#define XTCP_GSO_TYPE		SKB_GSO_SCTP	/* see offload.c */
+#define XTCP_GSO_BYTES		(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
+bool xtcp_gso_on(void);
+void xtcp_offload_init(void);
+void xtcp_offload_exit(void);
+
+static inline unsigned int xtcp_size_goal(const struct xtcp_sock *xs)
+{
+	unsigned int segs = XTCP_GSO_BYTES / xs->mss;
+
+	if (!xtcp_gso_on())
+		segs = 1;
+	segs = min(segs, xs->cwnd / 2);
+	segs = min(segs, xs->max_snd_wnd / 2 / xtcp_payload_mss(xs));
+	return max(segs, 1U) * xtcp_payload_mss(xs);
+}
+
+struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len);
+void xtcp_account_resize(struct xtcp_sock *xs, u8 state, int delta);
+
+/* How many segments the queued @skb makes on the wire. */
+static inline u16 xtcp_skb_pcount(const struct sk_buff *skb)
+{
+	return XTCP_SKB_CB(skb)->header.out.pcount;
 }
 
 static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
@@ -474,6 +514,8 @@ static inline struct xtcp_sysctl *xtcp_sysctl(const struct net *net)
 	this_cpu_inc(xtcp_pernet(net)->mib->mibs[field])
 #define __XTCP_INC_STATS(net, field) \
 	__this_cpu_inc(xtcp_pernet(net)->mib->mibs[field])
+#define XTCP_ADD_STATS(net, field, n) \
+	this_cpu_add(xtcp_pernet(net)->mib->mibs[field], n)
 
 /* af_xtcp.c: the numbers chosen at load time. */
 extern int xtcp_family;

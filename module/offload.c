@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segmentation offload (GSO): output.c hands IP one skb carrying several
+ * MSS-sized segments' worth of data, under one XTCP header; whoever needs
+ * real segments cuts it here, as late as possible.
+ *
+ * Which devices take such an skb whole?  No gso_type bit is free for a new
+ * protocol, so XTCP marks its skbs with SCTP's (SKB_GSO_SCTP): only
+ * software devices advertise NETIF_F_GSO_SCTP (loopback, veth, bridges,
+ * bonds, tunnels), never a NIC's hardware, so an XTCP skb reaches a wire
+ * only through the stack's software segmentation, which inet_gso_segment()
+ * hands to this file by IP protocol number; a NIC never segments it as
+ * something else.  A veth pair passes the large skb to the other
+ * namespace whole, as loopback does: one trip through IP and XTCP's input
+ * for many segments, as TCP's own GSO does.
+ *
+ * Each segment gets a copy of the header with its own sequence number and
+ * checksum; only the last keeps a FIN.  PSH stays on each, as on every
+ * segment XTCP sends whole (Linux's TSO keeps it for the last only).  The
+ * options (the timestamp) are the same in every segment, as in TSO.
+ */
+#include <net/protocol.h>
+#include <net/ip.h>
+#include <net/checksum.h>
+
+#include "xtcp.h"
+
+static bool xtcp_gso_registered;
+
+/* The checksum of one segment: left to the device when it checksums any
+ * protocol (NETIF_F_HW_CSUM), computed here otherwise (a NIC that only
+ * knows TCP's and UDP's checksums would take XTCP's header for TCP's).
+ */
+static void xtcp_gso_checksum(struct sk_buff *seg, netdev_features_t features)
+{
+	struct xtcphdr *th = (struct xtcphdr *)skb_transport_header(seg);
+	const struct iphdr *iph = ip_hdr(seg);
+	unsigned int off = skb_transport_offset(seg);
+	unsigned int len = seg->len - off;
+
+	if (features & NETIF_F_HW_CSUM) {
+		seg->ip_summed = CHECKSUM_PARTIAL;
+		seg->csum_start = skb_transport_header(seg) - seg->head;
+		seg->csum_offset = offsetof(struct xtcphdr, check);
+		th->check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, len,
+					       xtcp_ipproto, 0);
+		return;
+	}
+	th->check = 0;
+	th->check = csum_tcpudp_magic(iph->saddr, iph->daddr, len, xtcp_ipproto,
+				      skb_checksum(seg, off, len, 0));
+	seg->ip_summed = CHECKSUM_NONE;
+}
+
+static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
+					netdev_features_t features)
+{
+	struct sk_buff *segs = ERR_PTR(-EINVAL), *seg;
+	const struct xtcphdr *th;
+	unsigned int thlen;
+	u32 seq;
+	u8 flags;
+
+	if (!(skb_shinfo(skb)->gso_type & XTCP_GSO_TYPE) ||
+	    !pskb_may_pull(skb, sizeof(*th)))
+		return segs;
+	th = xtcp_hdr(skb);
+	thlen = th->doff * 4;
+	if (thlen < sizeof(*th) || !pskb_may_pull(skb, thlen) ||
+	    skb->len - thlen <= skb_shinfo(skb)->gso_size)
+		return segs;
+	th = xtcp_hdr(skb);
+	seq = ntohl(th->seq);
+	flags = ((const u8 *)th)[13];
+
+	__skb_pull(skb, thlen);
+	segs = skb_segment(skb, features | NETIF_F_HW_CSUM);
+	if (IS_ERR(segs))
+		return segs;
+
+	for (seg = segs; seg; seg = seg->next) {
+		struct xtcphdr *sth = (struct xtcphdr *)skb_transport_header(seg);
+
+		sth->seq = htonl(seq);
+		((u8 *)sth)[13] = seg->next ? flags & ~XTCP_FLAG_FIN : flags;
+		seq += seg->len - skb_transport_offset(seg) - thlen;
+		xtcp_gso_checksum(seg, features);
+	}
+	return segs;
+}
+
+static const struct net_offload xtcp_offload = {
+	.callbacks = {
+		.gso_segment = xtcp_gso_segment,
+	},
+};
+
+/* Without the offload (the protocol number has one already), XTCP sends
+ * one segment per skb.
+ */
+void xtcp_offload_init(void)
+{
+	xtcp_gso_registered = !inet_add_offload(&xtcp_offload, xtcp_ipproto);
+	if (!xtcp_gso_registered)
+		pr_info("IP protocol %d has an offload already: no GSO\n",
+			xtcp_ipproto);
+}
+
+void xtcp_offload_exit(void)
+{
+	if (xtcp_gso_registered)
+		inet_del_offload(&xtcp_offload, xtcp_ipproto);
+}
+
+bool xtcp_gso_on(void)
+{
+	return xtcp_gso_registered;
+}
