@@ -147,18 +147,20 @@ void xtcp_buffers_established(struct sock *sk)
 				   sk->sk_sndbuf, READ_ONCE(sc->wmem[2])));
 }
 
-/* In-order data arrived.  If it reached the edge of the window we offered
- * while the reader has taken at least half of what that window let in,
- * the window is what holds the sender back: double the buffer.
+/* In-order data (@len bytes) arrived.  If it came within one such skb
+ * (or a segment) of the edge of the window we offered while at most a
+ * quarter of the buffer waits unread, the window is what holds the
+ * sender back: double the buffer.
  */
-void xtcp_rcvbuf_grow(struct sock *sk)
+void xtcp_rcvbuf_grow(struct sock *sk, u32 len)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 unread = xs->rcv_nxt - xs->copied_seq;
 	u32 max;
 
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || sk_under_memory_pressure(sk) ||
-	    xtcp_rcv_wnd(xs) >= xs->mss || unread > (u32)sk->sk_rcvbuf / 4)
+	    xtcp_rcv_wnd(xs) >= max(xs->mss, len) ||
+	    unread > (u32)sk->sk_rcvbuf / 4)
 		return;
 	max = READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem[2]);
 	if (sk->sk_rcvbuf < max)

@@ -472,7 +472,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	xtcp_ooo_drain(sk);
-	xtcp_rcvbuf_grow(sk);
+	xtcp_rcvbuf_grow(sk, len);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
@@ -843,7 +843,9 @@ int xtcp_v4_rcv(struct sk_buff *skb)
 	if (skb->pkt_type != PACKET_HOST)
 		goto drop;
 
-	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
+	/* A GSO skb from a veth peer counts as the segments it carries. */
+	XTCP_ADD_STATS(net, XTCP_MIB_INSEGS,
+		       max_t(u16, 1, skb_shinfo(skb)->gso_segs));
 
 	if (!xtcp_header_ok(skb))
 		goto bad;

@@ -804,24 +804,28 @@ static size_t xtcp_new_skb_room(const struct xtcp_sock *xs, size_t left)
 	return min_t(size_t, xtcp_size_goal(xs), max(left, small));
 }
 
-/* A new skb for @size bytes of payload.  An skb of several segments is
- * worth no reclaim or warning: one segment's size will do instead.
+/*
+ * A new skb for up to @size bytes of payload (@room with what small
+ * writes may add), which may come out smaller.  An skb of several
+ * segments takes a high-order page allocation, worth no reclaim or
+ * warning: half the size will do, down to one segment.
  */
 static struct sk_buff *xtcp_alloc_data_skb(struct sock *sk, size_t *size,
 					   size_t room)
 {
-	unsigned int mss = xtcp_payload_mss(xtcp_sk(sk));
+	size_t mss = xtcp_payload_mss(xtcp_sk(sk));
 	struct sk_buff *skb;
 
-	if (room > mss) {
+	for (; room > mss; room = max(rounddown(room / 2, mss), mss)) {
 		skb = xtcp_alloc_hdr_skb(room, sk->sk_allocation |
 					 __GFP_NORETRY | __GFP_NOWARN);
 		if (skb)
-			return skb;
-		*size = min_t(size_t, *size, mss);
-		room = mss;
+			goto out;
 	}
-	return xtcp_alloc_hdr_skb(room, sk->sk_allocation);
+	skb = xtcp_alloc_hdr_skb(room, sk->sk_allocation);
+out:
+	*size = min(*size, room);
+	return skb;
 }
 
 /* sendmsg: cut the user's bytes into MSS-sized segments and queue them. */

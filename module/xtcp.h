@@ -382,10 +382,10 @@ static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
 
 /*
  * GSO (offload.c): one queued skb may hold several segments' payload, up
- * to what a 32 KiB allocation holds (a costly-order page allocation
- * above that), and at most half the congestion window and half the
- * peer's largest window, so that ACKs keep coming while a window is
- * sent.  On loopback one segment is that big already.
+ * to what a 64 KiB allocation holds (smaller ones are tried when memory
+ * is too fragmented for that), and at most half the congestion window
+ * and half the peer's largest window, so that ACKs keep coming while a
+ * window is sent.  On loopback one segment is that big already.
  */
 #define XTCP_GSO_TYPE		SKB_GSO_SCTP	/* see offload.c */
 #define XTCP_GSO_BYTES		(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
@@ -629,7 +629,7 @@ bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb, bool in_order);
 void xtcp_init_buffers(struct sock *sk);
 u32 xtcp_rcvbuf_max(const struct sock *sk);
 void xtcp_buffers_established(struct sock *sk);
-void xtcp_rcvbuf_grow(struct sock *sk);
+void xtcp_rcvbuf_grow(struct sock *sk, u32 len);
 void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd);
 
 /* timer.c */

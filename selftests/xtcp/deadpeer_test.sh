@@ -22,7 +22,8 @@ set -u
 xfer=${XTCP_TESTS:-build/selftests}/xtcp_xfer
 C=xtcp-dp-c
 S=xtcp-dp-s
-pass=0 fail=0 n=0
+NAMESPACES="$C $S"
+. "$(dirname "$0")/lib.sh"
 
 # Ends the server: SIGTERM to its timeout(1), which passes it on (a
 # SIGKILL would leave the server itself running, and its socket with it).
@@ -33,35 +34,17 @@ stop_server() {
 
 cleanup() {
 	stop_server
-	ip netns del $C 2>/dev/null
-	ip netns del $S 2>/dev/null
+	ns_cleanup
 }
 trap cleanup EXIT
-
-result() {	# result STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok $n $2"
-	else
-		fail=$((fail + 1)); echo "not ok $n $2"
-	fi
-}
 
 # A fresh pair of namespaces for each case.
 setup() {
 	cleanup
-	{ [ -d /sys/module/xtcp ] || insmod "${XTCP_KO:-module/xtcp.ko}"; } &&
-	ip netns add $C && ip netns add $S &&
-	ip link add dp-c netns $C type veth peer name dp-s netns $S &&
-	ip -n $C addr add 10.80.0.1/24 dev dp-c &&
-	ip -n $S addr add 10.80.0.2/24 dev dp-s &&
-	ip -n $C link set dp-c up && ip -n $S link set dp-s up &&
-	ip -n $C link set lo up && ip -n $S link set lo up &&
+	load_xtcp && veth_pair $C dp-c 10.80.0.1 $S dp-s 10.80.0.2 || return 1
 	for ns in $C $S; do
-		ip netns exec $ns sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms &&
-			echo 200 > /proc/sys/net/xtcp/rto_initial_ms &&
-			echo 3 > /proc/sys/net/xtcp/retries2 &&
-			echo 1 > /proc/sys/net/xtcp/orphan_retries' || return 1
+		xtcp_sysctls "$ns" msl_ms=300 rto_initial_ms=200 retries2=3 \
+			orphan_retries=1 || return 1
 	done
 }
 
@@ -176,5 +159,4 @@ all_freed() {
 all_freed
 result $? "every socket of the dead connections is freed (module refcnt 0)"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+totals

@@ -44,43 +44,17 @@ set -u
 xfer=${XTCP_TESTS:-build/selftests}/xtcp_xfer
 C=xtcp-ne-c
 S=xtcp-ne-s
-pass=0 fail=0 n=0
-
-cleanup() {
-	ip netns del $C 2>/dev/null
-	ip netns del $S 2>/dev/null
-}
-trap cleanup EXIT
-
-result() {	# result STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok $n $2"
-	else
-		fail=$((fail + 1)); echo "not ok $n $2"
-	fi
-}
+NAMESPACES="$C $S"
+. "$(dirname "$0")/lib.sh"
+trap ns_cleanup EXIT
 
 setup() {
-	cleanup
-	{ [ -d /sys/module/xtcp ] || insmod "${XTCP_KO:-module/xtcp.ko}"; } &&
+	ns_cleanup
+	load_xtcp &&
 	{ [ -d /sys/module/sch_netem ] || modprobe sch_netem; } &&
-	ip netns add $C && ip netns add $S &&
-	ip link add ne-c netns $C type veth peer name ne-s netns $S &&
-	ip -n $C addr add 10.79.0.1/24 dev ne-c &&
-	ip -n $S addr add 10.79.0.2/24 dev ne-s &&
-	ip -n $C link set ne-c up && ip -n $S link set ne-s up &&
-	ip -n $C link set lo up && ip -n $S link set lo up &&
-	for ns in $C $S; do
-		ip netns exec $ns sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms &&
-			echo 200 > /proc/sys/net/xtcp/rto_initial_ms' || return 1
-	done
-}
-
-# stat NS NAME: one counter of the namespace's /proc/net/xtcp_stat.
-stat() {
-	# shellcheck disable=SC2016 # awk's $1, not the shell's
-	ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/xtcp_stat
+	veth_pair $C ne-c 10.79.0.1 $S ne-s 10.79.0.2 &&
+	xtcp_sysctls $C msl_ms=300 rto_initial_ms=200 &&
+	xtcp_sysctls $S msl_ms=300 rto_initial_ms=200
 }
 
 # netem ARGS...: the same netem on both ends ("none" removes it).
@@ -106,7 +80,7 @@ start_xfer() {
 	timeout "$2" ip netns exec $S "$xfer" server $port 4M >"$sout" 2>&1 &
 	spid=$!
 	for _ in $(seq 100); do grep -q listening "$sout" && break; sleep 0.05; done
-	retrans0=$(stat $C RetransSegs)
+	retrans0=$(xtcp_stat $C RetransSegs)
 	t0=$(now_ms)
 	timeout "$2" ip netns exec $C "$xfer" client 10.79.0.2 $port "$1" \
 		>"$cout" 2>&1 &
@@ -121,7 +95,7 @@ finish_xfer() {
 	elapsed=$(($(now_ms) - t0))
 	grep -hv -e '^listening$' -e '^connected$' "$sout" "$cout" | sed 's/^/# /'
 	[ $rc -eq 124 ] && echo "# $1: timed out"
-	echo "# $1: $elapsed ms, sender RetransSegs +$(($(stat $C RetransSegs) - retrans0))"
+	echo "# $1: $elapsed ms, sender RetransSegs +$(($(xtcp_stat $C RetransSegs) - retrans0))"
 	rm -f "$sout" "$cout"
 	return $rc
 }
@@ -161,13 +135,16 @@ impaired "duplication" 16M 60 duplicate 5%
 result $? "16 MiB arrive byte-exact through 5% duplication each way"
 
 # A corrupted segment must fail the receiver's checksum, be counted and
-# come again: the data still arrives byte-exact.
-csum0=$(stat $S InCsumErrors)
-impaired "corruption" 4M 60 corrupt 2%
+# come again: the data still arrives byte-exact.  netem draws once per
+# skb, and XTCP's GSO skbs carry up to 44 segments (netem cuts a chosen
+# skb into segments and corrupts the first): 10% of some 70 skbs per
+# 4 MiB, where 2% (the rate before GSO) often hit none.
+csum0=$(xtcp_stat $S InCsumErrors)
+impaired "corruption" 4M 60 corrupt 10%
 rc=$?
-csum=$(($(stat $S InCsumErrors) - csum0))
+csum=$(($(xtcp_stat $S InCsumErrors) - csum0))
 echo "# corruption: receiver InCsumErrors +$csum"
-result $rc "4 MiB arrive byte-exact through 2% corruption each way"
+result $rc "4 MiB arrive byte-exact through 10% corruption each way"
 [ "$csum" -gt 0 ]
 result $? "the receiver counted the corrupted segments in InCsumErrors"
 
@@ -199,5 +176,4 @@ blackout() {
 blackout
 result $? "32 MiB arrive byte-exact across a 3 s blackout in the middle"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+totals

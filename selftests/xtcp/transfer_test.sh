@@ -22,39 +22,17 @@ xfer=${XTCP_TESTS:-build/selftests}/xtcp_xfer
 L=xtcp-xf-lo
 C=xtcp-xf-c
 S=xtcp-xf-s
-pass=0 fail=0 n=0
 sizes=(1 mss-1 mss mss+1 10M 100M)
-
-cleanup() {
-	ip netns del $L 2>/dev/null
-	ip netns del $C 2>/dev/null
-	ip netns del $S 2>/dev/null
-}
-trap cleanup EXIT
-
-result() {	# result STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok $n $2"
-	else
-		fail=$((fail + 1)); echo "not ok $n $2"
-	fi
-}
+NAMESPACES="$L $C $S"
+. "$(dirname "$0")/lib.sh"
+trap ns_cleanup EXIT
 
 setup() {
-	cleanup
-	{ [ -d /sys/module/xtcp ] || insmod "${XTCP_KO:-module/xtcp.ko}"; } &&
-	ip netns add $L && ip netns add $C && ip netns add $S &&
-	ip -n $L link set lo up &&
-	ip link add xf-c netns $C type veth peer name xf-s netns $S &&
-	ip -n $C addr add 10.78.0.1/24 dev xf-c &&
-	ip -n $S addr add 10.78.0.2/24 dev xf-s &&
-	ip -n $C link set xf-c up && ip -n $S link set xf-s up &&
-	ip -n $C link set lo up && ip -n $S link set lo up &&
-	for ns in $L $C $S; do
-		ip netns exec $ns sh -c 'echo 300 > /proc/sys/net/xtcp/msl_ms' ||
-			return 1
-	done
+	ns_cleanup
+	load_xtcp && ip netns add $L && ip -n $L link set lo up &&
+	veth_pair $C xf-c 10.78.0.1 $S xf-s 10.78.0.2 &&
+	xtcp_sysctls $L msl_ms=300 && xtcp_sysctls $C msl_ms=300 &&
+	xtcp_sysctls $S msl_ms=300
 }
 
 # The field after WORD in a duplex end's summary line.
@@ -138,8 +116,7 @@ rx_packets() {
 }
 
 csum_errors() {
-	ip netns exec $S awk '$1 == "InCsumErrors" { print $2 }' \
-		/proc/net/xtcp_stat
+	xtcp_stat $S InCsumErrors
 }
 
 # gso_case NAME MIN MAX: 10 MiB one way; the packets xf-s received must
@@ -167,5 +144,4 @@ ip netns exec $C ethtool -K xf-c tx off >/dev/null &&
 	gso_case "software GSO and checksums" "$segs" $((segs * 2))
 result $? "without checksum offload either, segments carry software checksums"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+totals

@@ -15,33 +15,14 @@ set -u
 xfer=${XTCP_TESTS:-build/selftests}/xtcp_xfer
 C=xtcp-client
 S=xtcp-server
-pass=0 fail=0 n=0
-
-cleanup() {
-	ip netns del $C 2>/dev/null
-	ip netns del $S 2>/dev/null
-}
-trap cleanup EXIT
-
-result() {	# result STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok $n $2"
-	else
-		fail=$((fail + 1)); echo "not ok $n $2"
-	fi
-}
+NAMESPACES="$C $S"
+. "$(dirname "$0")/lib.sh"
+trap ns_cleanup EXIT
 
 setup() {
-	cleanup
-	ip netns add $C && ip netns add $S &&
-	ip link add veth-c netns $C type veth peer name veth-s netns $S &&
-	ip -n $C addr add 10.77.0.1/24 dev veth-c &&
-	ip -n $S addr add 10.77.0.2/24 dev veth-s &&
-	ip -n $C link set veth-c up && ip -n $S link set veth-s up &&
-	ip -n $C link set lo up && ip -n $S link set lo up &&
-	ip netns exec $C sh -c 'echo 1000 > /proc/sys/net/xtcp/msl_ms' &&
-	ip netns exec $S sh -c 'echo 1000 > /proc/sys/net/xtcp/msl_ms'
+	ns_cleanup
+	veth_pair $C veth-c 10.77.0.1 $S veth-s 10.77.0.2 &&
+	xtcp_sysctls $C msl_ms=1000 && xtcp_sysctls $S msl_ms=1000
 }
 
 # transfer BYTES: one connection, client to server, checked end to end.
@@ -88,5 +69,4 @@ sleep 2.5
 	[ "$(ip netns exec $S awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ]
 result $? "after 2*MSL neither namespace holds an entry"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" -eq 0 ]
+totals
