@@ -668,6 +668,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool queued = false;
 
+	xtcp_clock_refresh(xs);
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		goto drop;
@@ -697,7 +698,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	xtcp_take_ts(xs, cb);
 	/* The peer is alive: keep-alive and the persist timer start over. */
-	xs->rcv_tstamp = ktime_get_ns();
+	xs->rcv_tstamp = xs->clock_ns;
 	xs->probes_out = 0;
 	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */
 	if (cb->flags & XTCP_FLAG_RST) {

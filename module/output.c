@@ -193,10 +193,8 @@ static u16 xtcp_mss_to_offer(const struct sock *sk, const struct dst_entry *dst)
 static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	u8 shift = syn ? 0 : xs->rcv_wscale;
-	u32 wnd = clamp_t(s64, xtcp_room_to_payload(xs, room), 0,
-			  XTCP_RCV_WND << shift);
+	u32 wnd = clamp_t(s64, xtcp_free_window(sk), 0, XTCP_RCV_WND << shift);
 	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
 
@@ -259,7 +257,7 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 	}
 	if (xs->opts & XTCP_OPT_TS) {
 		o->ts = 1;
-		o->tsval = xtcp_ts_clock() + xs->ts_off;
+		o->tsval = xtcp_ts_now(xs);
 		o->tsecr = xs->ts_recent;
 	}
 	if (!(xs->opts & XTCP_OPT_SACK) || (o->flags & XTCP_FLAG_SYN) ||
@@ -378,7 +376,7 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 {
 	struct sk_buff *c;
 
-	XTCP_SKB_CB(skb)->header.out.sent_ns = ktime_get_ns();
+	XTCP_SKB_CB(skb)->header.out.sent_ns = xtcp_sk(sk)->clock_ns;
 	if (skb_cloned(skb))
 		c = pskb_copy(skb, GFP_ATOMIC);
 	else
@@ -569,6 +567,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
+	xtcp_clock_refresh(xs);
 	xtcp_retransmit_lost(sk);
 	while ((skb = xs->send_head) && xtcp_in_flight(xs) < xs->cwnd) {
 		struct sk_buff *go = xtcp_fit_window(sk, skb);
@@ -763,7 +762,7 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 	xtcp_trim_acked_head(sk, ack, acked);
 	if (retrans || !sent)
 		return 0;
-	return max_t(s64, ktime_get_ns() - sent, 1);
+	return max_t(s64, xs->clock_ns - sent, 1);
 }
 
 /* The last queued segment, when it is unsent data with room for more. */

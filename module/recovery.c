@@ -438,7 +438,7 @@ void xtcp_retransmit_lost(struct sock *sk)
 		if (xtcp_resend_skb(sk, skb))
 			break;
 		if (!xs->retrans_ts && (xs->opts & XTCP_OPT_TS))
-			xs->retrans_ts = (xtcp_ts_clock() + xs->ts_off) ?: 1;
+			xs->retrans_ts = xtcp_ts_now(xs) ?: 1;
 		st->state |= XTCP_SKB_RTX_OUT;
 		xs->retrans_out += st->pcount;
 	}

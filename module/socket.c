@@ -870,7 +870,6 @@ static void xtcp_rcv_consumed(struct sock *sk)
 	struct sk_buff *skb;
 	u32 old_wnd = xtcp_rcv_wnd(xs);
 	s64 new_wnd;
-	int room;
 
 	while ((skb = skb_peek(&sk->sk_receive_queue)) &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->seq + skb->len, xs->copied_seq)) {
@@ -882,8 +881,7 @@ static void xtcp_rcv_consumed(struct sock *sk)
 	if (!((1 << sk->sk_state) &
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
-	room = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	new_wnd = xtcp_room_to_payload(xs, room);
+	new_wnd = xtcp_free_window(sk);
 	if ((xs->ack_pending && old_wnd < xs->mss) ||
 	    (old_wnd < (XTCP_RCV_WND << xs->rcv_wscale) &&
 	     new_wnd >= old_wnd + xs->mss && new_wnd >= 2 * (s64)old_wnd))

@@ -286,10 +286,12 @@ static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
 					    void (*fn)(struct sock *sk))
 {
 	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk))
+	if (!sock_owned_by_user(sk)) {
+		xtcp_clock_refresh(xtcp_sk(sk));
 		fn(sk);
-	else if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->deferred))
+	} else if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->deferred)) {
 		sock_hold(sk);
+	}
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return HRTIMER_NORESTART;
@@ -333,6 +335,7 @@ void xtcp_release_cb(struct sock *sk)
 	for (bit = 0; bit < ARRAY_SIZE(handlers); bit++) {
 		if (!test_and_clear_bit(bit, &xs->deferred))
 			continue;
+		xtcp_clock_refresh(xs);
 		handlers[bit](sk);
 		__sock_put(sk);
 	}
