@@ -517,19 +517,21 @@ static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * A new skb of several segments goes only as far as the congestion window
- * allows: the rest waits in an skb of its own.  (Should that split fail
- * for memory, the whole skb goes: one window's overshoot, not a stall.)
- * Returns what may go now, or NULL.
+ * An skb of several segments, new or lost, goes only as far as the
+ * congestion window allows (the caller saw room for one at least): the
+ * rest waits in an skb of its own.  (Should that split fail for memory,
+ * the whole skb goes: one window's overshoot, not a stall.)  New data
+ * @may_defer; a resend never waits.  Returns what may go now, or NULL.
  */
-static struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb)
+struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
+			      bool may_defer)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 len = (xs->cwnd - xtcp_in_flight(xs)) * xtcp_payload_mss(xs);
 
 	if (skb->len <= len)
 		return skb;
-	if (xtcp_defer_part(xs, skb, len))
+	if (may_defer && xtcp_defer_part(xs, skb, len))
 		return NULL;
 	return xtcp_split_skb(sk, skb, len) ?: skb;
 }
@@ -575,7 +577,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 
 		if (!go || xtcp_hold_partial(sk, go, partial_ok))
 			break;
-		go = xtcp_fit_cwnd(sk, go);
+		go = xtcp_fit_cwnd(sk, go, true);
 		if (!go)
 			break;
 		skb = go;

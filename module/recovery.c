@@ -102,19 +102,12 @@ void xtcp_account_resize(struct xtcp_sock *xs, u8 state, int delta)
 /* A segment leaves the write queue, acknowledged: forget its marks. */
 void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 {
-	u8 state = xtcp_st(skb)->state;
-	u16 n = xtcp_st(skb)->pcount;
+	const struct xtcp_snd_state *st = xtcp_st(skb);
 
 	if (xs->rtx_hint == skb)
 		xs->rtx_hint = NULL;
-	xs->rack_ns = max(xs->rack_ns, xtcp_st(skb)->sent_ns);
-	xs->packets_out -= n;
-	if (state & XTCP_SKB_SACKED)
-		xs->sacked_out -= n;
-	if (state & XTCP_SKB_LOST)
-		xs->lost_out -= n;
-	if (state & XTCP_SKB_RTX_OUT)
-		xs->retrans_out -= n;
+	xs->rack_ns = max(xs->rack_ns, st->sent_ns);
+	xtcp_account_resize(xs, st->state, -st->pcount);
 }
 
 /* The newest segment sent, or NULL. */
@@ -398,19 +391,6 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 	return xs->ca_state == XTCP_CA_LOSS;
 }
 
-/* A lost skb of several segments is resent as far as the congestion
- * window allows; the rest stays lost, for the next ACK's room.
- */
-static struct sk_buff *xtcp_fit_resend(struct sock *sk, struct sk_buff *skb)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 room = xs->cwnd - xtcp_in_flight(xs);
-
-	if (xtcp_skb_pcount(skb) <= room)
-		return skb;
-	return xtcp_split_skb(sk, skb, room * xtcp_payload_mss(xs)) ?: skb;
-}
-
 /* Resends LOST segments, oldest first, while the window has room.  The
  * walk goes on from where the last one stopped (rtx_hint).
  */
@@ -432,7 +412,8 @@ void xtcp_retransmit_lost(struct sock *sk)
 			continue;
 		if (xtcp_in_flight(xs) >= xs->cwnd)
 			break;
-		skb = xtcp_fit_resend(sk, skb);
+		/* The rest of a cut skb stays lost, for the next ACK's room. */
+		skb = xtcp_fit_cwnd(sk, skb, false);
 		xs->rtx_hint = skb;
 		st = xtcp_st(skb);
 		if (xtcp_resend_skb(sk, skb))

@@ -889,10 +889,10 @@ static void xtcp_rcv_consumed(struct sock *sk)
 }
 
 /*
- * Copies from the receive queue; returns bytes, 0 or -errno.  Each skb
- * read to its end is freed at once, and segments that arrived meanwhile
- * (they wait in the backlog while we own the socket) are let in, so a
- * long read never leaves the peer's data piling up behind the lock, as
+ * Copies from the receive queue; returns bytes, 0 or -errno.  Whenever
+ * segments wait in the backlog (they do while we own the socket), the
+ * skbs read to their end are freed and the backlog let in, so a long read
+ * never leaves the peer's data piling up behind the lock, as
  * tcp_recvmsg() does it.
  */
 static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,

@@ -351,7 +351,7 @@ struct xtcp_rcv_opts {
 
 struct xtcp_snd_state {
 	u64 sent_ns;		/* last sent, for RTT samples */
-	u16 pcount;		/* segments on the wire, fixed when first sent */
+	u16 pcount;		/* segments on the wire (splits, trims) */
 	u8 state;		/* XTCP_SKB_* */
 };
 
@@ -416,6 +416,8 @@ static inline unsigned int xtcp_size_goal(const struct xtcp_sock *xs)
 }
 
 struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len);
+struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
+			      bool may_defer);
 void xtcp_account_resize(struct xtcp_sock *xs, u8 state, int delta);
 
 /*
