@@ -147,7 +147,7 @@ struct xtcp_sock {
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u64 rcv_tstamp;		/* when the peer last sent us anything, ns */
-	u64 clock_ns;		/* now, read once per event: xtcp_clock() */
+	u64 clock_ns;		/* now, read once per event (below) */
 
 	/* What both SYNs agreed on (RFC 7323, RFC 2018). */
 	u8 opts;		/* XTCP_OPT_* */
@@ -426,10 +426,9 @@ void xtcp_account_resize(struct xtcp_sock *xs, u8 state, int delta);
  * CPU in a TCG guest (HPET).  It only moves forward, so timestamps sent
  * from it never go back.
  */
-static inline u64 xtcp_clock_refresh(struct xtcp_sock *xs)
+static inline void xtcp_clock_refresh(struct xtcp_sock *xs)
 {
 	xs->clock_ns = ktime_get_ns();
-	return xs->clock_ns;
 }
 
 /* The timestamp option's clock for this connection (ms, offset). */
