@@ -769,14 +769,17 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
+/* @new_peer: the four-tuple has no entry in the table (a listener's). */
+static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 {
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOGDROP);
-		kfree_skb(skb);
+	} else if (!new_peer || !xtcp_listen_rcv_busy(sk, skb)) {
+		if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
+			__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOGDROP);
+			kfree_skb(skb);
+		}
 	}
 	bh_unlock_sock(sk);
 }
@@ -791,7 +794,7 @@ static void xtcp_rcv_unowned(struct net *net, struct sk_buff *skb)
 	sk = xtcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
 				  th->dest);
 	if (sk) {
-		xtcp_sock_rcv(sk, skb);
+		xtcp_sock_rcv(sk, skb, true);
 		sock_put(sk);
 		return;
 	}
@@ -810,7 +813,7 @@ static void xtcp_rcv_hnode(struct net *net, struct xtcp_hnode *h,
 	switch (h->kind) {
 	case XTCP_HK_SOCK:
 		sk = xtcp_hnode_sk(h);
-		xtcp_sock_rcv(sk, skb);
+		xtcp_sock_rcv(sk, skb, false);
 		sock_put(sk);
 		return;
 	case XTCP_HK_REQ:
@@ -819,7 +822,7 @@ static void xtcp_rcv_hnode(struct net *net, struct xtcp_hnode *h,
 		sk = req->listener;
 		sock_hold(sk);
 		xtcp_request_put(req);
-		xtcp_sock_rcv(sk, skb);
+		xtcp_sock_rcv(sk, skb, false);
 		sock_put(sk);
 		return;
 	default:

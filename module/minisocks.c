@@ -181,6 +181,35 @@ static void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *skb)
 		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
 }
 
+/* What a SYN gets, with a full accept queue counted as a drop. */
+static enum xtcp_syn_verdict xtcp_syn_admit(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	enum xtcp_syn_verdict v;
+
+	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
+		v = XTCP_SYN_DROP;
+	} else {
+		v = xtcp_syn_verdict(sk);
+	}
+	if (v == XTCP_SYN_DROP)
+		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
+	return v;
+}
+
+/* A SYN the SYN queue has no room for gets a cookie, or nothing; false
+ * when it is to get an entry.
+ */
+static bool xtcp_syn_without_entry(struct sock *sk, struct sk_buff *skb)
+{
+	enum xtcp_syn_verdict v = xtcp_syn_admit(sk);
+
+	if (v == XTCP_SYN_COOKIE)
+		xtcp_send_cookie_synack(sk, skb);
+	return v != XTCP_SYN_QUEUE;
+}
+
 /* A SYN for a listener, RFC 9293 section 3.10.7.2. */
 static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 {
@@ -189,19 +218,8 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	struct xtcp_request *req;
 
-	if (xtcp_accept_queue_full(lx)) {
-		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
-		goto drop;
-	}
-	switch (xtcp_syn_verdict(sk)) {
-	case XTCP_SYN_COOKIE:
-		xtcp_send_cookie_synack(sk, skb);
+	if (xtcp_syn_without_entry(sk, skb))
 		return;
-	case XTCP_SYN_DROP:
-		goto drop;
-	case XTCP_SYN_QUEUE:
-		break;
-	}
 
 	req = kmem_cache_zalloc(xtcp_request_cache, GFP_ATOMIC);
 	if (!req)
@@ -453,6 +471,30 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
  * entries, a SYN that opens a connection, or anything else, which has no
  * connection to belong to (RFC 9293 section 3.10.7.2).
  */
+/*
+ * A new peer's SYN while the listener's owner is in a system call
+ * (accept(), poll, setsockopt).  If the SYN queue has no room, the answer
+ * is a cookie or nothing, neither of which needs the listener's state, so
+ * it goes at once instead of to the backlog: under a SYN flood the
+ * backlog would fill with SYNs and drop the ACKs that complete real
+ * handshakes, and the owner would spend its release_sock() answering
+ * the flood (Linux's listeners take every SYN without the owner's lock).
+ * True when @skb was taken.
+ */
+bool xtcp_listen_rcv_busy(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (sk->sk_state != TCP_LISTEN ||
+	    (cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) !=
+	    XTCP_FLAG_SYN)
+		return false;
+	if (!xtcp_syn_without_entry(sk, skb))
+		return false;
+	kfree_skb(skb);
+	return true;
+}
+
 int xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);

@@ -275,7 +275,7 @@ static inline u32 xtcp_backlog_limit(const struct sock *sk)
 /* Linux admits one connection more than the backlog; so does XTCP. */
 static inline bool xtcp_accept_queue_full(const struct xtcp_sock *lx)
 {
-	return lx->accept_len > READ_ONCE(lx->accept_max);
+	return READ_ONCE(lx->accept_len) > READ_ONCE(lx->accept_max);
 }
 
 /*
@@ -685,6 +685,7 @@ int xtcp_keepcnt(const struct sock *sk);
 int xtcp_minisocks_init(void);
 void xtcp_minisocks_exit(void);
 int xtcp_listen_rcv(struct sock *listener, struct sk_buff *skb);
+bool xtcp_listen_rcv_busy(struct sock *listener, struct sk_buff *skb);
 void xtcp_request_put(struct xtcp_request *req);
 void xtcp_time_wait(struct sock *sk, int substate);
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
