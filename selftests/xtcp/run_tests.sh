@@ -8,8 +8,7 @@
 #
 # Environment: XTCP_KO and XTCP_SQUATTER_KO (the modules built for the
 # running kernel), XTCP_TESTS (directory of the test programs),
-# XTCP_TEST_TIMEOUT (seconds per program, default 300), XTCP_RUN_ALL=1
-# (also the tests held back on some kernels).
+# XTCP_TEST_TIMEOUT (seconds per program, default 300).
 set -u
 
 tests_dir=${XTCP_TESTS:-build/selftests}
@@ -18,17 +17,7 @@ export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
 export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-programs=(module_test socket_test input_test peer_selftest handshake_test close_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh)
-
-# epoll_test runs on 6.1 only, unless XTCP_RUN_ALL=1.  On 6.12 in the
-# emulator its 1,000 connections have, in about one run in five, met a
-# CPU flags register with reserved bits set (and DF, TF with them), after
-# which the string instructions run backwards and xtcp_push_header() hits
-# skb_under_panic.  See README, "Known problems".
-case ${KVER:-$(uname -r)} in
-6.1.*) programs+=(epoll_test) ;;
-*) [ "${XTCP_RUN_ALL:-0}" = 1 ] && programs+=(epoll_test) ;;
-esac
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test)
 
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
