@@ -473,7 +473,7 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
  */
 /*
  * A new peer's SYN while the listener's owner is in a system call
- * (accept(), poll, setsockopt).  If the SYN queue has no room, the answer
+ * (accept(), setsockopt()).  If the SYN queue has no room, the answer
  * is a cookie or nothing, neither of which needs the listener's state, so
  * it goes at once instead of to the backlog: under a SYN flood the
  * backlog would fill with SYNs and drop the ACKs that complete real
