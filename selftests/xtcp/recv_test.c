@@ -10,19 +10,7 @@
 #include "kselftest_harness.h"
 #include "xtcp_pair.h"
 
-FIXTURE(ns) {
-	int unused;
-};
-
-FIXTURE_SETUP(ns)
-{
-	ASSERT_EQ(0, xtcp_ensure_loaded());
-	ASSERT_EQ(0, xtcp_netns_with_lo());
-}
-
-FIXTURE_TEARDOWN(ns)
-{
-}
+XTCP_NS_FIXTURE(ns)
 
 /* The elapsed time of a call that should take @ms: half to five times. */
 #define EXPECT_ABOUT_MS(ms, elapsed, who) do {				\

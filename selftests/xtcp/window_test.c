@@ -17,19 +17,7 @@
 #include "kselftest_harness.h"
 #include "xtcp_pair.h"
 
-FIXTURE(ns) {
-	int unused;
-};
-
-FIXTURE_SETUP(ns)
-{
-	ASSERT_EQ(0, xtcp_ensure_loaded());
-	ASSERT_EQ(0, xtcp_netns_with_lo());
-}
-
-FIXTURE_TEARDOWN(ns)
-{
-}
+XTCP_NS_FIXTURE(ns)
 
 /* Non-blocking sends from @fd until EAGAIN twice, 300 ms apart. */
 static uint64_t fill(struct __test_metadata *_metadata, int fd)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * For the selftests that hold XTCP next to Linux TCP (recv_test.c,
- * epoll_test.c): a connected pair over loopback in either family, a trace
- * of what the calls returned, and a blocking call in a thread.
+ * window_test.c, epoll_test.c): their fixture, a connected pair over
+ * loopback in either family, a trace of what the calls returned, and a
+ * blocking call in a thread.
  *
  * A scenario runs once on TCP (AF_INET) and once on XTCP (AF_XTCP) and
  * writes what it saw into a trace, one word per step: "5:'hello'" for 5
@@ -30,6 +31,23 @@
 #ifndef __KSELFTEST_HARNESS_H
 #error "include kselftest_harness.h first"
 #endif
+
+/*
+ * The fixture these tests share: each test in a fresh network namespace
+ * of its own, loopback up, XTCP loaded.
+ */
+#define XTCP_NS_FIXTURE(name)					\
+	FIXTURE(name) {						\
+		int unused;					\
+	};							\
+	FIXTURE_SETUP(name)					\
+	{							\
+		ASSERT_EQ(0, xtcp_ensure_loaded());		\
+		ASSERT_EQ(0, xtcp_netns_with_lo());		\
+	}							\
+	FIXTURE_TEARDOWN(name)					\
+	{							\
+	}
 
 static inline const char *family_name(int family)
 {
