@@ -467,11 +467,6 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * A segment for a listening socket (locked): for one of its SYN-queue
- * entries, a SYN that opens a connection, or anything else, which has no
- * connection to belong to (RFC 9293 section 3.10.7.2).
- */
-/*
  * A new peer's SYN while the listener's owner is in a system call
  * (accept(), setsockopt()).  If the SYN queue has no room, the answer
  * is a cookie or nothing, neither of which needs the listener's state, so
@@ -495,6 +490,11 @@ bool xtcp_listen_rcv_busy(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * A segment for a listening socket (locked): for one of its SYN-queue
+ * entries, a SYN that opens a connection, or anything else, which has no
+ * connection to belong to (RFC 9293 section 3.10.7.2).
+ */
 int xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);

@@ -21,36 +21,10 @@
  */
 #include <net/protocol.h>
 #include <net/ip.h>
-#include <net/checksum.h>
 
 #include "xtcp.h"
 
 static bool xtcp_gso_registered;
-
-/* The checksum of one segment: left to the device when it checksums any
- * protocol (NETIF_F_HW_CSUM), computed here otherwise (a NIC that only
- * knows TCP's and UDP's checksums would take XTCP's header for TCP's).
- */
-static void xtcp_gso_checksum(struct sk_buff *seg, netdev_features_t features)
-{
-	struct xtcphdr *th = (struct xtcphdr *)skb_transport_header(seg);
-	const struct iphdr *iph = ip_hdr(seg);
-	unsigned int off = skb_transport_offset(seg);
-	unsigned int len = seg->len - off;
-
-	if (features & NETIF_F_HW_CSUM) {
-		seg->ip_summed = CHECKSUM_PARTIAL;
-		seg->csum_start = skb_transport_header(seg) - seg->head;
-		seg->csum_offset = offsetof(struct xtcphdr, check);
-		th->check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, len,
-					       xtcp_ipproto, 0);
-		return;
-	}
-	th->check = 0;
-	th->check = csum_tcpudp_magic(iph->saddr, iph->daddr, len, xtcp_ipproto,
-				      skb_checksum(seg, off, len, 0));
-	seg->ip_summed = CHECKSUM_NONE;
-}
 
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					netdev_features_t features)
@@ -84,7 +58,11 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 		sth->seq = htonl(seq);
 		((u8 *)sth)[13] = seg->next ? flags & ~XTCP_FLAG_FIN : flags;
 		seq += seg->len - skb_transport_offset(seg) - thlen;
-		xtcp_gso_checksum(seg, features);
+		/* A NIC that only knows TCP's and UDP's checksums would take
+		 * XTCP's header for TCP's: only NETIF_F_HW_CSUM leaves it.
+		 */
+		xtcp_fill_checksum(seg, ip_hdr(seg)->saddr, ip_hdr(seg)->daddr,
+				   features & NETIF_F_HW_CSUM);
 	}
 	return segs;
 }

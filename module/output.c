@@ -142,18 +142,19 @@ static void xtcp_push_header(struct sk_buff *skb, const struct xtcp_out *o)
 }
 
 /*
- * Only a device that checksums any protocol (NETIF_F_HW_CSUM) gets the
- * work: one that offers NETIF_F_IP_CSUM knows TCP and UDP, not XTCP.
+ * Fills in the checksum of the XTCP segment in @skb (its transport header
+ * to the end): left to the device when @hw (CHECKSUM_PARTIAL, with the
+ * pseudo-header's sum in the field), computed here otherwise.  Also used
+ * by offload.c for each segment it cuts.
  */
-static void xtcp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
-			      netdev_features_t features)
+void xtcp_fill_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+			bool hw)
 {
 	struct xtcphdr *th = (struct xtcphdr *)skb_transport_header(skb);
-	unsigned int len = skb->len;
-	__wsum csum;
+	unsigned int off = skb_transport_offset(skb);
+	unsigned int len = skb->len - off;
 
-	/* GSO skbs always: offload.c sums each segment if the device won't. */
-	if ((features & NETIF_F_HW_CSUM) || skb_is_gso(skb)) {
+	if (hw) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct xtcphdr, check);
@@ -161,9 +162,21 @@ static void xtcp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 		return;
 	}
 	th->check = 0;
-	csum = skb_checksum(skb, 0, len, 0);
-	th->check = csum_tcpudp_magic(saddr, daddr, len, xtcp_ipproto, csum);
+	th->check = csum_tcpudp_magic(saddr, daddr, len, xtcp_ipproto,
+				      skb_checksum(skb, off, len, 0));
 	skb->ip_summed = CHECKSUM_NONE;
+}
+
+/*
+ * Only a device that checksums any protocol (NETIF_F_HW_CSUM) gets the
+ * work: one that offers NETIF_F_IP_CSUM knows TCP and UDP, not XTCP.
+ * GSO skbs always: offload.c sums each segment if the device won't.
+ */
+static void xtcp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+			      netdev_features_t features)
+{
+	xtcp_fill_checksum(skb, saddr, daddr,
+			   (features & NETIF_F_HW_CSUM) || skb_is_gso(skb));
 }
 
 /* What fits in the route's MTU. */

@@ -415,6 +415,8 @@ static inline unsigned int xtcp_size_goal(const struct xtcp_sock *xs)
 	return max(segs, 1U) * xtcp_payload_mss(xs);
 }
 
+void xtcp_fill_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+			bool hw);
 struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len);
 struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
 			      bool may_defer);
