@@ -6,6 +6,9 @@
 # own TAP output indented behind "# ", then one "ok"/"not ok" line for it.
 # The last line sums the test cases: "xtcp-selftests: pass:P fail:F skip:S".
 #
+# Usage: run_tests.sh [PROGRAM...]: the named programs only (default: all
+# of them); XTCP_REPEAT=N runs the list N times (scripts/repeat-test).
+#
 # Environment: XTCP_KO and XTCP_SQUATTER_KO (the modules built for the
 # running kernel), XTCP_TESTS (directory of the test programs),
 # XTCP_TEST_TIMEOUT (seconds per program, default 300).
@@ -18,6 +21,13 @@ export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
 programs=(module_test socket_test input_test peer_selftest handshake_test close_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test)
+[ $# -eq 0 ] || programs=("$@")
+repeat=${XTCP_REPEAT:-1}
+list=()
+for _ in $(seq "$repeat"); do
+	list+=("${programs[@]}")
+done
+programs=("${list[@]}")
 
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
