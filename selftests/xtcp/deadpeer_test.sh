@@ -98,15 +98,20 @@ dead_link_send
 result $? "send() fails with ETIMEDOUT within 1-20 s when the peer's link goes down"
 
 # The link goes down between connect() and a send(); the sender then
-# waits in recv() for an answer that cannot come.
+# waits in recv() for an answer that cannot come.  The client sends only
+# once the link is down (the go file): had its data crossed and been
+# ACKed first, nothing would be in flight, no timer would run and its
+# recv() would wait for ever, on Linux TCP as here (no keep-alive).
 dead_link_recv() {
-	local t0
+	local t0 go
 	setup || return 1
-	start server sendwait 16K 500
+	go=$(mktemp -u)
+	start server sendwait 16K "$go"
 	ip -n $S link set dp-s down
 	t0=$(now_ms)
-	sleep 0.5
+	touch "$go"
 	finish "link down under recv()" "$t0"
+	rm -f "$go"
 }
 dead_link_recv
 result $? "recv() fails with ETIMEDOUT within 1-20 s after sending to a dead link"

@@ -22,9 +22,10 @@
  *                                   from it (until killed)
  *   xtcp_xfer flood ADDR PORT       send stream 1 until send() fails; exit
  *                                   0 when it fails with ETIMEDOUT
- *   xtcp_xfer sendwait ADDR PORT N MS    connect, wait MS ms, send N bytes,
- *                                   then wait in recv(); exit 0 when recv()
- *                                   fails with ETIMEDOUT
+ *   xtcp_xfer sendwait ADDR PORT N GO    connect, wait until the file GO
+ *                                   exists, send N bytes, then wait in
+ *                                   recv(); exit 0 when recv() fails with
+ *                                   ETIMEDOUT
  *
  * N is a byte count with an optional K, M or G suffix (binary), or "mss",
  * "mss-K", "mss+K": the TCP_MAXSEG of the connected socket plus K.  The
@@ -398,7 +399,22 @@ static int flood(const char *addr, int port)
 	return report_failure("flood", "send()", errno, sent, last);
 }
 
-static int sendwait(const char *addr, int port, const char *size, int delay)
+/* Waits up to 30 s for the file @go to appear: the test's signal. */
+static int wait_for_file(const char *go)
+{
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		if (!access(go, F_OK))
+			return 0;
+		usleep(10000);
+	}
+	fprintf(stderr, "sendwait: %s never appeared\n", go);
+	return -1;
+}
+
+static int sendwait(const char *addr, int port, const char *size,
+		    const char *go)
 {
 	struct tally t;
 	int64_t total;
@@ -415,7 +431,8 @@ static int sendwait(const char *addr, int port, const char *size, int delay)
 		fprintf(stderr, "sendwait: bad size %s\n", size);
 		return 2;
 	}
-	usleep(delay * 1000);
+	if (wait_for_file(go))
+		return 2;
 	err = send_stream(c, CLIENT_SEED, total, &t);
 	if (err)
 		return report_failure("sendwait", "send()", -err, t.bytes,
@@ -458,12 +475,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(argv[2], atoi(argv[3]));
 	if (argc == 6 && !strcmp(argv[1], "sendwait"))
-		return sendwait(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+		return sendwait(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	fprintf(stderr,
 		"usage: %s server PORT [RCVBUF] | client ADDR PORT N |\n"
 		"       duplex-server PORT N [halfclose] |\n"
 		"       duplex-client ADDR PORT N [halfclose] |\n"
-		"       hold PORT | flood ADDR PORT | sendwait ADDR PORT N MS\n",
+		"       hold PORT | flood ADDR PORT | sendwait ADDR PORT N GO\n",
 		argv[0]);
 	return 2;
 }
