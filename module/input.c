@@ -223,6 +223,35 @@ static u32 xtcp_seg_window(const struct xtcp_sock *xs,
 	return (u32)cb->window << xs->snd_wscale;
 }
 
+/* RFC 7323 section 4.3: remember the timestamp to echo, from a segment
+ * that starts at or before what we acknowledged last.
+ */
+static void xtcp_take_ts(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	if (!(ro->opts & XTCP_OPT_TS) || xtcp_after(cb->seq, xs->rcv_wup) ||
+	    (s32)(ro->tsval - xs->ts_recent) < 0)
+		return;
+	xs->ts_recent = ro->tsval;
+	xs->ts_recent_stamp = ktime_get_seconds();
+}
+
+/*
+ * A segment that passed every check, its ACK included: only now may it
+ * change what we echo (a blind sender's in-window segment with a TSval
+ * far ahead would otherwise make the real peer's next ones fail PAWS:
+ * Linux takes it in tcp_ack() likewise), and the peer is alive, so
+ * keep-alive and the persist timer start over.  Never from a RST or SYN,
+ * which do not get this far.
+ */
+static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
+{
+	xtcp_take_ts(xs, cb);
+	xs->rcv_tstamp = xs->clock_ns;
+	xs->probes_out = 0;
+}
+
 /* New acknowledgments free what they cover and restart the clock.
  * Returns how many segments left the queue.
  */
@@ -299,6 +328,8 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_challenge_ack(sk);
 		return false;
 	}
+	if (!xtcp_before(ack, xs->snd_una))
+		xtcp_peer_heard(xs, cb);
 	if (xtcp_after(ack, xs->snd_una)) {
 		xs->dupacks = 0;
 		acked = xtcp_ack_advance(sk, cb);
@@ -527,6 +558,8 @@ static void xtcp_rcv_fin(struct sock *sk)
 void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 			 const struct xtcp_skb_cb *cb, u16 peer_mss)
 {
+	int floor = READ_ONCE(xtcp_sysctl(sock_net(&xs->inet.sk))->min_snd_mss);
+
 	xs->irs = irs;
 	xs->rcv_nxt = irs + 1;
 	xs->rcv_wup = xs->rcv_nxt;
@@ -536,7 +569,13 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 	xs->max_snd_wnd = xs->snd_wnd;
 	xs->snd_wl1 = cb->seq;
 	xs->snd_wl2 = cb->ack_seq;
+	/* A peer's MSS of a few bytes (or less than the timestamp option)
+	 * would make every write a flood of tiny segments, or divide by
+	 * zero: as Linux (CVE-2019-11479), never below net.xtcp.min_snd_mss,
+	 * header options included.
+	 */
 	xs->mss = min_t(u16, xs->mss, peer_mss ?: XTCP_MSS_DEFAULT);
+	xs->mss = max_t(int, xs->mss, floor);
 }
 
 /*
@@ -647,20 +686,6 @@ static bool xtcp_paws_reject(const struct xtcp_sock *xs,
 	return ktime_get_seconds() - xs->ts_recent_stamp < 24 * 24 * 3600;
 }
 
-/* RFC 7323 section 4.3: remember the timestamp to echo, from a segment
- * that starts at or before what we acknowledged last.
- */
-static void xtcp_take_ts(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
-{
-	const struct xtcp_rcv_opts *ro = &cb->header.in;
-
-	if (!(ro->opts & XTCP_OPT_TS) || xtcp_after(cb->seq, xs->rcv_wup) ||
-	    (s32)(ro->tsval - xs->ts_recent) < 0)
-		return;
-	xs->ts_recent = ro->tsval;
-	xs->ts_recent_stamp = ktime_get_seconds();
-}
-
 /* Every state but LISTEN, RFC 9293 section 3.10.7.4. */
 static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
@@ -696,10 +721,6 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_ack(sk);
 		goto drop;
 	}
-	xtcp_take_ts(xs, cb);
-	/* The peer is alive: keep-alive and the persist timer start over. */
-	xs->rcv_tstamp = xs->clock_ns;
-	xs->probes_out = 0;
 	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (cb->seq == xs->rcv_nxt)

@@ -21,6 +21,8 @@ static int two = 2;
 static int max_rto_ms = 120 * 1000;
 static int max_keepidle = XTCP_MAX_KEEPIDLE;
 static int max_keepcnt = XTCP_MAX_KEEPCNT;
+static int min_snd_mss = XTCP_MIN_SND_MSS;
+static int max_snd_mss = 65535;
 
 /* .data holds the field's offset until a namespace's copy is made. */
 #define XTCP_KNOB_AS(name, field, lo, hi) {			\
@@ -98,6 +100,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(keepalive_time, &one, &max_keepidle),
 	XTCP_KNOB(keepalive_intvl, &one, &max_keepidle),
 	XTCP_KNOB(keepalive_probes, &one, &max_keepcnt),
+	XTCP_KNOB(min_snd_mss, &min_snd_mss, &max_snd_mss),
 	{ }
 };
 
@@ -147,6 +150,7 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->keepalive_time = 7200;	/* Linux's: two hours */
 	sc->keepalive_intvl = 75;
 	sc->keepalive_probes = 9;
+	sc->min_snd_mss = XTCP_MIN_SND_MSS;	/* Linux's TCP_MIN_SND_MSS */
 	strscpy(sc->congestion_control, "cubic",
 		sizeof(sc->congestion_control));	/* Linux's default */
 }

@@ -454,6 +454,7 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
 #define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */
+#define XTCP_MIN_SND_MSS	48	/* net.xtcp.min_snd_mss's least, TCP's */
 #define XTCP_MAX_USER_MSS	32767
 #define XTCP_MAX_KEEPIDLE	32767	/* seconds; TCP_KEEPIDLE's bound, TCP's */
 #define XTCP_MAX_KEEPCNT	127
@@ -519,6 +520,7 @@ struct xtcp_sysctl {
 	int keepalive_time;	/* seconds */
 	int keepalive_intvl;	/* seconds */
 	int keepalive_probes;
+	int min_snd_mss;	/* floor on the peer's MSS, as tcp_min_snd_mss */
 	char congestion_control[XTCP_CC_NAME_MAX];
 };
 
