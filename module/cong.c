@@ -189,16 +189,24 @@ int xtcp_cong_set(struct sock *sk, const char *name)
 	return 0;
 }
 
-void xtcp_cong_init(struct sock *sk)
+/* A new connection's window; the algorithm the socket chose stays. */
+void xtcp_cong_reset(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	const struct xtcp_cong_ops *ops;
 
 	xs->cwnd = XTCP_INIT_CWND;
 	xs->ssthresh = U32_MAX >> 1;	/* no limit until the first loss */
 	xs->cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_OPEN;
 	memset(&xs->cubic, 0, sizeof(xs->cubic));
+}
+
+void xtcp_cong_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_cong_ops *ops;
+
+	xtcp_cong_reset(sk);
 	ops = xtcp_cong_find(xtcp_sysctl(sock_net(sk))->congestion_control);
 	xs->cc = ops ? ops - xtcp_cong_algos : 0;
 }

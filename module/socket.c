@@ -505,7 +505,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->retransmits = 0;
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
-	xtcp_cong_init(sk);
+	xtcp_cong_reset(sk);	/* TCP_CONGESTION, if set, stays */
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	/* The SYN offers what net.xtcp.* allows; the SYN-ACK narrows it. */
 	xs->opts = xtcp_syn_opts_wanted(sock_net(sk));
@@ -513,6 +513,9 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->ts_off = xtcp_ts_offset(inet->inet_saddr, inet->inet_daddr,
 				    inet->inet_sport, inet->inet_dport);
 	xs->ts_recent = 0;
+	/* An error the last connection left is not this one's. */
+	WRITE_ONCE(sk->sk_err, 0);
+	sock_reset_flag(sk, SOCK_DONE);
 	xtcp_set_state(sk, TCP_SYN_SENT);
 	err = xtcp_send_syn(sk);
 	if (err) {
@@ -553,22 +556,72 @@ static void xtcp_forget_port(struct sock *sk)
 	}
 }
 
+/*
+ * What a connection left in the socket, cleared so that connect() may
+ * start another, as tcp_disconnect() does: the shutdown and end-of-data
+ * marks, unread data, what the SYNs agreed on, RTT and recovery state.
+ * The socket's own settings (options, buffers, TCP_MAXSEG, TCP_CONGESTION)
+ * stay.
+ */
+static void xtcp_clear_conn(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	__skb_queue_purge(&sk->sk_receive_queue);
+	sk_mem_reclaim(sk);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	__sk_dst_reset(sk);
+	xs->fin_sent = 0;
+	xs->more = 0;
+	xs->probes_out = 0;
+	xs->opts = 0;
+	xs->snd_wscale = 0;
+	xs->rcv_wscale = 0;
+	xs->ts_recent = 0;
+	xs->ts_recent_stamp = 0;
+	xs->srtt_us = 0;
+	xs->rttvar_us = 0;
+	xs->total_retrans = 0;
+	xs->dupacks = 0;
+	xs->retransmits = 0;
+	xs->retrans_ts = 0;
+	xs->rack_ns = 0;
+	xs->sack_last = 0;
+	xs->mss = XTCP_MSS_DEFAULT;
+	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
+	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_cong_reset(sk);
+}
+
 /* Aborts whatever the socket was doing: connect(AF_UNSPEC), shutdown of a
- * connecting socket.
+ * connecting socket or a listener, a connect() that failed.
  */
 static void xtcp_disconnect(struct sock *sk)
 {
-	if (sk->sk_state == TCP_LISTEN) {
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
 		xtcp_listen_stop(sk);
-		return;
-	}
-	if (sk->sk_state == TCP_CLOSE)
-		return;
-	if (sk->sk_state != TCP_SYN_SENT)
+		break;
+	case TCP_CLOSE:
+		break;
+	case TCP_SYN_SENT:
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+		xtcp_done(sk);
+		break;
+	default:
 		xtcp_send_active_reset(sk, sk->sk_allocation);
-	WRITE_ONCE(sk->sk_err, ECONNRESET);
-	xtcp_done(sk);
-	xtcp_forget_port(sk);
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+		xtcp_done(sk);
+	}
+	/* xtcp_done() took the socket out of the bind table: a port bind()
+	 * chose is taken again, one connect() or listen() chose is freed.
+	 */
+	if (inet_sk(sk)->inet_num)
+		xtcp_forget_port(sk);
+	inet_sk(sk)->inet_daddr = 0;
+	inet_sk(sk)->inet_dport = 0;
+	xtcp_clear_conn(sk);
 }
 
 static int xtcp_wait_connected(struct sock *sk, long *timeo)
@@ -643,8 +696,12 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 			goto out;
 	}
 	if (sk->sk_state == TCP_CLOSE) {
+		/* As Linux: the error once, and a socket ready to connect
+		 * again.
+		 */
 		err = sock_error(sk) ?: -ECONNABORTED;
 		sock->state = SS_UNCONNECTED;
+		xtcp_disconnect(sk);
 		goto out;
 	}
 	sock->state = SS_CONNECTED;

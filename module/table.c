@@ -475,7 +475,8 @@ void xtcp_bind_add(struct xtcp_bnode *bn)
 	struct xtcp_bucket *b = xtcp_bbucket(read_pnet(&bn->net), bn->port);
 
 	spin_lock_bh(&b->lock);
-	hlist_add_head(&bn->node, &b->chain);
+	if (hlist_unhashed(&bn->node))	/* once, however often it is asked */
+		hlist_add_head(&bn->node, &b->chain);
 	spin_unlock_bh(&b->lock);
 }
 

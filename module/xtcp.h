@@ -638,6 +638,7 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 void xtcp_retransmit_lost(struct sock *sk);
 
 /* cong.c */
+void xtcp_cong_reset(struct sock *sk);
 void xtcp_cong_init(struct sock *sk);
 u32 xtcp_cong_ssthresh(const struct sock *sk);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);

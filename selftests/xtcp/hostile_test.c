@@ -17,6 +17,11 @@
  * that is not exact) with a TSval far ahead must not make the real peer's
  * next segments fail PAWS.
  *
+ * A socket whose connection failed or was dissolved (a refused
+ * connect(), connect(AF_UNSPEC)) connects again and carries data both
+ * ways, as on Linux (tcp_disconnect()): nothing of the old connection's
+ * end (its shutdown, its error, its FIN) may stick to the new one.
+ *
  * Comments read "who flags seq ack" with offsets from the ISNs.
  */
 #include <arpa/inet.h>
@@ -103,7 +108,9 @@ static void passive_open(struct __test_metadata *_metadata,
 	ASSERT_LE(0, c->fd);
 }
 
-/* The active open, the peer's SYN-ACK offering @mss (and timestamps). */
+/* The active open, the peer's SYN-ACK offering @mss (and timestamps),
+ * on a new socket or on self->c.fd when it is open already.
+ */
 static void active_open(struct __test_metadata *_metadata,
 			FIXTURE_DATA(hp) *self, uint16_t mss, int ts)
 {
@@ -111,10 +118,12 @@ static void active_open(struct __test_metadata *_metadata,
 	struct xconn *c = &self->c;
 	struct xseg s;
 
-	c->fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		c->fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, c->fd);
 	ASSERT_EQ(0, xc_set_nonblock(c->fd, 1));
 	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(EINPROGRESS, errno);
 	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
 	ASSERT_EQ(1, s.has_ts);
 	c->lport = s.sport;
@@ -311,6 +320,106 @@ TEST_F(hp, ack_of_unsent_data_does_not_move_ts_recent)
 	passive_open(_metadata, self, 1460, 1);
 	f = peer_seg(&self->c, PISN + 1, self->c.isn + 100000, F_ACK, 1, 0);
 	real_peer_survives(_metadata, self, &f);
+}
+
+/*
+ * Data both ways on the connection the last active_open() made:
+ *	module  P.  seq 1, ack 1   "hello"
+ *	peer    P.  seq 1, ack 6   "world"
+ */
+static void data_both_ways(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(hp) *self)
+{
+	struct xconn *c = &self->c;
+	char buf[8] = { 0 };
+	struct xseg s;
+
+	ASSERT_EQ(5, send(c->fd, "hello", 5, 0));
+	XSEG_EXPECT(&self->p, &s, 2000, F_PSH | F_ACK, c->isn + 1, PISN + 1);
+	ASSERT_EQ(5, s.len);
+	s = peer_seg(c, PISN + 1, c->isn + 6, F_PSH | F_ACK, 1, s.tsval);
+	s.data = (const uint8_t *)"world";
+	s.len = 5;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	ASSERT_EQ(5, recv(c->fd, buf, sizeof(buf), 0));
+	EXPECT_STREQ("world", buf);
+}
+
+/*
+ *	module  S          blocking connect()
+ *	peer    R.  ack 1  connect() fails ECONNREFUSED
+ * then a new handshake on the same socket, and data both ways.
+ */
+TEST_F(hp, socket_connects_again_after_econnrefused)
+{
+	struct xconn *c = &self->c;
+	struct bg_connect b;
+	struct xseg s;
+
+	c->fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, c->fd);
+	ASSERT_EQ(0, bg_connect_start(&b, c->fd, RPORT));
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c->lport = s.sport;
+	c->rport = RPORT;
+	PEER_SEND(&self->p, RPORT, c->lport, 0, s.seq + 1, F_RST | F_ACK,
+		  NULL, 0);
+	ASSERT_EQ(1, bg_connect_wait(&b, 2000));
+	ASSERT_EQ(-1, b.ret);
+	ASSERT_EQ(ECONNREFUSED, b.err);
+	active_open(_metadata, self, 1460, 1);
+	data_both_ways(_metadata, self);
+}
+
+/* connect(AF_UNSPEC) resets the connection (a RST goes); a new connect()
+ * on the socket works as on a fresh one.
+ */
+TEST_F(hp, socket_connects_again_after_connect_af_unspec)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	struct xconn *c = &self->c;
+	struct xseg s;
+
+	active_open(_metadata, self, 1460, 1);
+	ASSERT_EQ(0, connect(c->fd, &sa, sizeof(sa)));
+	XSEG_EXPECT(&self->p, &s, 2000, F_RST | F_ACK, c->isn + 1, PISN + 1);
+	active_open(_metadata, self, 1460, 1);
+	data_both_ways(_metadata, self);
+}
+
+/* A listener dissolved by connect(AF_UNSPEC) keeps the port bind() gave
+ * it, as TCP's does: nobody else can bind it, and it can listen again.
+ */
+TEST_F(hp, dissolved_listener_keeps_its_bound_port)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	struct sockaddr_in sin = xc_addr(XPEER_LOCAL_ADDR, LPORT);
+	int other;
+
+	self->lfd = xc_listen(_metadata, LPORT, 8, 0);
+	ASSERT_EQ(0, connect(self->lfd, &sa, sizeof(sa)));
+	other = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-1, bind(other, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(other);
+	EXPECT_EQ(0, listen(self->lfd, 8));
+}
+
+/* TCP_CONGESTION chosen before connect() is the connection's. */
+TEST_F(hp, congestion_control_set_before_connect_stays)
+{
+	char name[16] = "";
+	socklen_t len = sizeof(name);
+
+	self->c.fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, setsockopt(self->c.fd, IPPROTO_TCP, TCP_CONGESTION,
+				"reno", 4));
+	active_open(_metadata, self, 1460, 1);
+	ASSERT_EQ(0, getsockopt(self->c.fd, IPPROTO_TCP, TCP_CONGESTION,
+				name, &len));
+	EXPECT_STREQ("reno", name);
 }
 
 TEST_HARNESS_MAIN
