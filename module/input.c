@@ -152,23 +152,76 @@ bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd)
 /* ---- a connection's segment, step by step ---- */
 
 /*
+ * At most one answer per net.xtcp.invalid_ratelimit_ms to the segments a
+ * socket (or a TIME_WAIT or SYN-queue entry, each with its own @last)
+ * cannot take, as Linux's tcp_oow_rate_limited(): neither a blind sender
+ * nor two confused ends can turn it into an ACK reflector.  Data without
+ * SYN (@cb, when given) is no ACK loop and is always answered.  True when
+ * this answer must be skipped (counted in @mib).
+ */
+bool xtcp_oow_rate_limited(struct net *net, const struct xtcp_skb_cb *cb,
+			   u32 *last, int mib)
+{
+	u32 gap = msecs_to_jiffies(READ_ONCE(xtcp_sysctl(net)->invalid_ratelimit_ms));
+	u32 now = (u32)jiffies, then = READ_ONCE(*last);
+
+	if (cb && cb->seq != cb->end_seq && !(cb->flags & XTCP_FLAG_SYN))
+		return false;
+	if (then && (s32)(now - then) >= 0 && now - then < gap) {
+		__XTCP_INC_STATS(net, mib);
+		return true;
+	}
+	WRITE_ONCE(*last, now ?: 1);	/* 0 means never */
+	return false;
+}
+
+/* A duplicate ACK for a segment out of the window or failing PAWS. */
+static void xtcp_send_oow_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
+			      int mib)
+{
+	if (!xtcp_oow_rate_limited(sock_net(sk), cb, &xtcp_sk(sk)->last_oow_ack,
+				   mib))
+		xtcp_send_ack(sk);
+}
+
+/*
+ * The namespace's RFC 5961 section 7 allowance of challenge ACKs for this
+ * second, drawn anew each second between half the limit and one and a
+ * half times it, so that an off-path sender cannot count the answers of
+ * other connections (CVE-2016-5696), as Linux does since 6.0.
+ */
+static bool xtcp_challenge_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	int limit = READ_ONCE(xn->sysctl.challenge_ack_limit);
+	unsigned long now = jiffies / HZ;
+
+	if (limit == INT_MAX)
+		return true;
+	if (READ_ONCE(xn->challenge_second) != now) {
+		u32 half = ((u32)limit + 1) / 2;
+
+		WRITE_ONCE(xn->challenge_second, now);
+		atomic_set(&xn->challenge_count,
+			   half + get_random_u32_below(limit));
+	}
+	return atomic_dec_if_positive(&xn->challenge_count) >= 0;
+}
+
+/*
  * An ACK that says "this is where we are" without changing anything, in
  * answer to a RST, SYN or ACK that an off-path attacker could have forged
- * (RFC 5961).  At most challenge_ack_limit a second per namespace, so the
- * answers cannot be used to probe for the right numbers (section 7).
+ * (RFC 5961): one per socket per invalid_ratelimit_ms, and within the
+ * namespace's allowance when challenge_ack_limit sets one.
  */
 static void xtcp_send_challenge_ack(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
-	struct xtcp_net *xn = xtcp_pernet(net);
-	unsigned long now = jiffies / HZ;
 
-	if (READ_ONCE(xn->challenge_second) != now) {
-		WRITE_ONCE(xn->challenge_second, now);
-		atomic_set(&xn->challenge_count, 0);
-	}
-	if (atomic_inc_return(&xn->challenge_count) >
-	    READ_ONCE(xn->sysctl.challenge_ack_limit)) {
+	if (xtcp_oow_rate_limited(net, NULL, &xtcp_sk(sk)->last_oow_ack,
+				  XTCP_MIB_ACKSKIPPEDCHALLENGE))
+		return;
+	if (!xtcp_challenge_allowed(net)) {
 		__XTCP_INC_STATS(net, XTCP_MIB_CHALLENGEACKSSKIPPED);
 		return;
 	}
@@ -711,14 +764,14 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		 * ACK to the peer.
 		 */
 		if (cb->end_seq != cb->seq)
-			xtcp_send_ack(sk);
+			xtcp_send_oow_ack(sk, cb, XTCP_MIB_ACKSKIPPEDPAWS);
 		goto drop;
 	}
 	/* First: is it in the window? */
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_nxt,
 				 xtcp_rcv_wnd(xs))) {
 		if (!(cb->flags & XTCP_FLAG_RST))
-			xtcp_send_ack(sk);
+			xtcp_send_oow_ack(sk, cb, XTCP_MIB_ACKSKIPPEDSEQ);
 		goto drop;
 	}
 	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */

@@ -177,6 +177,7 @@ static void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *skb)
 	xtcp_request_take_opts(&r, sk, cb);
 	r.iss = xtcp_cookie_make(net, &r.h, cb->seq,
 				 cb->mss ?: XTCP_MSS_DEFAULT);
+	xtcp_cookie_sent(sk);
 	if (!xtcp_send_request_synack(&r))
 		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
 }
@@ -254,6 +255,17 @@ drop:
 }
 
 /*
+ * A child that never made it to the accept queue.  Marked dead first:
+ * inet_sock_destruct() refuses to free a live socket, and would leave
+ * its route and options behind.
+ */
+static void xtcp_drop_unborn_child(struct sock *child)
+{
+	sock_set_flag(child, SOCK_DEAD);
+	xtcp_destroy_sock(child);
+}
+
+/*
  * The final ACK: a full socket, ESTABLISHED, on the accept queue.  It
  * takes its request entry's place in the table, or, made from a cookie
  * (@req on the stack, never hashed), a place of its own.
@@ -284,7 +296,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	inet->inet_num = ntohs(req->h.lport);
 	if (xtcp_route_connected(child)) {
 		/* No route back to the peer: nothing to talk over. */
-		xtcp_destroy_sock(child);
+		xtcp_drop_unborn_child(child);
 		return NULL;
 	}
 
@@ -310,7 +322,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 		xtcp_ehash_replace(&req->h, &xs->ehash);
 	} else if (xtcp_ehash_insert(&xs->ehash)) {
 		/* The four-tuple is someone else's already. */
-		xtcp_destroy_sock(child);
+		xtcp_drop_unborn_child(child);
 		return NULL;
 	}
 	xtcp_set_state(child, TCP_ESTABLISHED);
@@ -361,7 +373,12 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		goto drop;
 	}
 	if (cb->flags & XTCP_FLAG_SYN) {
-		if (cb->seq == req->irs)	/* our SYN-ACK was lost */
+		/* Our SYN-ACK was lost; but resent at most once an interval,
+		 * or the entry reflects a SYN flood at the peer.
+		 */
+		if (cb->seq == req->irs &&
+		    !xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
+					   XTCP_MIB_ACKSKIPPEDSYNRECV))
 			xtcp_send_request_synack(req);
 		goto drop;
 	}
@@ -373,8 +390,10 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 	}
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, req->irs + 1,
 				 XTCP_RCV_WND)) {
-		xtcp_send_ack_reply(net, skb, req->iss + 1, req->irs + 1,
-				    XTCP_RCV_WND, 0);
+		if (!xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
+					   XTCP_MIB_ACKSKIPPEDSYNRECV))
+			xtcp_send_ack_reply(net, skb, req->iss + 1,
+					    req->irs + 1, XTCP_RCV_WND, 0);
 		goto drop;
 	}
 	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
@@ -440,7 +459,8 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	struct sock *child;
 
 	if (!READ_ONCE(xtcp_sysctl(net)->syncookies) ||
-	    (cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)))
+	    (cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) ||
+	    !xtcp_cookie_recent(sk))
 		return false;
 	xtcp_hnode_from_skb(&r.h, net, skb, XTCP_HK_REQ);
 	r.mss = xtcp_cookie_check(net, &r.h, r.irs, r.iss);
@@ -713,10 +733,13 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		return XTCP_TW_NEW_SYN;
 	}
 	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt)
-		xtcp_tw_restart(tw);
+		xtcp_tw_restart(tw);	/* a lost last ACK: always answered */
 	else if (cb->seq == tw->rcv_nxt && cb->end_seq == cb->seq &&
 		 !(cb->flags & XTCP_FLAG_SYN))
 		return XTCP_TW_DONE;	/* a duplicate ACK needs no answer */
+	else if (xtcp_oow_rate_limited(net, cb, &tw->last_oow_ack,
+				       XTCP_MIB_ACKSKIPPEDTIMEWAIT))
+		return XTCP_TW_DONE;
 	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
 			    xtcp_tw_window(tw), tw->tos);
 	return XTCP_TW_DONE;

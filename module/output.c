@@ -450,9 +450,17 @@ struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *pcb;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 rest = skb->len - len;
-	struct sk_buff *part = xtcp_alloc_hdr_skb(min(len, rest), GFP_ATOMIC);
-	struct sk_buff *head = skb;
+	struct sk_buff *part, *head = skb;
 
+	/* Sent data is cut for the peer's SACKs: however it SACKs, the
+	 * queue may not grow past twice the send buffer (tcp_fragment()'s
+	 * bound); the marks then stay coarser, never wrong.
+	 */
+	if (cb->header.out.pcount && sk->sk_wmem_queued / 2 > sk->sk_sndbuf) {
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_WQUEUETOOBIG);
+		return NULL;
+	}
+	part = xtcp_alloc_hdr_skb(min(len, rest), GFP_ATOMIC);
 	if (!part)
 		return NULL;
 	pcb = XTCP_SKB_CB(part);

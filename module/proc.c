@@ -35,6 +35,11 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TWOVERFLOW]		= "TWOverflow",
 	[XTCP_MIB_CHALLENGEACKS]	= "ChallengeACKs",
 	[XTCP_MIB_CHALLENGEACKSSKIPPED]	= "ChallengeACKsSkipped",
+	[XTCP_MIB_ACKSKIPPEDSEQ]	= "ACKSkippedSeq",
+	[XTCP_MIB_ACKSKIPPEDPAWS]	= "ACKSkippedPAWS",
+	[XTCP_MIB_ACKSKIPPEDCHALLENGE]	= "ACKSkippedChallenge",
+	[XTCP_MIB_ACKSKIPPEDSYNRECV]	= "ACKSkippedSynRecv",
+	[XTCP_MIB_ACKSKIPPEDTIMEWAIT]	= "ACKSkippedTimeWait",
 	[XTCP_MIB_SYNCOOKIESSENT]	= "SyncookiesSent",
 	[XTCP_MIB_SYNCOOKIESRECV]	= "SyncookiesRecv",
 	[XTCP_MIB_SYNCOOKIESFAILED]	= "SyncookiesFailed",
@@ -45,6 +50,8 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_BACKLOGDROP]		= "BacklogDrop",
 	[XTCP_MIB_OFODROP]		= "OfoDrop",
 	[XTCP_MIB_RCVQDROP]		= "RcvQDrop",
+	[XTCP_MIB_WQUEUETOOBIG]		= "WQueueTooBig",
+	[XTCP_MIB_SACKRENEGING]		= "SACKReneging",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

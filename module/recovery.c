@@ -130,35 +130,44 @@ static struct sk_buff *xtcp_prev_sent(const struct sock *sk,
 
 /*
  * One SACK block [start, end) marks the segments wholly inside it.  An
- * skb of several segments that the block covers in part is cut at the
- * block's edges first (the peer got its segments one by one), as Linux
- * fragments TSO skbs.  New blocks sit near the newest data, so the walk
- * starts there.
+ * skb of several segments that the block covers in part is cut first
+ * (the peer got its segments one by one), as Linux fragments TSO skbs,
+ * but only between whole segments: a segment the block covers in part
+ * stays unmarked.  A peer that SACKs every other byte thus cuts nothing
+ * (CVE-2019-11478), and one that SACKs every other segment makes at
+ * most one skb per segment, within xtcp_split_skb()'s bound.  New blocks
+ * sit near the newest data, so the walk starts there.
  */
 static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_payload_mss(xs);
 	struct sk_buff *skb, *head;
 
 	for (skb = xtcp_last_sent(sk); skb; skb = xtcp_prev_sent(sk, skb)) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 len;
 
 		if (!xtcp_after(cb->end_seq, start))
 			break;
 		if (xtcp_after(cb->end_seq, end)) {
-			if (!xtcp_before(cb->seq, end) ||
-			    xtcp_skb_pcount(skb) < 2)
+			/* The whole segments before the block's end. */
+			len = xtcp_before(cb->seq, end) ?
+			      rounddown(end - cb->seq, mss) : 0;
+			if (!len)
 				continue;
-			head = xtcp_split_skb(sk, skb, end - cb->seq);
+			head = xtcp_split_skb(sk, skb, len);
 			if (!head)
 				continue;
 			skb = head;
 			cb = XTCP_SKB_CB(skb);
 		}
 		if (xtcp_before(cb->seq, start)) {
-			if (xtcp_skb_pcount(skb) < 2)
+			/* The whole segments from the block's start. */
+			len = roundup(start - cb->seq, mss);
+			if (len >= skb->len)
 				break;
-			head = xtcp_split_skb(sk, skb, start - cb->seq);
+			head = xtcp_split_skb(sk, skb, len);
 			if (head)
 				xtcp_mark_skb_sacked(xs, head->next);
 			break;
@@ -280,6 +289,26 @@ static void xtcp_enter_recovery(struct sock *sk)
 /* The retransmission timer fired: everything unSACKed is presumed lost
  * and slow start begins again from one segment (RFC 5681 section 3.1).
  */
+/*
+ * At a timeout, a SACKed segment at snd_una means the receiver dropped
+ * what it had SACKed (it would have ACKed it otherwise): RFC 2018 section
+ * 8 reneging.  Every SACK mark goes then, so that everything is resent
+ * from snd_una, as Linux's tcp_timeout_mark_lost() does; otherwise that
+ * segment would never be resent and the connection would die of retries2.
+ */
+static void xtcp_forget_sacks_if_reneged(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xtcp_first_sent(sk);
+
+	if (!skb || !(xtcp_st(skb)->state & XTCP_SKB_SACKED))
+		return;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SACKRENEGING);
+	for (; skb; skb = xtcp_next_sent(sk, skb))
+		xtcp_st(skb)->state &= ~XTCP_SKB_SACKED;
+	xs->sacked_out = 0;
+}
+
 void xtcp_enter_loss(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -296,6 +325,8 @@ void xtcp_enter_loss(struct sock *sk)
 	xs->retrans_ts = 0;
 	if (!xtcp_sack_on(xs))
 		xs->sacked_out = 0;
+	else
+		xtcp_forget_sacks_if_reneged(sk);
 	xs->retrans_out = 0;
 	xs->rtx_hint = NULL;
 	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {

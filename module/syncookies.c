@@ -167,6 +167,28 @@ u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
 	       (slot & 0x1f) << 3 | index;
 }
 
+/* A listener answered a SYN with a cookie. */
+void xtcp_cookie_sent(struct sock *listener)
+{
+	WRITE_ONCE(xtcp_sk(listener)->cookie_jiffies, get_jiffies_64());
+}
+
+/*
+ * Did the listener send a cookie that may still be good?  Only then is
+ * an ACK that finds no SYN-queue entry checked as one: otherwise every
+ * stray ACK would be a blind guess at a cookie (a 2^24 search), as
+ * Linux's tcp_synq_no_recent_overflow() prevents.
+ */
+bool xtcp_cookie_recent(const struct sock *listener)
+{
+	u64 sent = READ_ONCE(xtcp_sk(listener)->cookie_jiffies);
+	u64 valid_ms = (u64)(XTCP_COOKIE_MAX_AGE + 1) *
+		       READ_ONCE(xtcp_sysctl(sock_net(listener))->syncookie_period_ms);
+
+	return sent && time_before_eq64(get_jiffies_64(),
+					sent + msecs_to_jiffies(valid_ms));
+}
+
 /* The MSS a cookie carries, or 0 when it is forged, for another
  * four-tuple or SYN, or too old.
  */

@@ -97,6 +97,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(syncookies, SYSCTL_ZERO, &two),
 	XTCP_KNOB(syncookie_period_ms, &ten, &max_ms),
 	XTCP_KNOB(challenge_ack_limit, SYSCTL_ZERO, SYSCTL_INT_MAX),
+	XTCP_KNOB(invalid_ratelimit_ms, SYSCTL_ZERO, &max_ms),
 	XTCP_KNOB(keepalive_time, &one, &max_keepidle),
 	XTCP_KNOB(keepalive_intvl, &one, &max_keepidle),
 	XTCP_KNOB(keepalive_probes, &one, &max_keepcnt),
@@ -146,7 +147,11 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->sack = 1;
 	sc->syncookies = 1;		/* when the SYN queue is full */
 	sc->syncookie_period_ms = 64 * 1000;
-	sc->challenge_ack_limit = 1000;	/* RFC 5961's suggestion */
+	/* Off, as in Linux since 6.0: a namespace-wide count is a side
+	 * channel (CVE-2016-5696); the per-socket limit does the work.
+	 */
+	sc->challenge_ack_limit = INT_MAX;
+	sc->invalid_ratelimit_ms = 500;	/* Linux's tcp_invalid_ratelimit */
 	sc->keepalive_time = 7200;	/* Linux's: two hours */
 	sc->keepalive_intvl = 75;
 	sc->keepalive_probes = 9;

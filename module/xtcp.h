@@ -193,6 +193,7 @@ struct xtcp_sock {
 	struct hrtimer keepalive_timer;
 	u64 rto_ns;
 	u8 retransmits;
+	u32 last_oow_ack;	/* jiffies of the last answer to a bad segment */
 	u32 recover;		/* snd_nxt when recovery or loss began */
 	unsigned long deferred;
 
@@ -204,6 +205,7 @@ struct xtcp_sock {
 	struct sock *parent;
 	u32 accept_len;
 	u32 accept_max;
+	u64 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 	atomic_t syn_len;
 };
 
@@ -298,6 +300,7 @@ struct xtcp_request {
 	u8 rcv_wscale;
 	u8 cookie:1;		/* on the stack for a cookie SYN-ACK */
 	u32 ts_recent;
+	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
 	u64 rto_ns;
 	struct rcu_head rcu;
 };
@@ -320,6 +323,7 @@ struct xtcp_tw {
 	u8 rcv_wscale;
 	u8 tos;
 	u8 ttl;
+	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
 	struct rcu_head rcu;
 };
 
@@ -478,6 +482,11 @@ enum xtcp_mib_field {
 	XTCP_MIB_TWOVERFLOW,
 	XTCP_MIB_CHALLENGEACKS,
 	XTCP_MIB_CHALLENGEACKSSKIPPED,	/* over challenge_ack_limit */
+	XTCP_MIB_ACKSKIPPEDSEQ,		/* out-of-window answer rate-limited */
+	XTCP_MIB_ACKSKIPPEDPAWS,	/* PAWS answer rate-limited */
+	XTCP_MIB_ACKSKIPPEDCHALLENGE,	/* challenge ACK rate-limited */
+	XTCP_MIB_ACKSKIPPEDSYNRECV,	/* a SYN-queue entry's answer, likewise */
+	XTCP_MIB_ACKSKIPPEDTIMEWAIT,	/* a TIME_WAIT entry's answer, likewise */
 	XTCP_MIB_SYNCOOKIESSENT,
 	XTCP_MIB_SYNCOOKIESRECV,
 	XTCP_MIB_SYNCOOKIESFAILED,
@@ -488,6 +497,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_BACKLOGDROP,		/* owner busy and backlog full */
 	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
 	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */
+	XTCP_MIB_WQUEUETOOBIG,		/* a sent skb not cut: queue at 2 x sndbuf */
+	XTCP_MIB_SACKRENEGING,		/* SACKed data found dropped at a timeout */
 	XTCP_MIB_MAX
 };
 
@@ -517,6 +528,7 @@ struct xtcp_sysctl {
 	int syncookies;
 	int syncookie_period_ms;
 	int challenge_ack_limit;	/* per second, per namespace */
+	int invalid_ratelimit_ms;	/* per socket, as tcp_invalid_ratelimit */
 	int keepalive_time;	/* seconds */
 	int keepalive_intvl;	/* seconds */
 	int keepalive_probes;
@@ -534,7 +546,7 @@ struct xtcp_net {
 	atomic_t curr_estab;
 	/* Challenge ACKs sent in the current second (RFC 5961 section 7). */
 	unsigned long challenge_second;
-	atomic_t challenge_count;
+	atomic_t challenge_count;	/* left this second */
 };
 
 struct xtcp_net *xtcp_pernet(const struct net *net);
@@ -706,6 +718,10 @@ u32 xtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u32 xtcp_ts_clock(void);
 u32 xtcp_cookie_ts(u32 now, u8 opts, u8 snd_wscale);
 bool xtcp_cookie_ts_opts(u32 tsecr, u8 *opts, u8 *snd_wscale);
+bool xtcp_oow_rate_limited(struct net *net, const struct xtcp_skb_cb *cb,
+			   u32 *last, int mib);
+void xtcp_cookie_sent(struct sock *listener);
+bool xtcp_cookie_recent(const struct sock *listener);
 u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
 		     u32 peer_isn, u16 peer_mss);
 u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,

@@ -272,7 +272,13 @@ TEST_F(sc, syncookie_and_challenge_ack_knobs_have_defaults_and_ranges)
 {
 	EXPECT_EQ(1, xtcp_sysctl_get("syncookies"));
 	EXPECT_EQ(64000, xtcp_sysctl_get("syncookie_period_ms"));
-	EXPECT_EQ(1000, xtcp_sysctl_get("challenge_ack_limit"));
+	/* Off (INT_MAX) as in Linux since 6.0; one answer a socket per
+	 * invalid_ratelimit_ms does the work.
+	 */
+	EXPECT_EQ(2147483647, xtcp_sysctl_get("challenge_ack_limit"));
+	EXPECT_EQ(500, xtcp_sysctl_get("invalid_ratelimit_ms"));
+	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("invalid_ratelimit_ms", -1));
+	EXPECT_EQ(0, xtcp_sysctl_set("invalid_ratelimit_ms", 0));
 
 	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("syncookies", 3));
 	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("syncookies", -1));
@@ -540,6 +546,7 @@ TEST_F(sc, cookie_from_the_previous_period_is_accepted)
  *	peer 4999  S   -> S.                  ... until slot n+2
  *	peer 4001  .   seq pisn+1, ack c1+1   -> R seq c1+1
  *	(until 400 ms after c2)
+ *	peer 4998  S   -> S.                  (a cookie went out lately)
  *	peer 4002  .   seq pisn+1, ack c2+1   -> R seq c2+1
  */
 TEST_F(sc, cookie_older_than_two_periods_is_refused)
@@ -563,6 +570,11 @@ TEST_F(sc, cookie_older_than_two_periods_is_refused)
 
 	while (ms_between(t2, xpeer_now_ns()) < 400)
 		sleep_ms(10);
+	/* A fresh cookie goes out, so that stray ACKs are checked as
+	 * cookies again (only while one may be good are they): c2 is
+	 * checked, and refused for its age.
+	 */
+	syn_for_synack(_metadata, self, 4998, PISN, 1460);
 	cookie_ack_refused(_metadata, self, lfd, 4002, PISN + 1, c2 + 1);
 	EXPECT_EQ(2, xtcp_stat("SyncookiesFailed"));
 	EXPECT_EQ(0, xtcp_stat("SyncookiesRecv"));
@@ -903,7 +915,10 @@ TEST_F(sc, ack_above_snd_nxt_gets_a_challenge_ack_and_the_connection_survives)
 
 	expect_data_both_ways(_metadata, self, &c, &out, &in);
 
-	/* A bare ACK for the unsent is challenged the same way. */
+	/* A bare ACK for the unsent is challenged the same way, once the
+	 * socket's one answer per invalid_ratelimit_ms (500) is due again.
+	 */
+	sleep_ms(600);
 	CONN_SEND(&self->p, &c, PISN + 1 + in, c.isn + 1 + out + 1000, F_ACK,
 		  NULL, 0);
 	XSEG_EXPECT(&self->p, s, 1000, F_ACK, c.isn + 1 + out, PISN + 1 + in);
@@ -993,13 +1008,15 @@ static void challenge_burst(struct __test_metadata *_metadata,
 }
 
 /*
- * challenge_ack_limit = 2:
+ * challenge_ack_limit = 1 (an allowance drawn each second between half
+ * the limit and one and a half times it: exactly 1), and no per-socket
+ * limit (invalid_ratelimit_ms = 0), so only the namespace's counts:
  *	peer    R   seq pisn+101, +201, +301, +401, +501   (in window, inexact)
- *	module  .   seq isn+1, ack pisn+1      twice, then nothing
- *	                          ChallengeACKsSkipped 3
+ *	module  .   seq isn+1, ack pisn+1      once, then nothing
+ *	                          ChallengeACKsSkipped 4
  * A second later the allowance is back, for every kind of challenge:
  *	peer    S   seq pisn+1;  .  ack isn+1001;  R seq pisn+601
- *	module  .   seq isn+1, ack pisn+1      twice
+ *	module  .   seq isn+1, ack pisn+1      once
  * and the connection still works.
  */
 TEST_F(sc, challenge_acks_are_rate_limited)
@@ -1009,13 +1026,14 @@ TEST_F(sc, challenge_acks_are_rate_limited)
 	struct xconn c;
 	int i;
 
-	ASSERT_EQ(0, xtcp_sysctl_set("challenge_ack_limit", 2));
+	ASSERT_EQ(0, xtcp_sysctl_set("challenge_ack_limit", 1));
+	ASSERT_EQ(0, xtcp_sysctl_set("invalid_ratelimit_ms", 0));
 	open_conn(_metadata, self, &c);
 
 	for (i = 0; i < 5; i++)
 		segs[i] = xc_seg(PEER_PORT, c.lport, PISN + 101 + 100 * i, 0,
 				 F_RST);
-	challenge_burst(_metadata, self, &c, segs, 5, 2, out, in);
+	challenge_burst(_metadata, self, &c, segs, 5, 1, out, in);
 	EXPECT_EQ(ST_ESTABLISHED, xc_proc_state(c.lport, PEER_PORT));
 	EXPECT_EQ(0, xtcp_stat("EstabResets"));
 
@@ -1023,7 +1041,7 @@ TEST_F(sc, challenge_acks_are_rate_limited)
 	segs[0] = xc_seg(PEER_PORT, c.lport, PISN + 1, 0, F_SYN);
 	segs[1] = xc_seg(PEER_PORT, c.lport, PISN + 1, c.isn + 1001, F_ACK);
 	segs[2] = xc_seg(PEER_PORT, c.lport, PISN + 601, 0, F_RST);
-	challenge_burst(_metadata, self, &c, segs, 3, 2, out, in);
+	challenge_burst(_metadata, self, &c, segs, 3, 1, out, in);
 
 	expect_data_both_ways(_metadata, self, &c, &out, &in);
 	EXPECT_EQ(0, xtcp_stat("EstabResets"));
