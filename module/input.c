@@ -421,37 +421,167 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Data past a gap waits on the out-of-order queue, kept in sequence order
- * (segments reordered on the way, or sent after a lost one).  One that
- * repeats or overlaps what is there already is dropped: the sender
- * resends whatever stays missing.  Returns true when @skb was kept.
+ * Data past a gap waits on the out-of-order queue, an rbtree keyed by
+ * sequence (segments reordered on the way, or sent after a lost one): a
+ * peer may send thousands of tiny segments there, and each must find its
+ * place in O(log n), most in O(1) after the last one.  One that repeats
+ * or overlaps what is there already is dropped: the sender resends
+ * whatever stays missing.
+ */
+static u32 xtcp_ooo_end(const struct sk_buff *skb)
+{
+	return XTCP_SKB_CB(skb)->seq + skb->len;
+}
+
+/* Frees every skb of the queue (the connection is over): children
+ * before their parent, so that nothing is rebalanced on the way.
+ */
+void xtcp_ooo_purge(struct xtcp_sock *xs)
+{
+	struct sk_buff *skb, *tmp;
+
+	rbtree_postorder_for_each_entry_safe(skb, tmp, &xs->ooo_root, rbnode)
+		kfree_skb(skb);
+	xs->ooo_root = RB_ROOT;
+	xs->ooo_last = NULL;
+}
+
+/* The skb that ends the queue goes, counted: what the reader would get
+ * last is what a gap keeps from it longest (tcp_prune_ofo_queue()'s
+ * choice).  The sender resends it.
+ */
+static void xtcp_ooo_prune_last(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *last = xs->ooo_last;
+
+	xs->ooo_last = skb_rb_prev(last);
+	rb_erase(&last->rbnode, &xs->ooo_root);
+	kfree_skb(last);
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOPRUNED);
+}
+
+/*
+ * Past a gap a socket holds no more than its receive buffer: otherwise a
+ * peer that never fills the gap makes it hold whatever it sends, an skb
+ * of most of a kilobyte for a byte.  In-order data is not held to this
+ * (xtcp_rmem_schedule()): the reader frees it.
+ */
+static bool xtcp_ooo_fits(const struct sock *sk, const struct sk_buff *skb)
+{
+	return atomic_read(&sk->sk_rmem_alloc) + (int)skb->truesize <=
+	       READ_ONCE(sk->sk_rcvbuf);
+}
+
+/* Room for @skb is made at the far end of the queue; when @skb would be
+ * the far end itself, it is the one dropped.  False when it does not fit.
+ */
+static bool xtcp_ooo_make_room(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	while (!xtcp_ooo_fits(sk, skb)) {
+		if (!xs->ooo_last ||
+		    !xtcp_after(XTCP_SKB_CB(xs->ooo_last)->seq,
+				XTCP_SKB_CB(skb)->seq))
+			return false;
+		xtcp_ooo_prune_last(sk);
+	}
+	return true;
+}
+
+/*
+ * Where @skb goes in the queue: returns the link to fill, with its
+ * @parent and @left, the skb just before it (NULL: none); NULL when @skb
+ * overlaps what is queued.  Data usually arrives past the last skb (a
+ * hole, then a window of segments after it): that costs no walk.
+ */
+static struct rb_node **xtcp_ooo_find(struct xtcp_sock *xs,
+				      const struct sk_buff *skb,
+				      struct rb_node **parent,
+				      struct sk_buff **left)
+{
+	u32 seq = XTCP_SKB_CB(skb)->seq, end = xtcp_ooo_end(skb);
+	struct rb_node **p = &xs->ooo_root.rb_node;
+	struct sk_buff *n = xs->ooo_last;
+
+	*parent = NULL;
+	*left = NULL;
+	if (n && !xtcp_before(seq, xtcp_ooo_end(n))) {
+		*parent = &n->rbnode;
+		*left = n;
+		return &n->rbnode.rb_right;	/* the last has none */
+	}
+	while (*p) {
+		*parent = *p;
+		n = rb_to_skb(*p);
+		if (!xtcp_after(end, XTCP_SKB_CB(n)->seq)) {
+			p = &(*p)->rb_left;
+		} else if (!xtcp_before(seq, xtcp_ooo_end(n))) {
+			*left = n;
+			p = &(*p)->rb_right;
+		} else {
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/*
+ * @skb's bytes follow @left's: appended to @left (into its tailroom, or
+ * as its page), they cost no skb of their own, so a flood of tiny
+ * segments in a row takes little memory (tcp_try_coalesce()'s idea).
+ * True when @skb was merged, and freed.
+ */
+static bool xtcp_ooo_coalesce(struct sock *sk, struct sk_buff *left,
+			      struct sk_buff *skb)
+{
+	bool stolen;
+	int delta;
+
+	if (xtcp_ooo_end(left) != XTCP_SKB_CB(skb)->seq ||
+	    !skb_try_coalesce(left, skb, &stolen, &delta))
+		return false;
+	/* @left's truesize grew by @delta: charge it as skb_set_owner_r() */
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	sk_mem_charge(sk, delta);
+	XTCP_SKB_CB(left)->end_seq = xtcp_ooo_end(left);
+	kfree_skb_partial(skb, stolen);
+	return true;
+}
+
+/* Queues @skb past the gap; true when it was taken (queued, or merged
+ * into the skb before it), false when the caller still owns it.
  */
 static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 seq = XTCP_SKB_CB(skb)->seq, end = seq + skb->len;
-	struct sk_buff *next;
+	struct rb_node **link, *parent;
+	struct sk_buff *left;
 
 	/* A FIN waits for its turn in the sender's retransmission instead. */
 	if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
 		return false;
-	skb_queue_walk(&xs->ooo_queue, next) {
-		u32 nseq = XTCP_SKB_CB(next)->seq;
-
-		if (!xtcp_after(end, nseq))
-			break;				/* goes before next */
-		if (xtcp_before(seq, nseq + next->len))
-			return false;			/* overlaps next */
+	link = xtcp_ooo_find(xs, skb, &parent, &left);
+	if (!link)
+		return false;
+	if (!xtcp_ooo_fits(sk, skb)) {
+		if (!xtcp_ooo_make_room(sk, skb))
+			return false;
+		/* Pruning rebalanced the tree: look again. */
+		link = xtcp_ooo_find(xs, skb, &parent, &left);
 	}
 	if (!xtcp_rmem_schedule(sk, skb, false))
 		return false;
+	xs->sack_last = XTCP_SKB_CB(skb)->seq;
+	if (left && xtcp_ooo_coalesce(sk, left, skb))
+		return true;
 	skb_dst_drop(skb);
 	skb_set_owner_r(skb, sk);
-	xs->sack_last = seq;
-	if (next == (struct sk_buff *)&xs->ooo_queue)
-		__skb_queue_tail(&xs->ooo_queue, skb);
-	else
-		__skb_queue_before(&xs->ooo_queue, next, skb);
+	rb_link_node(&skb->rbnode, parent, link);
+	rb_insert_color(&skb->rbnode, &xs->ooo_root);
+	if (left == xs->ooo_last)
+		xs->ooo_last = skb;
 	return true;
 }
 
@@ -493,9 +623,10 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		/* Data past a gap must not starve the data that fills it
 		 * (Linux prunes the same way): drop it, the peer resends.
 		 */
-		if (skb_queue_empty(&xs->ooo_queue))
+		if (!xs->ooo_last)
 			return false;
-		__skb_queue_purge(&xs->ooo_queue);
+		while (xs->ooo_last)
+			xtcp_ooo_prune_last(sk);
 		sk_mem_reclaim(sk);
 		if (!xtcp_rmem_schedule(sk, skb, true))
 			return false;
@@ -516,10 +647,12 @@ static void xtcp_ooo_drain(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	while ((skb = skb_peek(&xs->ooo_queue)) &&
+	while ((skb = skb_rb_first(&xs->ooo_root)) &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt)) {
-		__skb_unlink(skb, &xs->ooo_queue);
-		if (!xtcp_after(XTCP_SKB_CB(skb)->seq + skb->len, xs->rcv_nxt) ||
+		rb_erase(&skb->rbnode, &xs->ooo_root);
+		if (skb == xs->ooo_last)
+			xs->ooo_last = NULL;	/* that was all of it */
+		if (!xtcp_after(xtcp_ooo_end(skb), xs->rcv_nxt) ||
 		    !xtcp_queue_rcv(sk, skb))
 			kfree_skb(skb);
 	}
@@ -534,7 +667,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	bool had_gap = !skb_queue_empty(&xs->ooo_queue);
+	bool had_gap = !RB_EMPTY_ROOT(&xs->ooo_root);
 	u32 len = skb->len;
 
 	if (!len)

@@ -235,7 +235,8 @@ static unsigned int xtcp_sack_blocks(const struct xtcp_sock *xs,
 
 	if (!max)
 		return 0;
-	skb_queue_walk(&xs->ooo_queue, skb) {
+	/* In sequence order; the walk stops at the fifth range. */
+	skb_rbtree_walk(skb, &xs->ooo_root) {
 		u32 seq = XTCP_SKB_CB(skb)->seq, end = seq + skb->len;
 
 		if (n && b[n - 1].end == seq) {
@@ -274,7 +275,7 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 		o->tsecr = xs->ts_recent;
 	}
 	if (!(xs->opts & XTCP_OPT_SACK) || (o->flags & XTCP_FLAG_SYN) ||
-	    skb_queue_empty(&xs->ooo_queue))
+	    RB_EMPTY_ROOT(&xs->ooo_root))
 		return;
 	/* SACK blocks only where they fit: in a full-sized segment, none.
 	 * Signed, because a segment queued before the MSS shrank is larger

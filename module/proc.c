@@ -49,6 +49,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_RECOVERYUNDO]		= "RecoveryUndo",
 	[XTCP_MIB_BACKLOGDROP]		= "BacklogDrop",
 	[XTCP_MIB_OFODROP]		= "OfoDrop",
+	[XTCP_MIB_OFOPRUNED]		= "OfoPruned",
 	[XTCP_MIB_RCVQDROP]		= "RcvQDrop",
 	[XTCP_MIB_WQUEUETOOBIG]		= "WQueueTooBig",
 	[XTCP_MIB_SACKRENEGING]		= "SACKReneging",

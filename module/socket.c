@@ -73,7 +73,7 @@ static void xtcp_purge_write_queue(struct sock *sk)
  */
 void xtcp_destroy_sock(struct sock *sk)
 {
-	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	xtcp_ooo_purge(xtcp_sk(sk));
 	xtcp_sock_unhash(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, -1);
 	sk_sockets_allocated_dec(sk);
@@ -91,7 +91,7 @@ void xtcp_done(struct sock *sk)
 	xtcp_timers_stop(sk);
 	xtcp_sock_unhash(sk);
 	xtcp_purge_write_queue(sk);
-	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	xtcp_ooo_purge(xtcp_sk(sk));
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
@@ -156,7 +156,8 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_HLIST_NODE(&xs->listen_node);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
-	__skb_queue_head_init(&xs->ooo_queue);
+	xs->ooo_root = RB_ROOT;
+	xs->ooo_last = NULL;
 	xtcp_timers_init(sk);
 	xtcp_init_buffers(sk);
 	xtcp_cong_init(sk);

@@ -24,6 +24,7 @@
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
+#include <linux/rbtree.h>
 #include <linux/skbuff.h>
 #include <linux/types.h>
 #include <net/inet_sock.h>
@@ -181,7 +182,11 @@ struct xtcp_sock {
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
-	struct sk_buff_head ooo_queue;	/* data past a gap, in sequence order */
+	/* Data past a gap, keyed by sequence, no two skbs overlapping; its
+	 * last (highest) skb at hand, where new data usually goes.
+	 */
+	struct rb_root ooo_root;
+	struct sk_buff *ooo_last;
 	u32 sack_last;		/* where the latest out-of-order data went */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 
@@ -496,6 +501,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_RECOVERYUNDO,		/* ... found spurious and undone */
 	XTCP_MIB_BACKLOGDROP,		/* owner busy and backlog full */
 	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
+	XTCP_MIB_OFOPRUNED,		/* ... dropped later to make room */
 	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */
 	XTCP_MIB_WQUEUETOOBIG,		/* a sent skb not cut: queue at 2 x sndbuf */
 	XTCP_MIB_SACKRENEGING,		/* SACKed data found dropped at a timeout */
@@ -619,6 +625,7 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 			 const struct xtcp_skb_cb *cb, u16 peer_mss);
 void xtcp_set_opts(struct xtcp_sock *xs, u8 opts, u8 snd_wscale,
 		   u32 ts_recent);
+void xtcp_ooo_purge(struct xtcp_sock *xs);
 
 /* output.c */
 int xtcp_ctl_init_net(struct net *net);
