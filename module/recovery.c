@@ -286,9 +286,6 @@ static void xtcp_enter_recovery(struct sock *sk)
 	xtcp_mark_head_lost(sk);
 }
 
-/* The retransmission timer fired: everything unSACKed is presumed lost
- * and slow start begins again from one segment (RFC 5681 section 3.1).
- */
 /*
  * At a timeout, a SACKed segment at snd_una means the receiver dropped
  * what it had SACKed (it would have ACKed it otherwise): RFC 2018 section
@@ -309,6 +306,9 @@ static void xtcp_forget_sacks_if_reneged(struct sock *sk)
 	xs->sacked_out = 0;
 }
 
+/* The retransmission timer fired: everything unSACKed is presumed lost
+ * and slow start begins again from one segment (RFC 5681 section 3.1).
+ */
 void xtcp_enter_loss(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);

@@ -626,6 +626,8 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 void xtcp_set_opts(struct xtcp_sock *xs, u8 opts, u8 snd_wscale,
 		   u32 ts_recent);
 void xtcp_ooo_purge(struct xtcp_sock *xs);
+bool xtcp_oow_rate_limited(struct net *net, const struct xtcp_skb_cb *cb,
+			   u32 *last, int mib);
 
 /* output.c */
 int xtcp_ctl_init_net(struct net *net);
@@ -725,8 +727,6 @@ u32 xtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u32 xtcp_ts_clock(void);
 u32 xtcp_cookie_ts(u32 now, u8 opts, u8 snd_wscale);
 bool xtcp_cookie_ts_opts(u32 tsecr, u8 *opts, u8 *snd_wscale);
-bool xtcp_oow_rate_limited(struct net *net, const struct xtcp_skb_cb *cb,
-			   u32 *last, int mib);
 void xtcp_cookie_sent(struct sock *listener);
 bool xtcp_cookie_recent(const struct sock *listener);
 u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
