@@ -92,7 +92,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	struct sock *sk = req->listener;
 	int limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries);
 
-	if (hlist_unhashed_lockless(&req->h.node) ||
+	if (!xtcp_hnode_hashed(&req->h) ||
 	    READ_ONCE(sk->sk_state) != TCP_LISTEN ||
 	    req->retransmits >= limit) {
 		xtcp_request_unhash(req);
@@ -317,11 +317,13 @@ static struct sock *xtcp_create_child(struct sock *sk,
 
 	xs->ehash = req->h;
 	xs->ehash.kind = XTCP_HK_SOCK;
-	INIT_HLIST_NODE(&xs->ehash.node);
-	if (!from_cookie) {
-		xtcp_ehash_replace(&req->h, &xs->ehash);
-	} else if (xtcp_ehash_insert(&xs->ehash)) {
-		/* The four-tuple is someone else's already. */
+	xtcp_hnode_init(&xs->ehash);
+	if (from_cookie ? xtcp_ehash_insert(&xs->ehash) != 0 :
+	    !xtcp_ehash_replace(&req->h, &xs->ehash)) {
+		/* The four-tuple is someone else's already, or the entry's
+		 * last SYN-ACK timeout took it out while this ACK was on its
+		 * way here.
+		 */
 		xtcp_drop_unborn_child(child);
 		return NULL;
 	}
@@ -642,7 +644,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->h = xs->ehash;
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
-	INIT_HLIST_NODE(&tw->h.node);
+	xtcp_hnode_init(&tw->h);
 	tw->bind = xs->bind;
 	tw->bind.kind = XTCP_HK_TW;
 	INIT_HLIST_NODE(&tw->bind.node);
@@ -656,7 +658,13 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->timer.function = xtcp_tw_timer;
 
 	xtcp_bind_add(&tw->bind);
-	xtcp_ehash_replace(&xs->ehash, &tw->h);
+	if (!xtcp_ehash_replace(&xs->ehash, &tw->h)) {
+		/* Never hashed (or gone): nothing to stand in for. */
+		xtcp_bind_del(&tw->bind);
+		kmem_cache_free(xtcp_tw_cache, tw);
+		xtcp_done(sk);
+		return;
+	}
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
 		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);

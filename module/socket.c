@@ -151,7 +151,7 @@ void xtcp_init_sock(struct sock *sk)
 	sk->sk_destruct = inet_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
-	INIT_HLIST_NODE(&xs->ehash.node);
+	xtcp_hnode_init(&xs->ehash);
 	INIT_HLIST_NODE(&xs->bind.node);
 	INIT_HLIST_NODE(&xs->listen_node);
 	INIT_LIST_HEAD(&xs->accept_queue);

@@ -6,8 +6,11 @@
  *   request entry and TIME_WAIT entry, keyed on namespace, addresses and
  *   ports.  Readers walk a bucket under RCU and take a reference; writers
  *   hold the bucket's spinlock.  Everything in it is freed after an RCU
- *   grace period (SOCK_RCU_FREE, kfree_rcu), so a reader never sees an
- *   object reused under it.
+ *   grace period (SOCK_RCU_FREE, call_rcu), so a reader never sees memory
+ *   reused under it.  But a socket can leave one chain and join another
+ *   (disconnect, connect again) while a reader stands on it, so chains end
+ *   in a "nulls" marker naming their bucket, as Linux's ehash does: a
+ *   walk that ends in another bucket's marker starts again.
  * - The listener table, keyed on namespace and port.
  * - The bind table, keyed on namespace and port: every owner of a local
  *   port, to refuse conflicting binds and to pick ephemeral ports.
@@ -28,10 +31,15 @@ struct xtcp_bucket {
 	struct hlist_head chain;
 };
 
+struct xtcp_ebucket {
+	spinlock_t lock;		/* writers; readers use RCU */
+	struct hlist_nulls_head chain;	/* ends in the bucket's number */
+};
+
 #define XTCP_LHASH_SIZE	256
 #define XTCP_BHASH_SIZE	4096
 
-static struct xtcp_bucket *ehash;
+static struct xtcp_ebucket *ehash;
 static unsigned int ehash_mask;
 static struct xtcp_bucket lhash[XTCP_LHASH_SIZE];
 static struct xtcp_bucket bhash[XTCP_BHASH_SIZE];
@@ -55,12 +63,17 @@ static void xtcp_buckets_init(struct xtcp_bucket *b, unsigned int n)
 
 int xtcp_table_init(unsigned int entries)
 {
+	unsigned int i;
+
 	entries = roundup_pow_of_two(clamp(entries, 256U, 1U << 24));
 	ehash = kvmalloc_array(entries, sizeof(*ehash), GFP_KERNEL);
 	if (!ehash)
 		return -ENOMEM;
 	ehash_mask = entries - 1;
-	xtcp_buckets_init(ehash, entries);
+	for (i = 0; i < entries; i++) {
+		spin_lock_init(&ehash[i].lock);
+		INIT_HLIST_NULLS_HEAD(&ehash[i].chain, i);
+	}
 	xtcp_buckets_init(lhash, XTCP_LHASH_SIZE);
 	xtcp_buckets_init(bhash, XTCP_BHASH_SIZE);
 	xtcp_hash_seed = get_random_u32();
@@ -94,7 +107,7 @@ static u32 xtcp_ehashfn(const struct net *net, __be32 laddr, __be16 lport,
 			    xtcp_hash_seed ^ net_hash_mix(net));
 }
 
-static struct xtcp_bucket *xtcp_ebucket(const struct xtcp_hnode *h)
+static struct xtcp_ebucket *xtcp_ebucket(const struct xtcp_hnode *h)
 {
 	u32 hash = xtcp_ehashfn(read_pnet(&h->net), h->laddr, h->lport,
 				h->raddr, h->rport);
@@ -122,31 +135,58 @@ static bool xtcp_hnode_hold(struct xtcp_hnode *h)
 	}
 }
 
+static void xtcp_hnode_put(struct xtcp_hnode *h)
+{
+	switch (h->kind) {
+	case XTCP_HK_SOCK:
+		sock_put(xtcp_hnode_sk(h));
+		break;
+	case XTCP_HK_REQ:
+		xtcp_request_put(container_of(h, struct xtcp_request, h));
+		break;
+	default:
+		xtcp_tw_put(container_of(h, struct xtcp_tw, h));
+	}
+}
+
 /* The entry for a four-tuple, with a reference the caller drops, or NULL. */
 struct xtcp_hnode *xtcp_lookup(struct net *net, __be32 raddr, __be16 rport,
 			       __be32 laddr, __be16 lport)
 {
-	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
-	struct xtcp_bucket *b = &ehash[hash & ehash_mask];
+	u32 slot = xtcp_ehashfn(net, laddr, lport, raddr, rport) & ehash_mask;
+	struct xtcp_ebucket *b = &ehash[slot];
+	struct hlist_nulls_node *n;
 	struct xtcp_hnode *h;
 
 	rcu_read_lock();
-	hlist_for_each_entry_rcu(h, &b->chain, node) {
-		if (xtcp_hnode_match(h, net, raddr, rport, laddr, lport) &&
-		    xtcp_hnode_hold(h)) {
-			rcu_read_unlock();
-			return h;
+begin:
+	hlist_nulls_for_each_entry_rcu(h, n, &b->chain, node) {
+		if (!xtcp_hnode_match(h, net, raddr, rport, laddr, lport) ||
+		    !xtcp_hnode_hold(h))
+			continue;
+		/* It may have moved between the match and the hold. */
+		if (unlikely(!xtcp_hnode_match(h, net, raddr, rport, laddr,
+					       lport))) {
+			xtcp_hnode_put(h);
+			goto begin;
 		}
+		rcu_read_unlock();
+		return h;
 	}
+	/* The walk was led into another chain: this one may hold it. */
+	if (get_nulls_value(n) != slot)
+		goto begin;
 	rcu_read_unlock();
 	return NULL;
 }
 
-static bool xtcp_ebucket_has(struct xtcp_bucket *b, const struct xtcp_hnode *h)
+static bool xtcp_ebucket_has(struct xtcp_ebucket *b,
+			     const struct xtcp_hnode *h)
 {
+	struct hlist_nulls_node *n;
 	struct xtcp_hnode *o;
 
-	hlist_for_each_entry(o, &b->chain, node)
+	hlist_nulls_for_each_entry(o, n, &b->chain, node)
 		if (xtcp_hnode_match(o, read_pnet(&h->net), h->raddr, h->rport,
 				     h->laddr, h->lport))
 			return true;
@@ -159,7 +199,7 @@ static bool xtcp_ebucket_has(struct xtcp_bucket *b, const struct xtcp_hnode *h)
  */
 int xtcp_ehash_insert(struct xtcp_hnode *h)
 {
-	struct xtcp_bucket *b = xtcp_ebucket(h);
+	struct xtcp_ebucket *b = xtcp_ebucket(h);
 	int err = 0;
 
 	spin_lock_bh(&b->lock);
@@ -168,7 +208,7 @@ int xtcp_ehash_insert(struct xtcp_hnode *h)
 	} else {
 		if (h->kind == XTCP_HK_SOCK)
 			xtcp_sock_hold_hashed(xtcp_hnode_sk(h));
-		hlist_add_head_rcu(&h->node, &b->chain);
+		hlist_nulls_add_head_rcu(&h->node, &b->chain);
 	}
 	spin_unlock_bh(&b->lock);
 	return err;
@@ -179,16 +219,17 @@ int xtcp_ehash_insert(struct xtcp_hnode *h)
  */
 bool xtcp_ehash_remove(struct xtcp_hnode *h)
 {
-	struct xtcp_bucket *b;
+	struct xtcp_ebucket *b;
 	bool removed = false;
 
 	/* Never hashed: its fields (the namespace too) may be unset. */
-	if (hlist_unhashed_lockless(&h->node))
+	if (!xtcp_hnode_hashed(h))
 		return false;
 	b = xtcp_ebucket(h);
 	spin_lock_bh(&b->lock);
-	if (!hlist_unhashed(&h->node)) {
-		hlist_del_init_rcu(&h->node);
+	if (!hlist_nulls_unhashed(&h->node)) {
+		/* Keeps ->next: a reader standing here walks on. */
+		hlist_nulls_del_init_rcu(&h->node);
 		removed = true;
 	}
 	spin_unlock_bh(&b->lock);
@@ -197,21 +238,31 @@ bool xtcp_ehash_remove(struct xtcp_hnode *h)
 	return removed;
 }
 
-/* Swaps @old for @new (same four-tuple) so that no lookup misses both:
- * a request entry becoming a socket, a socket becoming a TIME_WAIT entry.
+/*
+ * Swaps @old for @new (same four-tuple) so that no lookup misses both: a
+ * request entry becoming a socket, a socket becoming a TIME_WAIT entry.
+ * @new goes in first, at the head, so a lookup finds it first; @old then
+ * leaves with its ->next intact for readers standing on it.  False, and
+ * nothing done, when @old had already left: a request entry's last expiry
+ * won the race with its final ACK.
  */
-void xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new)
+bool xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new)
 {
-	struct xtcp_bucket *b = xtcp_ebucket(old);
+	struct xtcp_ebucket *b = xtcp_ebucket(old);
+	bool hashed;
 
-	if (new->kind == XTCP_HK_SOCK)
-		xtcp_sock_hold_hashed(xtcp_hnode_sk(new));
 	spin_lock_bh(&b->lock);
-	hlist_replace_rcu(&old->node, &new->node);
-	INIT_HLIST_NODE(&old->node);
+	hashed = !hlist_nulls_unhashed(&old->node);
+	if (hashed) {
+		if (new->kind == XTCP_HK_SOCK)
+			xtcp_sock_hold_hashed(xtcp_hnode_sk(new));
+		hlist_nulls_add_head_rcu(&new->node, &b->chain);
+		hlist_nulls_del_init_rcu(&old->node);
+	}
 	spin_unlock_bh(&b->lock);
-	if (old->kind == XTCP_HK_SOCK)
+	if (hashed && old->kind == XTCP_HK_SOCK)
 		__sock_put(xtcp_hnode_sk(old));
+	return hashed;
 }
 
 /* Calls @fn on every entry of @net, bucket by bucket under RCU (for /proc
@@ -220,14 +271,15 @@ void xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new)
 void xtcp_table_walk(struct net *net,
 		     void (*fn)(struct xtcp_hnode *h, void *arg), void *arg)
 {
+	struct hlist_nulls_node *n;
 	struct xtcp_hnode *h;
 	unsigned int i;
 
 	for (i = 0; i <= ehash_mask; i++) {
-		if (hlist_empty(&ehash[i].chain))
+		if (hlist_nulls_empty(&ehash[i].chain))
 			continue;
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(h, &ehash[i].chain, node)
+		hlist_nulls_for_each_entry_rcu(h, n, &ehash[i].chain, node)
 			if (net_eq(read_pnet(&h->net), net))
 				fn(h, arg);
 		rcu_read_unlock();
@@ -239,13 +291,14 @@ void xtcp_table_walk(struct net *net,
  */
 void xtcp_table_purge_net(struct net *net)
 {
+	struct hlist_nulls_node *n;
 	struct xtcp_hnode *h;
 	unsigned int i;
 
 	for (i = 0; i <= ehash_mask; i++) {
 again:
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(h, &ehash[i].chain, node) {
+		hlist_nulls_for_each_entry_rcu(h, n, &ehash[i].chain, node) {
 			if (!net_eq(read_pnet(&h->net), net) ||
 			    h->kind == XTCP_HK_SOCK || !xtcp_hnode_hold(h))
 				continue;

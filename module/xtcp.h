@@ -22,6 +22,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/list.h>
+#include <linux/list_nulls.h>
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
 #include <linux/rbtree.h>
@@ -65,7 +66,7 @@ enum xtcp_hkind {
 };
 
 struct xtcp_hnode {
-	struct hlist_node node;
+	struct hlist_nulls_node node;	/* pprev NULL: not in the table */
 	possible_net_t net;
 	__be32 laddr;
 	__be32 raddr;
@@ -594,7 +595,7 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 raddr,
 				  __be16 rport, __be32 laddr, __be16 lport);
 int xtcp_ehash_insert(struct xtcp_hnode *h);
 bool xtcp_ehash_remove(struct xtcp_hnode *h);
-void xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new);
+bool xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new);
 int xtcp_bind_port(struct sock *sk, __be32 laddr, u16 port);
 int xtcp_listen_check_port(struct sock *sk);
 void xtcp_bind_add(struct xtcp_bnode *b);
@@ -609,6 +610,17 @@ void xtcp_table_walk(struct net *net,
 void xtcp_listen_walk(struct net *net,
 		      void (*fn)(struct sock *sk, void *arg), void *arg);
 unsigned int xtcp_ehash_size(void);
+
+/* An entry not (yet) in the four-tuple table. */
+static inline void xtcp_hnode_init(struct xtcp_hnode *h)
+{
+	h->node.pprev = NULL;
+}
+
+static inline bool xtcp_hnode_hashed(const struct xtcp_hnode *h)
+{
+	return !hlist_nulls_unhashed_lockless(&h->node);
+}
 
 static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *h)
 {

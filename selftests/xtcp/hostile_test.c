@@ -36,6 +36,8 @@
  * goes and the resend starts at snd_una.
  *
  * A child whose handshake completes with no route back is freed whole.
+ * A SYN-queue entry whose last timeout runs on one CPU while its final
+ * ACK makes a child on the other: one of them wins, the other backs off.
  *
  * A socket whose connection failed or was dissolved (a refused
  * connect(), connect(AF_UNSPEC)) connects again and carries data both
@@ -46,6 +48,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/sock_diag.h>
@@ -561,6 +564,101 @@ TEST_F(hp, final_ack_without_a_route_back_makes_no_child)
 	if (fd >= 0)
 		close(fd);
 	ASSERT_EQ(0, system("ip route del unreachable " XPEER_REMOTE_ADDR "/32"));
+}
+
+/* Moves the calling thread to CPU @cpu (when the guest has it). */
+static void run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void spin_until(uint64_t ns)
+{
+	while (xpeer_now_ns() < ns)
+		;
+}
+
+/* The SYN-ACK for @rport, passing over the RSTs of earlier rounds. */
+static int synack_for(struct xpeer *p, uint16_t rport, uint32_t *isn)
+{
+	struct xseg s;
+
+	while (xpeer_recv(p, &s, 2000) == 1) {
+		if (s.dport == rport && s.flags == (F_SYN | F_ACK)) {
+			*isn = s.seq;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#define RACE_ROUNDS	400
+#define RACE_RTO_MS	10
+
+/*
+ * A SYN-queue entry's last SYN-ACK timeout (synack_retries 0, 10 ms) and
+ * its final ACK, on two CPUs at the same moment, RACE_ROUNDS times: the
+ * timer runs where the SYN was taken (CPU 0), the ACK is sent from CPU 1,
+ * at a delay that walks up and down the edge between "in time" and "too
+ * late", where the two meet.  Each round either gives a child to accept()
+ * or nothing; the entry's accounting stays exact (with backlog 4 and no
+ * cookies, 4 new SYNs get SYN-ACKs and the fifth none), and no entry is
+ * left.  (Before, an expiry between the ACK's lookup and the child taking
+ * the entry's place wrote through a NULL pprev.)
+ */
+TEST_F(hp, a_syn_queue_entry_expiring_as_its_final_ack_arrives)
+{
+	uint64_t delay = RACE_RTO_MS * MS, t0;
+	int i, won = 0, lost = 0, fd;
+	struct xconn c = { 0 };
+	uint32_t isn;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("synack_retries", 0));
+	ASSERT_EQ(0, xtcp_sysctl_set("rto_initial_ms", RACE_RTO_MS));
+	ASSERT_EQ(0, xtcp_sysctl_set("syncookies", 0));
+	self->lfd = xc_listen(_metadata, LPORT, 4, 1);
+	c.lport = LPORT;
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		c.rport = RPORT + i;
+		run_on_cpu(0);
+		t0 = xpeer_now_ns();
+		PEER_SEND(&self->p, c.rport, LPORT, PISN, 0, F_SYN, NULL, 0);
+		ASSERT_EQ(0, synack_for(&self->p, c.rport, &isn));
+		run_on_cpu(1);
+		spin_until(t0 + delay + (rand() % 41) * 1000 - 20000);
+		PEER_SEND(&self->p, c.rport, LPORT, PISN + 1, isn + 1, F_ACK,
+			  NULL, 0);
+		fd = accept(self->lfd, NULL, NULL);
+		if (fd >= 0) {
+			won++;
+			xc_close_abort(fd);
+			delay += 20000;		/* in time: try later */
+		} else {
+			ASSERT_EQ(EAGAIN, errno);
+			lost++;
+			delay -= 20000;		/* too late: try earlier */
+		}
+	}
+	run_on_cpu(0);
+	TH_LOG("%d children, %d ACKs too late; the edge at %.2f ms",
+	       won, lost, delay / 1e6);
+	EXPECT_LT(0, won);
+	EXPECT_LT(0, lost);
+	usleep(100 * 1000);
+	EXPECT_EQ(0, xc_proc_count(ST_SYN_RECV));
+
+	/* The SYN queue's count came back to zero, not below. */
+	ASSERT_EQ(0, xtcp_sysctl_set("rto_initial_ms", 1000));
+	for (i = 0; i < 5; i++) {
+		c.rport = RPORT + RACE_ROUNDS + i;
+		PEER_SEND(&self->p, c.rport, LPORT, PISN, 0, F_SYN, NULL, 0);
+		EXPECT_EQ(i < 4 ? 0 : -1, synack_for(&self->p, c.rport, &isn))
+			TH_LOG("SYN %d", i + 1);
+	}
 }
 
 /* Counts the challenge ACKs (seq 1, ack 1) that arrive within 300 ms. */
