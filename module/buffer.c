@@ -3,13 +3,23 @@
  * How big a connection's buffers are, as Linux TCP sizes them, and the
  * memory all of XTCP's queues take together.
  *
- * Every skb on a socket's queues is charged to the socket
- * (sk_mem_charge()) and, a page at a time, to XTCP's total in
+ * Every skb on a socket's queues, sent or received, is charged to the
+ * socket (sk_mem_charge()) and, a page at a time, to XTCP's total in
  * /proc/net/protocols.  The socket layer compares that total with
  * net.xtcp.mem (pages, as tcp_mem): above mem[1] XTCP is under memory
  * pressure and no buffer grows; above mem[2] a sender waits and data that
  * arrives is dropped (RcvQDrop), except what a socket needs to hold its
- * minimum buffers.
+ * minimum buffers.  What must be queued whatever the limits (a control
+ * segment, part of a segment cut in two, the first data of an empty
+ * queue, in-order data for an empty receive queue) is charged by force,
+ * as Linux's sk_forced_mem_schedule(), so no connection is stuck for
+ * want of memory held elsewhere.
+ *
+ * Memory cgroups do not see these buffers: forcing a charge on a cgroup
+ * takes functions the kernel does not export, and a charge XTCP could not
+ * make would be uncharged all the same (a page_counter underflow).  So a
+ * socket leaves its cgroup's socket accounting when it is created
+ * (xtcp_leave_memcg()), and children, made in softirq, never join one.
  *
  * A socket starts with net.xtcp.rmem[1] and wmem[1] bytes.  Unless the
  * application fixed a size with SO_RCVBUF or SO_SNDBUF, XTCP then grows
@@ -21,6 +31,7 @@
  *   reader that stalls never makes it grow;
  * - the send buffer follows the congestion window (congestion control).
  */
+#include <linux/memcontrol.h>
 #include <net/sock.h>
 
 #include "xtcp.h"
@@ -62,19 +73,15 @@ void xtcp_mem_exit(void)
 	percpu_counter_destroy(&xtcp_sockets_allocated);
 }
 
-/* A segment joins the write queue: charged to the socket. */
-void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb)
+/* See the top of this file: net.xtcp.mem, not the cgroup, bounds us. */
+void xtcp_leave_memcg(struct sock *sk)
 {
-	sk_wmem_queued_add(sk, skb->truesize);
-	sk_mem_charge(sk, skb->truesize);
-}
-
-/* ... and leaves it. */
-void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb)
-{
-	sk_wmem_queued_add(sk, -skb->truesize);
-	sk_mem_uncharge(sk, skb->truesize);
-	kfree_skb(skb);
+#ifdef CONFIG_MEMCG
+	if (sk->sk_memcg) {
+		css_put(&sk->sk_memcg->css);
+		sk->sk_memcg = NULL;
+	}
+#endif
 }
 
 /* Charges @size to the socket whatever the limits say. */
@@ -87,6 +94,36 @@ static void xtcp_forced_mem_schedule(struct sock *sk, int size)
 	amt = sk_mem_pages(delta);
 	sk_forward_alloc_add(sk, amt << PAGE_SHIFT);
 	atomic_long_add(amt, &xtcp_memory_allocated);
+}
+
+/* May new data in @skb join the write queue (net.xtcp.mem allowing)?
+ * Into an empty queue it always may: a sender must be able to start.
+ */
+bool xtcp_wmem_schedule(struct sock *sk, struct sk_buff *skb)
+{
+	if (!sk->sk_wmem_queued) {
+		xtcp_forced_mem_schedule(sk, skb->truesize);
+		return true;
+	}
+	return sk_wmem_schedule(sk, skb->truesize);
+}
+
+/* A segment joins the write queue: charged to the socket, by force if
+ * xtcp_wmem_schedule() did not already make room.
+ */
+void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb)
+{
+	xtcp_forced_mem_schedule(sk, skb->truesize);
+	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
+}
+
+/* ... and leaves it. */
+void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	kfree_skb(skb);
 }
 
 /*

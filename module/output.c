@@ -851,6 +851,16 @@ out:
 	return skb;
 }
 
+/* The send buffer, or net.xtcp.mem, is full: push what is queued and
+ * wait for room (0) or the socket's end (-errno).
+ */
+static int xtcp_wait_for_space(struct sock *sk, long *timeo)
+{
+	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+	xtcp_push(sk);
+	return sk_stream_wait_memory(sk, timeo);
+}
+
 /* sendmsg: cut the user's bytes into MSS-sized segments and queue them. */
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 {
@@ -880,9 +890,7 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 			break;
 		}
 		if (READ_ONCE(sk->sk_wmem_queued) >= READ_ONCE(sk->sk_sndbuf)) {
-			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-			xtcp_push(sk);
-			err = sk_stream_wait_memory(sk, &timeo);
+			err = xtcp_wait_for_space(sk, &timeo);
 			if (err)
 				break;
 			continue;
@@ -892,6 +900,13 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 		if (!skb) {
 			err = -ENOBUFS;
 			break;
+		}
+		if (!xtcp_wmem_schedule(sk, skb)) {
+			kfree_skb(skb);
+			err = xtcp_wait_for_space(sk, &timeo);
+			if (err)
+				break;
+			continue;
 		}
 		if (copy_from_iter(skb_put(skb, size), size,
 				   &msg->msg_iter) != size) {

@@ -217,6 +217,7 @@ int xtcp_create_socket(struct net *net, struct socket *sock, int protocol,
 	sock->ops = &xtcp_stream_ops;
 	sock_init_data(sock, sk);
 	xtcp_init_sock(sk);
+	xtcp_leave_memcg(sk);
 	return 0;
 }
 

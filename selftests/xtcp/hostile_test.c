@@ -52,6 +52,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/sock_diag.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
@@ -506,6 +508,95 @@ TEST_F(hp, sacking_every_other_byte_does_not_grow_the_send_queue)
 	for (i = 0; i < 100 && wmem_queued(c->fd); i++)
 		usleep(10 * 1000);
 	EXPECT_EQ(0, wmem_queued(c->fd));
+}
+
+/*
+ * net.xtcp.mem and net.core.mem_pcpu_rsv live in the initial namespace
+ * only; the fixture's process is in its own.  "" reads, else writes.
+ */
+static int init_ns_sysctl(const char *path, const char *value, char *out,
+			  size_t size)
+{
+	char cmd[256];
+	FILE *f;
+	int ok;
+
+	if (value) {
+		snprintf(cmd, sizeof(cmd),
+			 "nsenter --net=/proc/1/ns/net sh -c 'echo %s > %s'",
+			 value, path);
+		return system(cmd) ? -1 : 0;
+	}
+	snprintf(cmd, sizeof(cmd), "nsenter --net=/proc/1/ns/net cat %s", path);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	ok = fgets(out, size, f) != NULL;
+	pclose(f);
+	if (!ok)
+		return -1;
+	out[strcspn(out, "\n")] = 0;
+	return 0;
+}
+
+/* XTCP's pages in /proc/net/protocols ("memory"), or -1. */
+static long xtcp_proto_pages(void)
+{
+	char line[512], name[32];
+	long pages = -1, size, socks, mem;
+	FILE *f = fopen("/proc/net/protocols", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%31s %ld %ld %ld", name, &size, &socks,
+			   &mem) == 4 && !strcmp(name, "XTCP"))
+			pages = mem;
+	fclose(f);
+	return pages;
+}
+
+/*
+ * The send queue counts in net.xtcp.mem: with mem[2] at 128 pages, a
+ * writer with a 16 MB send buffer to a peer that ACKs nothing is stopped
+ * (EAGAIN) near 512 KB, give or take the socket layer's per-CPU reserve
+ * (net.core.mem_pcpu_rsv pages a CPU, which /proc/net/protocols does not
+ * show either).  Before, the queue took the whole send buffer and XTCP's
+ * total never moved.
+ */
+TEST_F(hp, the_send_queue_counts_in_net_xtcp_mem)
+{
+	static char chunk[65536];
+	long queued = 0, bound, pages, rsv;
+	struct xconn *c = &self->c;
+	int sndbuf = 8 << 20, i;
+	char old[128], buf[64];
+	ssize_t n;
+
+	ASSERT_EQ(0, init_ns_sysctl("/proc/sys/net/xtcp/mem", NULL, old,
+				    sizeof(old)));
+	ASSERT_EQ(0, init_ns_sysctl("/proc/sys/net/core/mem_pcpu_rsv", NULL,
+				    buf, sizeof(buf)));
+	rsv = atol(buf);
+	passive_open(_metadata, self, 1460, 0);
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+				sizeof(sndbuf)));
+	ASSERT_EQ(0, init_ns_sysctl("/proc/sys/net/xtcp/mem", "64 96 128",
+				    NULL, 0));
+	for (i = 0; i < 512; i++) {
+		n = send(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	queued = wmem_queued(c->fd);
+	pages = xtcp_proto_pages();
+	EXPECT_EQ(0, init_ns_sysctl("/proc/sys/net/xtcp/mem", old, NULL, 0));
+	bound = (128 + 2 * rsv) * 4096 + (256 << 10);
+	TH_LOG("write queue %ld bytes (bound %ld), XTCP's total %ld pages",
+	       queued, bound, pages);
+	EXPECT_GE(bound, queued);
+	EXPECT_LE(queued / 4096 - 2 * rsv, pages);
 }
 
 /*
