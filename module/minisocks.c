@@ -102,7 +102,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	if (!xtcp_send_request_synack(req))
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
 	req->retransmits++;
-	req->rto_ns = min(req->rto_ns * 2, XTCP_RTO_MAX_NS);
+	req->rto_ns = min(req->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
 	hrtimer_forward_now(t, ns_to_ktime(req->rto_ns));
 	return HRTIMER_RESTART;
 }

@@ -53,6 +53,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_RCVQDROP]		= "RcvQDrop",
 	[XTCP_MIB_WQUEUETOOBIG]		= "WQueueTooBig",
 	[XTCP_MIB_SACKRENEGING]		= "SACKReneging",
+	[XTCP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -73,6 +73,8 @@ static void xtcp_purge_write_queue(struct sock *sk)
  */
 void xtcp_destroy_sock(struct sock *sk)
 {
+	if (xtcp_sk(sk)->orphan_counted)
+		atomic_dec(&xtcp_pernet(sock_net(sk))->orphans);
 	xtcp_ooo_purge(xtcp_sk(sk));
 	xtcp_sock_unhash(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, -1);
@@ -736,6 +738,62 @@ static bool xtcp_close_state(struct sock *sk)
 	return false;
 }
 
+/*
+ * Linux's tcp_check_oom(): more orphans in the namespace than max_orphans
+ * (counted 2^@shift times over for one that is failing anyway), or XTCP
+ * over net.xtcp.mem[2] while this socket holds send memory.
+ */
+static bool xtcp_orphans_oom(struct sock *sk, int shift)
+{
+	struct net *net = sock_net(sk);
+	int orphans = atomic_read(&xtcp_pernet(net)->orphans);
+
+	if ((orphans << shift) > READ_ONCE(xtcp_sysctl(net)->max_orphans)) {
+		net_info_ratelimited("xtcp: too many orphaned sockets\n");
+		return true;
+	}
+	if (sk->sk_wmem_queued > SOCK_MIN_SNDBUF &&
+	    sk_memory_allocated(sk) > sk_prot_mem_limits(sk, 2)) {
+		net_info_ratelimited("xtcp: out of memory -- consider tuning net.xtcp.mem\n");
+		return true;
+	}
+	return false;
+}
+
+/* Kills an orphan the namespace cannot afford, telling the peer. */
+static void xtcp_orphan_kill(struct sock *sk)
+{
+	xtcp_send_active_reset(sk, GFP_ATOMIC);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONMEMORY);
+	xtcp_done(sk);
+}
+
+/* A closed socket with work left (a FIN or data to deliver) is counted
+ * as an orphan, and killed at once when there are too many.
+ */
+static void xtcp_orphan_add(struct sock *sk)
+{
+	atomic_inc(&xtcp_pernet(sock_net(sk))->orphans);
+	xtcp_sk(sk)->orphan_counted = 1;
+	if (xtcp_orphans_oom(sk, 0))
+		xtcp_orphan_kill(sk);
+}
+
+/*
+ * An orphan's retransmission or persist timer: short of orphan slots or
+ * memory, it dies (tcp_out_of_resources()).  One whose RTO has backed off
+ * to the ceiling is failing anyway and counts double.
+ */
+bool xtcp_orphan_out_of_resources(struct sock *sk)
+{
+	int shift = xtcp_sk(sk)->rto_ns >= xtcp_rto_max_ns(sock_net(sk));
+
+	if (!xtcp_orphans_oom(sk, shift))
+		return false;
+	xtcp_orphan_kill(sk);
+	return true;
+}
+
 static void xtcp_close(struct sock *sk, long timeout)
 {
 	bool unread;
@@ -773,6 +831,8 @@ static void xtcp_close(struct sock *sk, long timeout)
 		xtcp_destroy_sock(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_time_wait(sk, TCP_FIN_WAIT2);
+	else
+		xtcp_orphan_add(sk);
 	release_sock(sk);
 	sock_put(sk);
 }

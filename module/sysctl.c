@@ -12,6 +12,7 @@
 
 static int one = 1;
 static int ten = 10;
+static int thousand = 1000;
 static int max_retries = 127;
 static int max_ms = 3600 * 1000;
 static int max_fin_timeout = 24 * 3600;
@@ -91,6 +92,8 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(abort_on_overflow, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(rto_initial_ms, &ten, &max_rto_ms),
 	XTCP_KNOB(rto_min_ms, &one, &max_rto_ms),
+	XTCP_KNOB(rto_max_ms, &thousand, &max_rto_ms),
+	XTCP_KNOB(max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB(window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(sack, SYSCTL_ZERO, SYSCTL_ONE),
@@ -142,6 +145,8 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->abort_on_overflow = 0;
 	sc->rto_initial_ms = 1000;	/* RFC 6298 */
 	sc->rto_min_ms = 200;		/* Linux's TCP_RTO_MIN */
+	sc->rto_max_ms = 120 * 1000;	/* TCP_RTO_MAX */
+	sc->max_orphans = xtcp_ehash_size() / 2;	/* as tcp_max_orphans */
 	sc->window_scaling = 1;
 	sc->timestamps = 1;
 	sc->sack = 1;

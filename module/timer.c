@@ -51,10 +51,25 @@ u64 xtcp_rto_initial_ns(const struct net *net)
 	return (u64)READ_ONCE(xtcp_sysctl(net)->rto_initial_ms) * NSEC_PER_MSEC;
 }
 
+u64 xtcp_rto_max_ns(const struct net *net)
+{
+	return (u64)READ_ONCE(xtcp_sysctl(net)->rto_max_ms) * NSEC_PER_MSEC;
+}
+
+/* A timeout: the next waits twice as long (RFC 6298 section 5.5). */
+static void xtcp_backoff_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rto_ns = min(xs->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
+	if (xs->backoff < U8_MAX)
+		xs->backoff++;
+}
+
 /*
  * RFC 6298 section 2: RTO = SRTT + 4 * RTTVAR, at least net.xtcp.rto_min_ms
- * (Linux's 200 ms, where the RFC says 1 s), at most 120 s; the initial
- * RTO until the first sample.
+ * (Linux's 200 ms, where the RFC says 1 s), at most rto_max_ms (120 s);
+ * the initial RTO until the first sample.
  */
 void xtcp_set_rto(struct sock *sk)
 {
@@ -68,7 +83,7 @@ void xtcp_set_rto(struct sock *sk)
 		return;
 	}
 	rto = ((u64)xs->srtt_us + 4ULL * xs->rttvar_us) * NSEC_PER_USEC;
-	xs->rto_ns = clamp(rto, min, XTCP_RTO_MAX_NS);
+	xs->rto_ns = clamp(rto, min, xtcp_rto_max_ns(sock_net(sk)));
 }
 
 /* One round-trip measurement, RFC 6298 section 2.2 and 2.3. */
@@ -87,6 +102,7 @@ void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns)
 		xs->srtt_us = xs->srtt_us - xs->srtt_us / 8 + r / 8;
 	}
 	xtcp_set_rto(sk);
+	xs->backoff = 0;
 }
 
 void xtcp_arm_rtx(struct sock *sk)
@@ -146,22 +162,48 @@ static int xtcp_retry_limit(const struct sock *sk)
 }
 
 /*
+ * An orphan's probes (Linux's tcp_orphan_retries()): orphan_retries, or 8
+ * when that is 0 and the backed-off RTO has not reached rto_max_ms.
+ */
+static int xtcp_orphan_retries(const struct sock *sk, bool alive)
+{
+	int retries = READ_ONCE(xtcp_sysctl(sock_net(sk))->orphan_retries);
+
+	return !retries && alive ? 8 : retries;
+}
+
+/*
  * The persist timer (the retransmission timer while nothing is in flight
  * but data waits for the peer's window): probe for a window update, with
  * the same backoff.  A peer that answers resets probes_out; one that
- * stays silent for the retry limit's probes is gone.
+ * stays silent for the retry limit's probes is gone.  An orphan whose
+ * peer answers every probe with a zero window would live for ever: once
+ * its RTO has backed off to rto_max_ms, it ends after orphan_retries
+ * backoffs, answered or not (tcp_probe_timer()).
  */
 static void xtcp_persist_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	int limit = xtcp_retry_limit(sk);
 
-	if (xs->probes_out >= xtcp_retry_limit(sk)) {
+	if (sock_flag(sk, SOCK_DEAD)) {
+		bool alive = xs->rto_ns < xtcp_rto_max_ns(sock_net(sk));
+
+		limit = xtcp_orphan_retries(sk, alive);
+		if (!alive && xs->backoff >= limit) {
+			xtcp_reset(sk, ETIMEDOUT);
+			return;
+		}
+		if (xtcp_orphan_out_of_resources(sk))
+			return;
+	}
+	if (xs->probes_out >= limit) {
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
 	}
 	xtcp_send_probe(sk);
 	xs->probes_out++;
-	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
+	xtcp_backoff_rto(sk);
 	xtcp_arm_rtx(sk);
 }
 
@@ -183,11 +225,13 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
 	}
+	if (sock_flag(sk, SOCK_DEAD) && xtcp_orphan_out_of_resources(sk))
+		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 	xtcp_enter_loss(sk);
 	xtcp_push(sk);
 	xs->retransmits++;
-	xs->rto_ns = min(xs->rto_ns * 2, XTCP_RTO_MAX_NS);
+	xtcp_backoff_rto(sk);
 	xtcp_arm_rtx(sk);
 }
 

@@ -143,8 +143,10 @@ struct xtcp_sock {
 	   nodelay:1,		/* TCP_NODELAY */
 	   corked:1,		/* TCP_CORK */
 	   more:1,		/* the last send() said MSG_MORE */
-	   keepalive_on:1;	/* the keep-alive timer is wanted */
+	   keepalive_on:1,	/* the keep-alive timer is wanted */
+	   orphan_counted:1;	/* in xtcp_net.orphans */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
+	u8 backoff;		/* rto_ns doublings since the last RTT sample */
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
@@ -192,7 +194,7 @@ struct xtcp_sock {
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 
 	/* Retransmission: the head of sk_write_queue is what the timer
-	 * resends; every expiry doubles rto_ns up to XTCP_RTO_MAX_NS.
+	 * resends; every expiry doubles rto_ns up to net.xtcp.rto_max_ms.
 	 */
 	struct hrtimer rtx_timer;
 	struct hrtimer delack_timer;
@@ -460,7 +462,6 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 	return (const struct xtcphdr *)skb_transport_header(skb);
 }
 
-#define XTCP_RTO_MAX_NS		(120ULL * NSEC_PER_SEC)
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
 #define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */
@@ -506,6 +507,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */
 	XTCP_MIB_WQUEUETOOBIG,		/* a sent skb not cut: queue at 2 x sndbuf */
 	XTCP_MIB_SACKRENEGING,		/* SACKed data found dropped at a timeout */
+	XTCP_MIB_ABORTONMEMORY,		/* an orphan killed: too many, or no memory */
 	XTCP_MIB_MAX
 };
 
@@ -529,6 +531,8 @@ struct xtcp_sysctl {
 	int abort_on_overflow;
 	int rto_initial_ms;
 	int rto_min_ms;
+	int rto_max_ms;		/* the backed-off RTO's ceiling */
+	int max_orphans;	/* per namespace, as tcp_max_orphans */
 	int window_scaling;
 	int timestamps;
 	int sack;
@@ -551,6 +555,7 @@ struct xtcp_net {
 	struct ctl_table_header *sysctl_hdr;
 	atomic_t tw_count;
 	atomic_t curr_estab;
+	atomic_t orphans;		/* closed sockets still finishing */
 	/* Challenge ACKs sent in the current second (RFC 5961 section 7). */
 	unsigned long challenge_second;
 	atomic_t challenge_count;	/* left this second */
@@ -583,6 +588,7 @@ void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
 void xtcp_destroy_sock(struct sock *sk);
 void xtcp_reset(struct sock *sk, int err);
+bool xtcp_orphan_out_of_resources(struct sock *sk);
 void xtcp_init_sock(struct sock *sk);
 void xtcp_inherit(struct sock *child, const struct sock *parent);
 
@@ -712,6 +718,7 @@ void xtcp_arm_delack(struct sock *sk);
 void xtcp_stop_delack(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 u64 xtcp_rto_initial_ns(const struct net *net);
+u64 xtcp_rto_max_ns(const struct net *net);
 void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns);
 void xtcp_set_rto(struct sock *sk);
 void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);

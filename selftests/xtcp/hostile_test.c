@@ -752,6 +752,85 @@ TEST_F(hp, a_syn_queue_entry_expiring_as_its_final_ack_arrives)
 	}
 }
 
+/*
+ * An orphan behind a zero window whose peer answers every probe ends
+ * (Linux's tcp_probe_timer()): orphan_retries 2, rto_max_ms 1000.
+ *	peer    .   win 0
+ *	(send 100 bytes, close: FIN_WAIT_1, nothing can leave)
+ *	module  .   probe       peer  .  win 0     ... answered, every one
+ *	the socket is gone within 15 s
+ * Before, every answer reset the probe count and the orphan lived on.
+ */
+TEST_F(hp, an_orphan_behind_a_zero_window_that_answers_probes_ends)
+{
+	static char data[100];
+	struct xconn *c = &self->c;
+	int probes = 0, st = 0;
+	uint64_t end;
+	struct xseg s;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("orphan_retries", 2));
+	ASSERT_EQ(0, xtcp_sysctl_set("rto_max_ms", 1000));
+	passive_open(_metadata, self, 1460, 0);
+	s = peer_seg(c, PISN + 1, c->isn + 1, F_ACK, 0, 0);
+	s.win = 0;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data), 0));
+	close(c->fd);
+	c->fd = -1;
+	ASSERT_EQ(ST_FIN_WAIT1, xc_proc_state(LPORT, RPORT));
+	end = xpeer_now_ns() + 15000 * MS;
+	while (xpeer_now_ns() < end) {
+		st = xc_proc_state(LPORT, RPORT);
+		if (st < 0)
+			break;
+		if (xpeer_recv(&self->p, &s, 200) != 1 || s.flags & F_RST)
+			continue;
+		probes++;
+		s = peer_seg(c, PISN + 1, c->isn + 1, F_ACK, 0, 0);
+		s.win = 0;
+		ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	}
+	TH_LOG("%d probes answered", probes);
+	EXPECT_EQ(-1, st);
+	EXPECT_LE(2, probes);
+}
+
+/*
+ * max_orphans 1: a second closed socket with data unacknowledged is
+ * reset at close (AbortOnMemory), right after its FIN as in Linux's
+ * __tcp_close(); the first lives on in FIN_WAIT_1.
+ */
+TEST_F(hp, orphans_beyond_max_orphans_are_reset_at_close)
+{
+	static char data[100];
+	struct xconn c2 = { .fd = -1 };
+	struct xconn *c = &self->c;
+	long aborts;
+	struct xseg s;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("max_orphans", 1));
+	passive_open(_metadata, self, 1460, 0);
+	xc_peer_handshake(_metadata, &self->p, &c2, LPORT, RPORT + 1, PISN);
+	c2.fd = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, c2.fd);
+	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data), 0));
+	ASSERT_EQ((ssize_t)sizeof(data), send(c2.fd, data, sizeof(data), 0));
+	XSEG_EXPECT(&self->p, &s, 2000, F_PSH | F_ACK, XSEG_ANY, XSEG_ANY);
+	XSEG_EXPECT(&self->p, &s, 2000, F_PSH | F_ACK, XSEG_ANY, XSEG_ANY);
+	aborts = xtcp_stat("AbortOnMemory");
+	close(c->fd);
+	c->fd = -1;
+	XSEG_EXPECT(&self->p, &s, 2000, F_FIN | F_ACK, XSEG_ANY, XSEG_ANY);
+	close(c2.fd);
+	XSEG_EXPECT(&self->p, &s, 2000, F_FIN | F_ACK, XSEG_ANY, XSEG_ANY);
+	XSEG_EXPECT(&self->p, &s, 2000, F_RST | F_ACK, XSEG_ANY, XSEG_ANY);
+	EXPECT_EQ(RPORT + 1, s.dport);
+	EXPECT_EQ(aborts + 1, xtcp_stat("AbortOnMemory"));
+	EXPECT_EQ(ST_FIN_WAIT1, xc_proc_state(LPORT, RPORT));
+	EXPECT_EQ(-1, xc_proc_state(LPORT, RPORT + 1));
+}
+
 /* Counts the challenge ACKs (seq 1, ack 1) that arrive within 300 ms. */
 static int count_challenges(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(hp) *self, struct xconn *c)
