@@ -13,6 +13,7 @@
  *
  * Data in order lands on sk_receive_queue, where recvmsg() finds it.
  */
+#include <linux/filter.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/sock.h>
@@ -977,8 +978,37 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /* @new_peer: the four-tuple has no entry in the table (a listener's). */
+/*
+ * The socket's own filter (SO_ATTACH_FILTER, SO_ATTACH_BPF) and the LSM's
+ * per-packet hook (security_sock_rcv_skb(), inside sk_filter), shown the
+ * segment from its header as TCP's are (tcp_filter()).  A filter may trim
+ * the payload, never the header: the segment then ends where it was cut.
+ * False: dropped, and counted in the socket's drops.
+ */
+static bool xtcp_filter(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	unsigned int hlen = xtcp_hdr(skb)->doff * 4;
+	unsigned int len = skb->len;
+
+	__skb_push(skb, hlen);
+	if (sk_filter_trim_cap(sk, skb, hlen)) {
+		sk_drops_add(sk, skb);
+		kfree_skb(skb);
+		return false;
+	}
+	__skb_pull(skb, hlen);
+	if (skb->len != len)
+		cb->end_seq = cb->seq + skb->len +
+			      !!(cb->flags & XTCP_FLAG_SYN) +
+			      !!(cb->flags & XTCP_FLAG_FIN);
+	return true;
+}
+
 static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 {
+	if (!xtcp_filter(sk, skb))
+		return;
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);

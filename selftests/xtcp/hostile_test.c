@@ -51,6 +51,7 @@
 #include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <stdlib.h>
 #include <string.h>
@@ -829,6 +830,70 @@ TEST_F(hp, orphans_beyond_max_orphans_are_reset_at_close)
 	EXPECT_EQ(aborts + 1, xtcp_stat("AbortOnMemory"));
 	EXPECT_EQ(ST_FIN_WAIT1, xc_proc_state(LPORT, RPORT));
 	EXPECT_EQ(-1, xc_proc_state(LPORT, RPORT + 1));
+}
+
+/* A classic BPF filter that returns @ret for every segment. */
+static int attach_ret_filter(int fd, uint32_t ret)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, ret) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+			  sizeof(prog));
+}
+
+static uint32_t sock_drops(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len);
+	return mem[SK_MEMINFO_DROPS];
+}
+
+/*
+ * SO_ATTACH_FILTER applies to XTCP segments as to TCP's: the filter sees
+ * the segment from its header, may drop it (counted in the socket's
+ * drops, nothing ACKed) or trim its payload (what is left is taken).
+ *	filter: ret 0        peer  P.  "0123456789"   nothing, drops + 1
+ *	filter: ret 20 + 4   peer  P.  "0123456789"   module  .  ack 5
+ *	no filter            peer  P.  "456789"       module  .  ack 11
+ */
+TEST_F(hp, a_socket_filter_drops_and_trims_segments)
+{
+	struct xconn *c = &self->c;
+	char buf[16] = { 0 };
+	uint32_t drops;
+	int zero = 0;
+	struct xseg s;
+
+	passive_open(_metadata, self, 1460, 0);
+	ASSERT_EQ(0, attach_ret_filter(c->fd, 0));
+	drops = sock_drops(c->fd);
+	s = peer_seg(c, PISN + 1, c->isn + 1, F_PSH | F_ACK, 0, 0);
+	s.data = (const uint8_t *)"0123456789";
+	s.len = 10;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	XSEG_EXPECT_SILENCE(&self->p, 300);
+	EXPECT_EQ(-1, recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(drops + 1, sock_drops(c->fd));
+
+	ASSERT_EQ(0, attach_ret_filter(c->fd, 20 + 4));
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	XSEG_EXPECT(&self->p, &s, 1000, F_ACK, c->isn + 1, PISN + 1 + 4);
+	EXPECT_EQ(4, recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_STREQ("0123", buf);
+
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+				sizeof(zero)));
+	s = peer_seg(c, PISN + 1 + 4, c->isn + 1, F_PSH | F_ACK, 0, 0);
+	s.data = (const uint8_t *)"456789";
+	s.len = 6;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	XSEG_EXPECT(&self->p, &s, 1000, F_ACK, c->isn + 1, PISN + 1 + 10);
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(6, recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_STREQ("456789", buf);
 }
 
 /* Counts the challenge ACKs (seq 1, ack 1) that arrive within 300 ms. */
