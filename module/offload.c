@@ -14,6 +14,13 @@
  * namespace whole, as loopback does: one trip through IP and XTCP's input
  * for many segments, as TCP's own GSO does.
  *
+ * The core checks a GSO skb against an MTU (forwarding, ip_finish_output)
+ * as segments of gso_size bytes behind the type's header, which for
+ * SKB_GSO_SCTP it takes to be 12 bytes; XTCP's is 20 to 60.  So gso_size
+ * holds the MSS plus the difference (xtcp_gso_fix_size()), and the
+ * segmenter takes it off again: otherwise a router could pass segments up
+ * to 48 bytes over its egress MTU to software segmentation and the wire.
+ *
  * Each segment gets a copy of the header with its own sequence number and
  * checksum; only the last keeps a FIN.  PSH stays on each, as on every
  * segment XTCP sends whole (Linux's TSO keeps it for the last only).  The
@@ -26,29 +33,45 @@
 
 static bool xtcp_gso_registered;
 
+/* What gso_size says beyond the MSS for a header of @thlen bytes. */
+static unsigned int xtcp_gso_extra(unsigned int thlen)
+{
+	return thlen - XTCP_GSO_CORE_HDRLEN;
+}
+
+/* Called once the header is in place: see the top of this file. */
+void xtcp_gso_fix_size(struct sk_buff *skb)
+{
+	skb_shinfo(skb)->gso_size += xtcp_gso_extra(xtcp_hdr(skb)->doff * 4);
+}
+
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					netdev_features_t features)
 {
+	struct skb_shared_info *si = skb_shinfo(skb);
 	struct sk_buff *segs = ERR_PTR(-EINVAL), *seg;
+	unsigned int thlen, size = si->gso_size;
 	const struct xtcphdr *th;
-	unsigned int thlen;
 	u32 seq;
 	u8 flags;
 
-	if (!(skb_shinfo(skb)->gso_type & XTCP_GSO_TYPE) ||
-	    !pskb_may_pull(skb, sizeof(*th)))
+	if (!(si->gso_type & XTCP_GSO_TYPE) || !pskb_may_pull(skb, sizeof(*th)))
 		return segs;
 	th = xtcp_hdr(skb);
 	thlen = th->doff * 4;
+	/* gso_size may come from a guest or a tun writer (SKB_GSO_DODGY). */
 	if (thlen < sizeof(*th) || !pskb_may_pull(skb, thlen) ||
-	    skb->len - thlen <= skb_shinfo(skb)->gso_size)
+	    size <= xtcp_gso_extra(thlen) ||
+	    skb->len - thlen <= size - xtcp_gso_extra(thlen))
 		return segs;
 	th = xtcp_hdr(skb);
 	seq = ntohl(th->seq);
 	flags = ((const u8 *)th)[13];
 
 	__skb_pull(skb, thlen);
+	si->gso_size = size - xtcp_gso_extra(thlen);
 	segs = skb_segment(skb, features | NETIF_F_HW_CSUM);
+	si->gso_size = size;
 	if (IS_ERR(segs))
 		return segs;
 

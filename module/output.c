@@ -338,6 +338,8 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	}
 	xtcp_set_out_options(sk, &o, skb->len);
 	xtcp_push_header(skb, &o);
+	if (skb_is_gso(skb))
+		xtcp_gso_fix_size(skb);
 	xtcp_set_checksum(skb, inet->inet_saddr, inet->inet_daddr,
 			  sk->sk_route_caps);
 	memset(&XTCP_SKB_CB(skb)->header, 0, sizeof(XTCP_SKB_CB(skb)->header));

@@ -411,8 +411,11 @@ static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
  * window is sent.  On loopback one segment is that big already.
  */
 #define XTCP_GSO_TYPE		SKB_GSO_SCTP	/* see offload.c */
+/* The header the core's GSO arithmetic assumes for that type (SCTP's). */
+#define XTCP_GSO_CORE_HDRLEN	12
 #define XTCP_GSO_BYTES		(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
 bool xtcp_gso_on(void);
+void xtcp_gso_fix_size(struct sk_buff *skb);
 void xtcp_offload_init(void);
 void xtcp_offload_exit(void);
 
