@@ -67,7 +67,7 @@ frag_fails() {
 }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 setup
@@ -91,5 +91,16 @@ segs=$(($(xtcp_stat $B InSegs) - segs)) fails=$(($(frag_fails) - fails))
 echo "# B took $segs segments, the router refused $fails packets"
 [ "$segs" -le 5 ] && [ "$fails" -gt 0 ]	# handshake and end only
 result $? "no segment over the router's egress MTU is forwarded"
+
+# The killed client left an orphan with 1 MiB to send: with the MTU back
+# it reaches B, whose server is gone, and the RST ends it (nothing may
+# outlive the test: the module must unload after the suite).
+ip -n $R link set rb mtu 1500
+for _ in $(seq 300); do
+	[ "$(ip netns exec $A awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ] && break
+	sleep 0.1
+done
+[ "$(ip netns exec $A awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ]
+result $? "the client's orphan ends once the path is whole again"
 
 totals

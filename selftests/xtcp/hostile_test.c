@@ -830,6 +830,10 @@ TEST_F(hp, orphans_beyond_max_orphans_are_reset_at_close)
 	EXPECT_EQ(aborts + 1, xtcp_stat("AbortOnMemory"));
 	EXPECT_EQ(ST_FIN_WAIT1, xc_proc_state(LPORT, RPORT));
 	EXPECT_EQ(-1, xc_proc_state(LPORT, RPORT + 1));
+	/* Nothing may outlive the test: the first goes with an exact RST. */
+	s = peer_seg(c, PISN + 1, 0, F_RST, 0, 0);
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	EXPECT_EQ(-1, xc_proc_state(LPORT, RPORT));
 }
 
 /* A classic BPF filter that returns @ret for every segment. */
