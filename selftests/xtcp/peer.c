@@ -424,6 +424,22 @@ int xpeer_send(struct xpeer *p, const struct xseg *s)
 	return n == (ssize_t)(IP_HLEN + seglen) ? 0 : -EIO;
 }
 
+int xpeer_send_raw(struct xpeer *p, const void *seg, size_t len)
+{
+	const struct xseg addrs = { 0 };	/* the default addresses */
+	ssize_t n;
+
+	if (len > 0xffff - IP_HLEN || (len && !seg))
+		return -EINVAL;
+	if (len)
+		memcpy(p->txbuf + IP_HLEN, seg, len);
+	build_ip(p, &addrs, p->txbuf, IP_HLEN + len);
+	n = write(p->tun, p->txbuf, IP_HLEN + len);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)(IP_HLEN + len) ? 0 : -EIO;
+}
+
 /* ---- Receiving ---- */
 
 #define seg_err(s, ...) \

@@ -68,7 +68,9 @@ struct xseg {
 
 	/* Sending only. */
 	int bad_csum;			/* corrupt the checksum */
-	int doff_override;		/* nonzero: the data offset field */
+	int doff_override;		/* nonzero: the data offset field
+					 * (16, as a 4-bit field: a zero one)
+					 */
 
 	/* Receiving only. */
 	uint64_t when_ns;		/* CLOCK_MONOTONIC when read */
@@ -96,6 +98,14 @@ int xpeer_set_mtu(struct xpeer *p, int mtu);	/* 0 or -errno */
 
 /* Writes one IPv4 packet carrying s: 0 or -errno (-EINVAL: doesn't fit). */
 int xpeer_send(struct xpeer *p, const struct xseg *s);
+
+/*
+ * Writes one IPv4 packet (protocol XTCP, from the peer to the module)
+ * whose payload is the len bytes at seg, verbatim: no checksum or length
+ * is filled in, so any bytes at all, a header cut short included, reach
+ * the module as a segment.  0 or -errno (-EINVAL: doesn't fit).
+ */
+int xpeer_send_raw(struct xpeer *p, const void *seg, size_t len);
 
 /*
  * Reads the next XTCP segment, skipping anything else: 1 got one, 0 none
