@@ -335,12 +335,18 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 	return acked;
 }
 
-/* Window update rule of RFC 9293 section 3.10.7.4 (SND.WL1/SND.WL2). */
-static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb)
+/*
+ * Window update rule of RFC 9293 section 3.10.7.4 (SND.WL1/SND.WL2), and,
+ * as Linux's tcp_may_update_window(), any ACK that acknowledged new data
+ * (@advanced): a blind in-window segment that set SND.WL1 ahead of the
+ * peer must not make every later window of the real peer stale.
+ */
+static void xtcp_update_window(struct sock *sk, const struct xtcp_skb_cb *cb,
+			       bool advanced)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xtcp_before(xs->snd_wl1, cb->seq) ||
+	if (advanced || xtcp_before(xs->snd_wl1, cb->seq) ||
 	    (xs->snd_wl1 == cb->seq && !xtcp_before(cb->ack_seq, xs->snd_wl2))) {
 		xs->snd_wnd = xtcp_seg_window(xs, cb);
 		xs->max_snd_wnd = max(xs->max_snd_wnd, xs->snd_wnd);
@@ -367,7 +373,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = cb->ack_seq, acked = 0, in_flight = xtcp_in_flight(xs);
-	bool dupack = false;
+	bool dupack = false, advanced;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_after(ack, xs->snd_una) || xtcp_after(ack, xs->snd_nxt))
@@ -384,7 +390,8 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!xtcp_before(ack, xs->snd_una))
 		xtcp_peer_heard(xs, cb);
-	if (xtcp_after(ack, xs->snd_una)) {
+	advanced = xtcp_after(ack, xs->snd_una);
+	if (advanced) {
 		xs->dupacks = 0;
 		acked = xtcp_ack_advance(sk, cb);
 	} else if (xtcp_dupack(xs, cb)) {
@@ -394,7 +401,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	/* Losses first, then the window: RFC 5681 section 3.2 and 3.1. */
 	if (xtcp_recovery_ack(sk, skb, acked, dupack) && acked)
 		xtcp_cong_on_ack(sk, acked, in_flight);
-	xtcp_update_window(sk, cb);
+	xtcp_update_window(sk, cb, advanced);
 	xtcp_push(sk);
 
 	switch (sk->sk_state) {

@@ -588,6 +588,29 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
  * room.  Data the peer's window has no room for waits for a window
  * update, which the persist timer asks for (RFC 9293 section 3.8.6.1).
  */
+/* Sends the send head @skb for the first time: false if IP refused it
+ * for want of memory (it then counts as sent: the timer resends it).
+ */
+static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_snd_state *st = &XTCP_SKB_CB(skb)->header.out;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
+		return false;
+	st->pcount = xtcp_pcount(xs, skb->len);
+	xs->packets_out += st->pcount;
+	xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+	if (skb->len < xtcp_payload_mss(xs))
+		xs->snd_sml = xs->snd_nxt;
+	if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
+		xs->fin_sent = 1;
+	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+			NULL : skb->next;
+	xtcp_arm_rtx_if_idle(sk);
+	return true;
+}
+
 static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -597,28 +620,12 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	xtcp_retransmit_lost(sk);
 	while ((skb = xs->send_head) && xtcp_in_flight(xs) < xs->cwnd) {
 		struct sk_buff *go = xtcp_fit_window(sk, skb);
-		struct xtcp_snd_state *st;
 
 		if (!go || xtcp_hold_partial(sk, go, partial_ok))
 			break;
 		go = xtcp_fit_cwnd(sk, go, true);
-		if (!go)
+		if (!go || !xtcp_send_new(sk, go))
 			break;
-		skb = go;
-		st = &XTCP_SKB_CB(skb)->header.out;
-		/* A segment IP refused counts as sent: the timer resends it. */
-		if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
-			break;
-		st->pcount = xtcp_pcount(xs, skb->len);
-		xs->packets_out += st->pcount;
-		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
-		if (skb->len < xtcp_payload_mss(xs))
-			xs->snd_sml = xs->snd_nxt;
-		if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
-			xs->fin_sent = 1;
-		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				NULL : skb->next;
-		xtcp_arm_rtx_if_idle(sk);
 	}
 	if (skb && !xs->packets_out && !xtcp_window_allows(xs, skb))
 		xtcp_arm_rtx_if_idle(sk);	/* the persist timer */
@@ -633,6 +640,33 @@ void xtcp_push(struct sock *sk)
 void xtcp_push_partial(struct sock *sk)
 {
 	__xtcp_push(sk, true);
+}
+
+/*
+ * The persist timer's probe, as Linux's tcp_write_wakeup(): when the
+ * peer's window has any room for the send head, up to a segment of it
+ * goes, however small (the rules above would leave a window of a few
+ * bytes unused for good, and the ACK of new data is one whose window is
+ * always taken, even when a blind segment moved SND.WL1 ahead of the
+ * peer); with no room, the zero-window probe.
+ */
+void xtcp_send_window_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+	s32 usable;
+
+	if (skb && skb->len) {
+		usable = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
+		if (usable > 0) {
+			usable = min_t(u32, usable, xtcp_payload_mss(xs));
+			if (skb->len > usable)
+				skb = xtcp_split_skb(sk, skb, usable);
+			if (skb && xtcp_send_new(sk, skb))
+				return;
+		}
+	}
+	xtcp_send_probe(sk);
 }
 
 /*

@@ -201,7 +201,7 @@ static void xtcp_persist_expired(struct sock *sk)
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
 	}
-	xtcp_send_probe(sk);
+	xtcp_send_window_probe(sk);
 	xs->probes_out++;
 	xtcp_backoff_rto(sk);
 	xtcp_arm_rtx(sk);

@@ -657,6 +657,7 @@ int xtcp_send_syn(struct sock *sk);
 void xtcp_push(struct sock *sk);
 void xtcp_push_partial(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
+void xtcp_send_window_probe(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);

@@ -1548,6 +1548,14 @@ static void fz_verify(struct __test_metadata *_metadata, struct fz *f,
 	fz_sync(f, c, 1, &err);
 	fz_refresh_snd(c);
 	c->peer_rcv = c->snd_nxt;
+	/*
+	 * The peer's data first goes past the furthest segment the module
+	 * took a window from (SND.WL1): one that closed the window entirely
+	 * makes every later window of ours stale until then, in Linux TCP
+	 * as here (the blind in-window risk RFC 5961 leaves).  A window of a
+	 * few bytes does not: the persist timer sends into it, and the ACK
+	 * of new data is always taken.
+	 */
 	if (seq_after(c->seq_hi + 1, target))
 		target = c->seq_hi + 1;
 	end = xpeer_now_ns() + 10000 * MS;

@@ -900,6 +900,45 @@ TEST_F(hp, a_socket_filter_drops_and_trims_segments)
 	EXPECT_STREQ("456789", buf);
 }
 
+/*
+ * A blind in-window segment with an acceptable ACK and a window of 12
+ * bytes, its sequence number 30000 ahead, moves SND.WL1 there: the real
+ * peer's later windows (from seq 1) fail RFC 9293's update rule.  As in
+ * Linux the persist timer then sends what the small window takes, and the
+ * ACK of that new data carries a window that is always taken
+ * (tcp_may_update_window(), tcp_write_wakeup()):
+ *	peer    .   seq 30001, ack 1, win 12     (blind)
+ *	(send 4000 bytes)
+ *	module  P.  12 bytes at the persist timeout
+ *	peer    .   ack 13, win 65535            module  the rest
+ * Before, the probes were bare ACKs, every answer was stale, and nothing
+ * more was ever sent.
+ */
+TEST_F(hp, a_blind_tiny_window_does_not_stall_the_sender)
+{
+	static char data[4000];
+	struct xconn *c = &self->c;
+	uint32_t got = 0;
+	uint64_t end;
+	struct xseg s;
+
+	passive_open(_metadata, self, 1460, 0);
+	s = peer_seg(c, PISN + 1 + 30000, c->isn + 1, F_ACK, 0, 0);
+	s.win = 12;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data), 0));
+	end = xpeer_now_ns() + 8000 * MS;
+	while (got < sizeof(data) && xpeer_now_ns() < end) {
+		if (xpeer_recv(&self->p, &s, 200) != 1)
+			continue;
+		if (s.seq == c->isn + 1 + got)
+			got += s.len;
+		s = peer_seg(c, PISN + 1, c->isn + 1 + got, F_ACK, 0, 0);
+		ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	}
+	EXPECT_EQ(sizeof(data), got);
+}
+
 /* Counts the challenge ACKs (seq 1, ack 1) that arrive within 300 ms. */
 static int count_challenges(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(hp) *self, struct xconn *c)
