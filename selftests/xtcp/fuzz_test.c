@@ -230,28 +230,6 @@ static int seq_after(uint32_t a, uint32_t b)
 	return seq_before(b, a);
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (p[0] << 8) | p[1];
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return ((uint32_t)get16(p) << 16) | get16(p + 2);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
 /* splitmix64: the fuzzer's every choice comes from here. */
 static uint64_t fz_next(struct fz *f)
 {

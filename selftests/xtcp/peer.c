@@ -253,28 +253,6 @@ int xpeer_set_mtu(struct xpeer *p, int mtu)
 
 /* ---- Sending ---- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (p[0] << 8) | p[1];
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return ((uint32_t)get16(p) << 16) | get16(p + 2);
-}
-
 static int put_ts(uint8_t *o, const struct xseg *s)
 {
 	o[0] = XTCPOPT_TIMESTAMP;

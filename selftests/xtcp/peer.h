@@ -143,6 +143,29 @@ long xtcp_sysctl_get(const char *name);
 
 uint64_t xpeer_now_ns(void);
 
+/* Big-endian fields of a header, at any alignment. */
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (p[0] << 8) | p[1];
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return ((uint32_t)get16(p) << 16) | get16(p + 2);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
 /* ---- For kselftest_harness.h tests only. ---- */
 #ifdef __KSELFTEST_HARNESS_H
 
