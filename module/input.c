@@ -114,6 +114,13 @@ static bool xtcp_parse_options(const struct xtcphdr *th, struct xtcp_skb_cb *cb)
 	return true;
 }
 
+/* Where a segment of @len payload bytes ends: SYN and FIN count one each. */
+static u32 xtcp_cb_end_seq(const struct xtcp_skb_cb *cb, unsigned int len)
+{
+	return cb->seq + len + !!(cb->flags & XTCP_FLAG_SYN) +
+	       !!(cb->flags & XTCP_FLAG_FIN);
+}
+
 static bool xtcp_fill_cb(struct sk_buff *skb)
 {
 	const struct xtcphdr *th = (const struct xtcphdr *)skb->data;
@@ -126,8 +133,7 @@ static bool xtcp_fill_cb(struct sk_buff *skb)
 	cb->window = ntohs(th->window);
 	cb->mss = 0;
 	memset(&cb->header.in, 0, sizeof(cb->header.in));
-	cb->end_seq = cb->seq + skb->len - hlen +
-		      !!(cb->flags & XTCP_FLAG_SYN) + !!(cb->flags & XTCP_FLAG_FIN);
+	cb->end_seq = xtcp_cb_end_seq(cb, skb->len - hlen);
 	if (!xtcp_parse_options(th, cb))
 		return false;
 	skb_set_transport_header(skb, 0);
@@ -984,7 +990,6 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* @new_peer: the four-tuple has no entry in the table (a listener's). */
 /*
  * The socket's own filter (SO_ATTACH_FILTER, SO_ATTACH_BPF) and the LSM's
  * per-packet hook (security_sock_rcv_skb(), inside sk_filter), shown the
@@ -1006,12 +1011,11 @@ static bool xtcp_filter(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_pull(skb, hlen);
 	if (skb->len != len)
-		cb->end_seq = cb->seq + skb->len +
-			      !!(cb->flags & XTCP_FLAG_SYN) +
-			      !!(cb->flags & XTCP_FLAG_FIN);
+		cb->end_seq = xtcp_cb_end_seq(cb, skb->len);
 	return true;
 }
 
+/* @new_peer: the four-tuple has no entry in the table (a listener's). */
 static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 {
 	if (!xtcp_filter(sk, skb))

@@ -582,12 +582,6 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 	return !xs->nodelay && xtcp_after(xs->snd_sml, xs->snd_una);
 }
 
-/*
- * Sends what the windows allow: segments presumed lost first, then new
- * ones, while fewer than cwnd are in flight and the peer's window has
- * room.  Data the peer's window has no room for waits for a window
- * update, which the persist timer asks for (RFC 9293 section 3.8.6.1).
- */
 /* Sends the send head @skb for the first time: false if IP refused it
  * for want of memory (it then counts as sent: the timer resends it).
  */
@@ -611,6 +605,12 @@ static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * Sends what the windows allow: segments presumed lost first, then new
+ * ones, while fewer than cwnd are in flight and the peer's window has
+ * room.  Data the peer's window has no room for waits for a window
+ * update, which the persist timer asks for (RFC 9293 section 3.8.6.1).
+ */
 static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
