@@ -222,6 +222,7 @@ int xpeer_setup(struct xpeer *p)
 
 	memset(p, 0, sizeof(*p));
 	p->tun = -1;
+	p->proto = IPPROTO_XTCP;
 	p->ip_id = getpid() ^ xpeer_now_ns();
 	if (unshare(CLONE_NEWNET))
 		return -errno;
@@ -345,7 +346,7 @@ static void build_ip(struct xpeer *p, const struct xseg *s, uint8_t *ip,
 	put16(ip + 4, p->ip_id++);
 	put16(ip + 6, IP_DF);
 	ip[8] = s->ttl ? s->ttl : 64;
-	ip[9] = IPPROTO_XTCP;
+	ip[9] = p->proto;
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
 	check = csum_fold(csum_add(0, ip, IP_HLEN));
@@ -391,7 +392,7 @@ int xpeer_send(struct xpeer *p, const struct xseg *s)
 
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
-	check = xseg_csum(saddr, daddr, th, seglen);
+	check = xseg_csum_proto(saddr, daddr, p->proto, th, seglen);
 	if (s->bad_csum)
 		check ^= htons(1);
 	memcpy(th + 16, &check, 2);
@@ -500,11 +501,11 @@ static void parse_opts(struct xseg *s, const uint8_t *o, int len)
 	}
 }
 
-static void parse_seg(struct xseg *s, const uint8_t *th, size_t len)
+static void parse_seg(struct xseg *s, int proto, const uint8_t *th, size_t len)
 {
 	size_t hlen;
 
-	s->csum_ok = xseg_csum(s->saddr, s->daddr, th, len) == 0;
+	s->csum_ok = xseg_csum_proto(s->saddr, s->daddr, proto, th, len) == 0;
 	if (len < XTCP_HDR_MIN_LEN) {
 		seg_err(s, "%zu bytes, shorter than a header", len);
 		return;
@@ -527,12 +528,15 @@ static void parse_seg(struct xseg *s, const uint8_t *th, size_t len)
 	s->len = len - hlen;
 }
 
-/* 1 when pkt is IPv4 carrying XTCP (then *s describes it), else 0. */
-static int parse_packet(const uint8_t *pkt, size_t n, struct xseg *s)
+/* 1 when pkt is IPv4 carrying the peer's protocol (then *s describes
+ * it), else 0.
+ */
+static int parse_packet(const uint8_t *pkt, size_t n, int proto,
+			struct xseg *s)
 {
 	size_t ihl, total;
 
-	if (n < IP_HLEN || pkt[0] >> 4 != 4 || pkt[9] != IPPROTO_XTCP)
+	if (n < IP_HLEN || pkt[0] >> 4 != 4 || pkt[9] != proto)
 		return 0;
 	memset(s, 0, sizeof(*s));
 	s->ttl = pkt[8];
@@ -549,7 +553,7 @@ static int parse_packet(const uint8_t *pkt, size_t n, struct xseg *s)
 		seg_err(s, "IP fragment (frag_off 0x%04x)", get16(pkt + 6));
 		return 1;
 	}
-	parse_seg(s, pkt + ihl, total - ihl);
+	parse_seg(s, proto, pkt + ihl, total - ihl);
 	return 1;
 }
 
@@ -590,7 +594,7 @@ int xpeer_recv(struct xpeer *p, struct xseg *s, int timeout_ms)
 		if (n <= 0)
 			continue;
 		when = xpeer_now_ns();
-		if (parse_packet(p->buf, n, s)) {
+		if (parse_packet(p->buf, n, p->proto, s)) {
 			s->when_ns = when;
 			return 1;
 		}

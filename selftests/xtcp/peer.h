@@ -84,6 +84,9 @@ struct xseg {
 
 struct xpeer {
 	int tun;			/* the TUN device's fd */
+	int proto;			/* IPPROTO_XTCP, or IPPROTO_TCP to
+					 * script Linux TCP the same way
+					 */
 	int ifindex;			/* xtun0's */
 	uint16_t ip_id;			/* next IP ID to send */
 	unsigned long skipped;		/* packets read that were not XTCP */
@@ -178,10 +181,15 @@ static inline void put32(uint8_t *p, uint32_t v)
  * mismatch.
  */
 #define XSEG_EXPECT(p, seg, timeout_ms, flags_, seq_, ack_) do {	\
-	char __xs_line[256];						\
-	long long __xs_seq = (seq_), __xs_ack = (ack_);			\
 	ASSERT_EQ(1, xpeer_recv((p), (seg), (timeout_ms)))		\
 		TH_LOG("no XTCP segment within %d ms", (timeout_ms));	\
+	XSEG_CHECK((seg), (flags_), (seq_), (ack_));			\
+} while (0)
+
+/* The checks of XSEG_EXPECT on a segment already received. */
+#define XSEG_CHECK(seg, flags_, seq_, ack_) do {			\
+	char __xs_line[256];						\
+	long long __xs_seq = (seq_), __xs_ack = (ack_);			\
 	xseg_snprint(__xs_line, sizeof(__xs_line), (seg));		\
 	EXPECT_STREQ("", (seg)->parse_err) TH_LOG("%s", __xs_line);	\
 	EXPECT_EQ(1, (seg)->csum_ok) TH_LOG("%s", __xs_line);		\
@@ -195,6 +203,18 @@ static inline void put32(uint8_t *p, uint32_t v)
 		EXPECT_EQ((uint32_t)__xs_ack, (seg)->ack)		\
 			TH_LOG("%s", __xs_line);			\
 	}								\
+} while (0)
+
+/*
+ * A data segment: as XSEG_EXPECT with flags ACK, PSH or not (PSH marks
+ * only the last segment of a write, as in Linux: tests that are not
+ * about where a write ends need not know).
+ */
+#define XSEG_EXPECT_DATA(p, seg, timeout_ms, seq_, ack_) do {		\
+	ASSERT_EQ(1, xpeer_recv((p), (seg), (timeout_ms)))		\
+		TH_LOG("no XTCP segment within %d ms", (timeout_ms));	\
+	(seg)->flags &= ~XTCP_FLAG_PSH;					\
+	XSEG_CHECK((seg), XTCP_FLAG_ACK, (seq_), (ack_));		\
 } while (0)
 
 /* Fails the test when an XTCP segment arrives within ms, and logs it. */
