@@ -242,3 +242,28 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight)
 		xtcp_cong_algos[xs->cc].avoid(xs, acked);
 	xtcp_sndbuf_follow_cwnd(sk, xs->cwnd);
 }
+
+/*
+ * New data after the connection sat idle for longer than the RTO (RFC
+ * 5681 section 4.1; net.xtcp.slow_start_after_idle, on by default as
+ * Linux's): the ACK clock has stopped and the path may have changed, so
+ * the window halves for every RTO of silence, down to the initial window,
+ * and slow start climbs back to three quarters of the old one.
+ */
+void xtcp_cwnd_restart_after_idle(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 restart = min_t(u32, XTCP_INIT_CWND, xs->cwnd), cwnd = xs->cwnd;
+	s64 idle = xs->clock_ns - xs->lsnd_ns;
+
+	if (xs->packets_out || idle <= (s64)xs->rto_ns ||
+	    !READ_ONCE(xtcp_sysctl(sock_net(sk))->slow_start_after_idle))
+		return;
+	if (xs->ca_state == XTCP_CA_OPEN)
+		xs->ssthresh = max(xs->ssthresh, cwnd / 2 + cwnd / 4);
+	while ((idle -= xs->rto_ns) > 0 && cwnd > restart)
+		cwnd >>= 1;
+	xs->cwnd = max(cwnd, restart);
+	xs->cwnd_cnt = 0;
+	xs->cubic.epoch_ms = 0;
+}

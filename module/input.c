@@ -335,7 +335,7 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 		xtcp_set_rto(sk);
 	if (xs->snd_una == xs->snd_nxt)
 		xtcp_stop_rtx(sk);
-	else
+	else if (!xtcp_schedule_loss_probe(sk, true))
 		xtcp_arm_rtx(sk);
 	sk->sk_write_space(sk);
 	return acked;
@@ -404,6 +404,8 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 		xs->dupacks++;
 		dupack = true;
 	}
+	if (xs->tlp_high_seq)
+		xtcp_tlp_ack(sk, ack, advanced);
 	/* Losses first, then the window: RFC 5681 section 3.2 and 3.1. */
 	if (xtcp_recovery_ack(sk, skb, acked, dupack) && acked)
 		xtcp_cong_on_ack(sk, acked, in_flight);
@@ -672,6 +674,36 @@ static void xtcp_ooo_drain(struct sock *sk)
 	}
 }
 
+/*
+ * Quick-ACK mode (Linux's): the next few segments are acknowledged one
+ * by one, at once, however small, since a peer in slow start sends only
+ * as fast as ACKs come back.  As many as half a window of segments, at
+ * least two and at most 16.
+ */
+static void xtcp_incr_quickack(struct xtcp_sock *xs)
+{
+	u32 n = xtcp_rcv_wnd(xs) / (2 * xs->mss);
+
+	xs->quick = max_t(u32, xs->quick, clamp_t(u32, n, 2, XTCP_MAX_QUICKACKS));
+}
+
+static bool xtcp_in_quickack(const struct xtcp_sock *xs)
+{
+	return xs->quick && !xs->pingpong;
+}
+
+/*
+ * In-order data arrived: the first of a connection, and the first after
+ * the peer was silent for longer than an RTO (its window restarts from
+ * slow start), begin quick-ACK mode, as tcp_event_data_recv() does.
+ */
+static void xtcp_data_arrived(struct xtcp_sock *xs)
+{
+	if (!xs->lrcv_ns || xs->clock_ns - xs->lrcv_ns > xs->rto_ns)
+		xtcp_incr_quickack(xs);
+	xs->lrcv_ns = xs->clock_ns;
+}
+
 /* Step seven: data in order goes to the reader, data past a gap waits
  * for it; anything out of order is answered at once, so the sender
  * learns where we are (duplicate ACKs).  Returns true when the skb now
@@ -695,7 +727,12 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		return kept;
 	}
 	if (!xtcp_after(cb->seq + len, xs->rcv_nxt)) {
-		xtcp_send_ack(sk);		/* nothing new in it */
+		/* Nothing new in it: our ACK was lost, or the peer's timer
+		 * fired early; the next ones go at once (as Linux).
+		 */
+		xtcp_incr_quickack(xs);
+		xs->pingpong = 0;
+		xtcp_send_ack(sk);
 		return false;
 	}
 	if (!xtcp_queue_rcv(sk, skb)) {
@@ -704,14 +741,16 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	}
 	xtcp_ooo_drain(sk);
 	xtcp_rcvbuf_grow(sk, len);
+	xtcp_data_arrived(xs);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
 	/* Acknowledge every second segment at once, the others later (an
 	 * skb of several, from GSO, at once); a filled gap at once, so the
-	 * sender's recovery ends quickly.
+	 * sender's recovery ends quickly; in quick-ACK mode, each at once.
 	 */
-	if (xs->ack_pending || had_gap || len > xtcp_payload_mss(xs))
+	if (xs->ack_pending || had_gap || len > xtcp_payload_mss(xs) ||
+	    xtcp_in_quickack(xs))
 		xtcp_send_ack(sk);
 	else
 		xtcp_arm_delack(sk);
@@ -730,8 +769,11 @@ static void xtcp_rcv_fin(struct sock *sk)
 	switch (sk->sk_state) {
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
-		/* The ACK waits a little: a close() now sends FIN+ACK as one. */
+		/* The ACK waits a little: a close() now sends FIN+ACK as one
+		 * (Linux enters pingpong mode for it).
+		 */
 		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		xs->pingpong = 1;
 		xtcp_arm_delack(sk);
 		break;
 	case TCP_FIN_WAIT1:

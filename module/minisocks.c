@@ -247,6 +247,7 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	}
 	atomic_inc(&lx->syn_len);
 	xtcp_send_request_synack(req);
+	req->synack_ns = ktime_get_ns();
 	hrtimer_start(&req->timer, ns_to_ktime(req->rto_ns),
 		      HRTIMER_MODE_REL_SOFT);
 	return;
@@ -314,6 +315,9 @@ static struct sock *xtcp_create_child(struct sock *sk,
 		      cb->header.in.opts & XTCP_OPT_TS ? cb->header.in.tsval :
 		      req->ts_recent);
 	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
+	/* The handshake's round trip, from a SYN-ACK sent once (Karn). */
+	if (!from_cookie && !req->retransmits && req->synack_ns)
+		xtcp_rtt_sample(child, ktime_get_ns() - req->synack_ns);
 
 	xs->ehash = req->h;
 	xs->ehash.kind = XTCP_HK_SOCK;
@@ -380,8 +384,10 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		 */
 		if (cb->seq == req->irs &&
 		    !xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
-					   XTCP_MIB_ACKSKIPPEDSYNRECV))
+					   XTCP_MIB_ACKSKIPPEDSYNRECV)) {
 			xtcp_send_request_synack(req);
+			req->synack_ns = 0;	/* sent twice: no RTT */
+		}
 		goto drop;
 	}
 	if (!(cb->flags & XTCP_FLAG_ACK))

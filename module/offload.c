@@ -22,8 +22,7 @@
  * to 48 bytes over its egress MTU to software segmentation and the wire.
  *
  * Each segment gets a copy of the header with its own sequence number and
- * checksum; only the last keeps a FIN.  PSH stays on each, as on every
- * segment XTCP sends whole (Linux's TSO keeps it for the last only).  The
+ * checksum; only the last keeps FIN and PSH, as in Linux's TSO.  The
  * options (the timestamp) are the same in every segment, as in TSO.
  */
 #include <net/protocol.h>
@@ -79,7 +78,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 		struct xtcphdr *sth = (struct xtcphdr *)skb_transport_header(seg);
 
 		sth->seq = htonl(seq);
-		((u8 *)sth)[13] = seg->next ? flags & ~XTCP_FLAG_FIN : flags;
+		((u8 *)sth)[13] = seg->next ?
+			flags & ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH) : flags;
 		seq += seg->len - skb_transport_offset(seg) - thlen;
 		/* A NIC that only knows TCP's and UDP's checksums would take
 		 * XTCP's header for TCP's: only NETIF_F_HW_CSUM leaves it.

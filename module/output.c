@@ -334,6 +334,9 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 
 	if (flags & XTCP_FLAG_ACK) {
 		o.ack = xs->rcv_nxt;
+		/* An ACK of new data uses up one of quick-ACK mode's. */
+		if (xs->quick && xs->rcv_wup != xs->rcv_nxt)
+			xs->quick--;
 		xs->rcv_wup = xs->rcv_nxt;
 	}
 	xtcp_set_out_options(sk, &o, skb->len);
@@ -393,6 +396,7 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *c;
 
 	XTCP_SKB_CB(skb)->header.out.sent_ns = xtcp_sk(sk)->clock_ns;
+	xtcp_sk(sk)->lsnd_ns = xtcp_sk(sk)->clock_ns;
 	if (skb_cloned(skb))
 		c = pskb_copy(skb, GFP_ATOMIC);
 	else
@@ -467,12 +471,12 @@ struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 	if (!part)
 		return NULL;
 	pcb = XTCP_SKB_CB(part);
-	pcb->flags = cb->flags;
 	pcb->header.out = cb->header.out;
 	xtcp_wmem_charge(sk, part);
 	if (len <= rest) {
 		skb_put_data(part, skb->data, len);
 		__skb_pull(skb, len);
+		pcb->flags = cb->flags & ~XTCP_FLAG_PSH;
 		pcb->seq = cb->seq;
 		pcb->end_seq = cb->seq + len;
 		cb->seq += len;
@@ -483,6 +487,8 @@ struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 	} else {
 		skb_put_data(part, skb->data + len, rest);
 		skb_trim(skb, len);
+		pcb->flags = cb->flags;
+		cb->flags &= ~XTCP_FLAG_PSH;	/* PSH ends the data */
 		pcb->seq = cb->seq + len;
 		pcb->end_seq = cb->end_seq;
 		cb->end_seq = cb->seq + len;
@@ -502,14 +508,31 @@ struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /*
- * Only a part of a multi-segment skb may go.  While ACKs are on their
- * way, less than half of it waits for them, as Linux defers TSO skbs:
- * otherwise a window's worth leaves as a string of one-segment skbs.
+ * Only @limit bytes of a multi-segment skb may go now.  May they wait
+ * for the ACK about to come, so that a window's worth leaves as one
+ * large skb rather than a string of small ones?  Linux's TSO deferral,
+ * within its bounds, which keep it from ever holding data for long:
+ * never in recovery or loss, never unless something went out in the
+ * millisecond before this push (@may_defer: ACKs that come more sparsely
+ * are not worth waiting for), never when a third of the window may go,
+ * and only while the oldest segment's ACK is due within min(1 ms,
+ * SRTT / 2).
  */
-static bool xtcp_defer_part(const struct xtcp_sock *xs,
-			    const struct sk_buff *skb, u32 len)
+static bool xtcp_defer_part(const struct sock *sk, u32 limit, bool may_defer)
 {
-	return xs->packets_out && len < skb->len / 2;
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_payload_mss(xs);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	u64 srtt_ns = (u64)xs->srtt_us * NSEC_PER_USEC;
+	s64 ack_due;
+
+	if (!may_defer || xs->ca_state != XTCP_CA_OPEN || !xs->packets_out ||
+	    !head || limit >= xtcp_size_goal(xs) ||
+	    limit >= min(xs->snd_wnd, xs->cwnd * mss) / 3)
+		return false;
+	ack_due = XTCP_SKB_CB(head)->header.out.sent_ns + srtt_ns -
+		  xs->clock_ns;
+	return ack_due <= (s64)min_t(u64, srtt_ns / 2, NSEC_PER_MSEC);
 }
 
 /*
@@ -520,7 +543,8 @@ static bool xtcp_defer_part(const struct xtcp_sock *xs,
  * buffer's window is never used up in slivers, nor left unused).
  * Returns what may go now, or NULL.
  */
-static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
+static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb,
+				       bool may_defer)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_payload_mss(xs);
@@ -535,7 +559,7 @@ static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
 		usable = rounddown(usable, mss);
 	else if ((u32)usable < xs->max_snd_wnd / 2)
 		return NULL;
-	if (xtcp_defer_part(xs, skb, usable))
+	if (xtcp_defer_part(sk, usable, may_defer))
 		return NULL;
 	return xtcp_split_skb(sk, skb, usable);
 }
@@ -545,7 +569,8 @@ static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb)
  * congestion window allows (the caller saw room for one at least): the
  * rest waits in an skb of its own.  (Should that split fail for memory,
  * the whole skb goes: one window's overshoot, not a stall.)  New data
- * @may_defer; a resend never waits.  Returns what may go now, or NULL.
+ * may wait for the next ACK (xtcp_defer_part()); a resend never does.
+ * Returns what may go now, or NULL.
  */
 struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
 			      bool may_defer)
@@ -555,7 +580,7 @@ struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
 
 	if (skb->len <= len)
 		return skb;
-	if (may_defer && xtcp_defer_part(xs, skb, len))
+	if (xtcp_defer_part(sk, len, may_defer))
 		return NULL;
 	return xtcp_split_skb(sk, skb, len) ?: skb;
 }
@@ -594,6 +619,13 @@ static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 		return false;
 	st->pcount = xtcp_pcount(xs, skb->len);
 	xs->packets_out += st->pcount;
+	/* A reply within the delayed-ACK time: the session is interactive,
+	 * and its ACKs may as well wait for the next reply (Linux's
+	 * pingpong mode).
+	 */
+	if (skb->len && xs->lrcv_ns &&
+	    xs->clock_ns - xs->lrcv_ns < XTCP_DELACK_NS)
+		xs->pingpong = 1;
 	xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 	if (skb->len < xtcp_payload_mss(xs))
 		xs->snd_sml = xs->snd_nxt;
@@ -603,6 +635,11 @@ static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 			NULL : skb->next;
 	xtcp_arm_rtx_if_idle(sk);
 	return true;
+}
+
+static bool xtcp_is_fin(const struct sk_buff *skb)
+{
+	return XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN;
 }
 
 /*
@@ -615,20 +652,37 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
+	u32 sent = xs->packets_out;
+	bool recent;
 
 	xtcp_clock_refresh(xs);
+	recent = xs->clock_ns - xs->lsnd_ns <= NSEC_PER_MSEC;
+	if (xs->send_head && xs->send_head->len)
+		xtcp_cwnd_restart_after_idle(sk);
 	xtcp_retransmit_lost(sk);
-	while ((skb = xs->send_head) && xtcp_in_flight(xs) < xs->cwnd) {
-		struct sk_buff *go = xtcp_fit_window(sk, skb);
+	while ((skb = xs->send_head)) {
+		struct sk_buff *go;
 
+		if (xtcp_is_fin(skb)) {
+			/* A lone FIN passes a full cwnd, as in Linux. */
+			if (!xtcp_send_new(sk, skb))
+				break;
+			continue;
+		}
+		if (xtcp_in_flight(xs) >= xs->cwnd)
+			break;
+		go = xtcp_fit_window(sk, skb, recent);
 		if (!go || xtcp_hold_partial(sk, go, partial_ok))
 			break;
-		go = xtcp_fit_cwnd(sk, go, true);
+		go = xtcp_fit_cwnd(sk, go, recent);
 		if (!go || !xtcp_send_new(sk, go))
 			break;
 	}
 	if (skb && !xs->packets_out && !xtcp_window_allows(xs, skb))
 		xtcp_arm_rtx_if_idle(sk);	/* the persist timer */
+	/* New data out: a probe follows it if no ACK does (RFC 8985). */
+	if (xs->packets_out > sent && xs->timer_event != XTCP_TIMER_REO)
+		xtcp_schedule_loss_probe(sk, false);
 }
 
 void xtcp_push(struct sock *sk)
@@ -667,6 +721,66 @@ void xtcp_send_window_probe(struct sock *sk)
 		}
 	}
 	xtcp_send_probe(sk);
+}
+
+/* The newest segment sent, or NULL. */
+static struct sk_buff *xtcp_newest_sent(struct sock *sk)
+{
+	struct sk_buff *skb = xtcp_sk(sk)->send_head;
+
+	skb = skb ? skb->prev : skb_peek_tail(&sk->sk_write_queue);
+	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
+		return NULL;
+	return skb;
+}
+
+/*
+ * The tail-loss probe (RFC 8985 section 7.3): no ACK came for two round
+ * trips, so the tail of the flight may be lost, which no duplicate ACK
+ * would ever reveal.  A segment of new data goes if the peer's window
+ * takes it (cwnd notwithstanding), else the newest segment again (its
+ * last MSS), so that the peer's ACK or SACK shows what is missing and
+ * recovery starts without the RTO.  One probe per tail: tlp_high_seq
+ * marks it until an ACK settles it.  The RTO follows.
+ */
+void xtcp_send_loss_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+	u32 mss = xtcp_payload_mss(xs);
+
+	if (xs->tlp_high_seq)
+		goto rearm;
+	xs->tlp_retrans = 0;
+	if (skb && skb->len &&
+	    !xtcp_after(XTCP_SKB_CB(skb)->seq + min(skb->len, mss),
+			xs->snd_una + xs->snd_wnd)) {
+		if (skb->len > mss)
+			skb = xtcp_split_skb(sk, skb, mss);
+		if (skb && xtcp_send_new(sk, skb))
+			goto sent;
+		goto rearm;
+	}
+	skb = xtcp_newest_sent(sk);
+	if (!skb)
+		goto rearm;
+	if (xtcp_skb_pcount(skb) > 1) {
+		struct sk_buff *head = xtcp_split_skb(sk, skb,
+						      rounddown(skb->len - 1,
+								mss));
+
+		if (!head)
+			goto rearm;
+		skb = head->next;
+	}
+	if (xtcp_resend_skb(sk, skb))
+		goto rearm;
+	xs->tlp_retrans = 1;
+sent:
+	xs->tlp_high_seq = xs->snd_nxt;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_LOSSPROBES);
+rearm:
+	xtcp_arm_rtx(sk);
 }
 
 /*
@@ -770,9 +884,11 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 /*
  * An ACK inside a sent skb of several segments (from a peer that got
  * them one by one): the acknowledged ones leave it, so that a resend
- * starts at snd_una, as Linux trims a TSO skb's head.
+ * starts at snd_una, as Linux trims a TSO skb's head.  Returns the skb
+ * when it was trimmed.
  */
-static void xtcp_trim_acked_head(struct sock *sk, u32 ack, u32 *acked)
+static struct sk_buff *xtcp_trim_acked_head(struct sock *sk, u32 ack,
+					    u32 *acked)
 {
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -781,11 +897,11 @@ static void xtcp_trim_acked_head(struct sock *sk, u32 ack, u32 *acked)
 	u16 old;
 
 	if (!skb || skb == xs->send_head)
-		return;
+		return NULL;
 	seq = XTCP_SKB_CB(skb)->seq;
 	if (!xtcp_after(ack, seq) || !skb->len ||
 	    !xtcp_before(ack, seq + skb->len))
-		return;
+		return NULL;
 	st = &XTCP_SKB_CB(skb)->header.out;
 	old = st->pcount;
 	__skb_pull(skb, ack - seq);
@@ -793,25 +909,27 @@ static void xtcp_trim_acked_head(struct sock *sk, u32 ack, u32 *acked)
 	st->pcount = xtcp_pcount(xs, skb->len);
 	xtcp_account_resize(xs, st->state, st->pcount - old);
 	*acked += old - st->pcount;
+	return skb;
 }
 
 /*
- * Frees queued segments that @ack covers entirely.  Returns the round
- * trip time the newest of them measured, or 0 when one of them was sent
- * twice (which copy the ACK answers is unknown: Karn's rule) or the newest
- * was SACKed earlier (it arrived long before this ACK said so).
+ * Frees queued segments that @ack covers entirely, and trims one it
+ * covers in part.  Returns the round trip time the newest of them
+ * measured, or 0 when one of them was sent twice (which copy the ACK
+ * answers is unknown: Karn's rule) or the newest was SACKed earlier (it
+ * arrived long before this ACK said so).
  */
 u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_snd_state *st;
 	struct sk_buff *skb;
 	u64 sent = 0;
 	bool retrans = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->end_seq, ack)) {
-		const struct xtcp_snd_state *st = &XTCP_SKB_CB(skb)->header.out;
-
+		st = &XTCP_SKB_CB(skb)->header.out;
 		retrans |= st->state & XTCP_SKB_RETRANS;
 		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
 		*acked += xtcp_skb_pcount(skb);
@@ -819,7 +937,12 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free(sk, skb);
 	}
-	xtcp_trim_acked_head(sk, ack, acked);
+	skb = xtcp_trim_acked_head(sk, ack, acked);
+	if (skb) {
+		st = &XTCP_SKB_CB(skb)->header.out;
+		retrans |= st->state & XTCP_SKB_RETRANS;
+		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
+	}
 	if (retrans || !sent)
 		return 0;
 	return max_t(s64, xs->clock_ns - sent, 1);
@@ -887,12 +1010,35 @@ out:
 	return skb;
 }
 
+/*
+ * PSH (RFC 9293 section 3.9.1) marks where a write ends, as in Linux: on
+ * the last queued segment when sendmsg() returns (unless MSG_MORE), when
+ * it waits for memory, and every half window of a long write, so that a
+ * receiver hands the data up at those points; never on each segment.
+ */
+static void xtcp_mark_push(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!skb || !xs->send_head || !skb->len)
+		return;
+	XTCP_SKB_CB(skb)->flags |= XTCP_FLAG_PSH;
+	xs->pushed_seq = xs->write_seq;
+}
+
+static bool xtcp_forced_push(const struct xtcp_sock *xs)
+{
+	return xtcp_after(xs->write_seq, xs->pushed_seq + xs->max_snd_wnd / 2);
+}
+
 /* The send buffer, or net.xtcp.mem, is full: push what is queued and
  * wait for room (0) or the socket's end (-errno).
  */
 static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 {
 	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+	xtcp_mark_push(sk);
 	xtcp_push(sk);
 	return sk_stream_wait_memory(sk, timeo);
 }
@@ -952,10 +1098,14 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 		}
 		XTCP_SKB_CB(skb)->seq = xs->write_seq;
 		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + size;
-		XTCP_SKB_CB(skb)->flags = XTCP_FLAG_PSH;
+		XTCP_SKB_CB(skb)->flags = 0;
 		xtcp_queue_skb(sk, skb);
 		copied += size;
+		if (xtcp_forced_push(xs))
+			xtcp_mark_push(sk);
 	}
+	if (copied && !xs->more)
+		xtcp_mark_push(sk);
 	xtcp_push(sk);
 	if (copied)
 		return copied;

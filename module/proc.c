@@ -54,6 +54,9 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_WQUEUETOOBIG]		= "WQueueTooBig",
 	[XTCP_MIB_SACKRENEGING]		= "SACKReneging",
 	[XTCP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
+	[XTCP_MIB_LOSSPROBES]		= "LossProbes",
+	[XTCP_MIB_LOSSPROBERECOVERY]	= "LossProbeRecovery",
+	[XTCP_MIB_RACKLOST]		= "RackLost",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -69,6 +69,38 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 		xs->rtx_hint = NULL;
 }
 
+/* Was a segment sent at @t1 ending at @seq1 sent after (@t2, @seq2)?  A
+ * burst goes out at one clock reading: sequence order breaks the tie.
+ */
+static bool xtcp_rack_sent_after(u64 t1, u32 seq1, u64 t2, u32 seq2)
+{
+	return t1 > t2 || (t1 == t2 && xtcp_after(seq1, seq2));
+}
+
+/*
+ * A segment reached the peer (SACKed, or acknowledged): RACK's clock
+ * (RFC 8985 section 6.2) moves to its send time if that is the latest
+ * yet, with the round trip it took.  A resent segment counts only when
+ * the ACK cannot be for its first copy: not sooner than the smallest
+ * round trip seen.
+ */
+static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	const struct xtcp_snd_state *st = xtcp_st(skb);
+	u32 end = XTCP_SKB_CB(skb)->end_seq;
+	u64 rtt = xs->clock_ns - st->sent_ns;
+
+	if (!xtcp_rack_sent_after(st->sent_ns, end, xs->rack_ns,
+				  xs->rack_end_seq))
+		return;
+	if ((st->state & XTCP_SKB_RETRANS) &&
+	    rtt < (u64)xs->min_rtt_us * NSEC_PER_USEC)
+		return;
+	xs->rack_ns = st->sent_ns;
+	xs->rack_end_seq = end;
+	xs->rack_rtt_ns = rtt;
+}
+
 static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 {
 	struct xtcp_snd_state *st = xtcp_st(skb);
@@ -82,7 +114,7 @@ static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 	st->state = (st->state & ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) |
 		    XTCP_SKB_SACKED;
 	xs->sacked_out += st->pcount;
-	xs->rack_ns = max(xs->rack_ns, st->sent_ns);
+	xtcp_rack_advance(xs, skb);
 }
 
 /* A sent skb now makes @delta more segments (split, or trimmed when
@@ -106,7 +138,7 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 
 	if (xs->rtx_hint == skb)
 		xs->rtx_hint = NULL;
-	xs->rack_ns = max(xs->rack_ns, st->sent_ns);
+	xtcp_rack_advance(xs, skb);
 	xtcp_account_resize(xs, st->state, -st->pcount);
 }
 
@@ -255,6 +287,98 @@ static void xtcp_detect_lost_resends(struct sock *sk)
 	}
 }
 
+bool xtcp_rack_on(const struct sock *sk)
+{
+	return xtcp_sack_on(xtcp_sk(sk)) &&
+	       READ_ONCE(xtcp_sysctl(sock_net(sk))->recovery);
+}
+
+/*
+ * RACK's reordering window (RFC 8985 section 6.2, as Linux sizes it): a
+ * quarter of the smallest RTT, at most SRTT, so that segments merely
+ * overtaken on the way are not resent; none once recovery has begun or
+ * three segments were SACKed (XTCP does not detect reordering, so no
+ * evidence ever widens it).
+ */
+static u64 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
+{
+	if (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out >= XTCP_DUPTHRESH)
+		return 0;
+	return (u64)min(xs->min_rtt_us / 4, xs->srtt_us) * NSEC_PER_USEC;
+}
+
+/* A resend RACK found lost goes again: it no longer counts in flight. */
+static void xtcp_rack_mark_lost(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_snd_state *st = xtcp_st(skb);
+
+	if (st->state & XTCP_SKB_RTX_OUT) {
+		st->state &= ~XTCP_SKB_RTX_OUT;
+		xs->retrans_out -= st->pcount;
+		xs->rtx_hint = NULL;
+	}
+	xtcp_mark_skb_lost(xs, skb);
+	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RACKLOST, st->pcount);
+}
+
+/*
+ * RACK loss detection (RFC 8985 section 6.2): a segment (or its resend)
+ * sent before the latest one the peer confirmed is lost once it has been
+ * out for that one's round trip plus the reordering window.  Those still
+ * inside it are judged again when the window ends: returns the time
+ * until the first of them does, 0 if none.  The walk is over the whole
+ * flight, since resends make send order differ from sequence order.
+ */
+static u64 xtcp_rack_detect_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 reo = xtcp_rack_reo_wnd(xs), wait = 0;
+	struct sk_buff *skb;
+
+	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+		const struct xtcp_snd_state *st = xtcp_st(skb);
+		s64 left;
+
+		if ((st->state & XTCP_SKB_SACKED) ||
+		    (st->state & (XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) ==
+		    XTCP_SKB_LOST ||
+		    !xtcp_rack_sent_after(xs->rack_ns, xs->rack_end_seq,
+					  st->sent_ns, XTCP_SKB_CB(skb)->end_seq))
+			continue;
+		left = st->sent_ns + xs->rack_rtt_ns + reo - xs->clock_ns;
+		if (left <= 0)
+			xtcp_rack_mark_lost(sk, skb);
+		else if (!wait || left < wait)
+			wait = left;
+	}
+	return wait;
+}
+
+/*
+ * An ACK that reaches the end of a tail-loss probe's flight settles it
+ * (RFC 8985 section 7.4, as Linux): a probe of new data, or a resend
+ * answered by a pure duplicate ACK (both copies arrived), showed no
+ * loss; an ACK past the end of a resent probe's flight shows that the
+ * probe repaired one, and the window is reduced once, as for a loss.
+ */
+void xtcp_tlp_ack(struct sock *sk, u32 ack, bool advanced)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_before(ack, xs->tlp_high_seq))
+		return;
+	if (xs->tlp_retrans && xtcp_after(ack, xs->tlp_high_seq)) {
+		xs->ssthresh = xtcp_cong_ssthresh(sk);
+		xs->cwnd = max(xs->ssthresh, 2U);
+		xs->cwnd_cnt = 0;
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_LOSSPROBERECOVERY);
+	} else if (xs->tlp_retrans && advanced) {
+		return;
+	}
+	xs->tlp_high_seq = 0;
+}
+
 /* The first segment outstanding is lost: of an skb of several, only
  * its first (the others may have arrived), as Linux marks them.
  */
@@ -282,8 +406,28 @@ static void xtcp_enter_recovery(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_RECOVERY;
 	xs->recover = xs->snd_nxt;
+	xs->tlp_high_seq = 0;
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERIES);
-	xtcp_mark_head_lost(sk);
+	/* RACK marks what is lost itself (its window is now closed). */
+	if (!xtcp_rack_on(sk))
+		xtcp_mark_head_lost(sk);
+}
+
+/* RACK's reordering window ended: judge again, and resend what is lost. */
+void xtcp_rack_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 wait = xtcp_rack_detect_loss(sk);
+
+	if (xs->lost_out && xs->ca_state == XTCP_CA_OPEN) {
+		xtcp_enter_recovery(sk);
+		wait = xtcp_rack_detect_loss(sk);
+	}
+	xtcp_push(sk);
+	if (wait)
+		xtcp_arm_reo(sk, wait);
+	else
+		xtcp_arm_rtx(sk);
 }
 
 /*
@@ -321,6 +465,7 @@ void xtcp_enter_loss(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_LOSS;
 	xs->recover = xs->snd_nxt;
+	xs->tlp_high_seq = 0;
 	xs->dupacks = 0;
 	xs->retrans_ts = 0;
 	if (!xtcp_sack_on(xs))
@@ -383,7 +528,8 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 		       bool dupack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	bool sack = xtcp_sack_on(xs);
+	bool sack = xtcp_sack_on(xs), rack = xtcp_rack_on(sk);
+	u64 wait = 0;
 
 	if (sack)
 		xtcp_sacktag(sk, skb);
@@ -405,16 +551,23 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 			xs->sacked_out = 0;
 	}
 
+	if (rack && (xs->sacked_out || xs->retrans_out))
+		wait = xtcp_rack_detect_loss(sk);
 	if (xs->ca_state == XTCP_CA_OPEN &&
-	    (xs->dupacks >= XTCP_DUPTHRESH ||
-	     (sack && xs->sacked_out >= XTCP_DUPTHRESH)))
+	    ((rack && xs->lost_out) || xs->dupacks >= XTCP_DUPTHRESH ||
+	     (sack && xs->sacked_out >= XTCP_DUPTHRESH))) {
 		xtcp_enter_recovery(sk);
+		if (rack)
+			wait = xtcp_rack_detect_loss(sk);
+	}
+	if (wait)
+		xtcp_arm_reo(sk, wait);
 
 	if (xs->ca_state == XTCP_CA_OPEN)
 		return true;
-	if (sack && xs->sacked_out)
+	if (sack && xs->sacked_out && !rack)
 		xtcp_mark_lost_by_sack(sk);
-	if (xs->retrans_out)
+	if (xs->retrans_out && !rack)
 		xtcp_detect_lost_resends(sk);
 	/* A partial ACK (RFC 6582): the next hole is lost too. */
 	if (acked && !sack && xs->ca_state == XTCP_CA_RECOVERY)

@@ -586,6 +586,9 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->ts_recent_stamp = 0;
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
+	xs->quick = 0;
+	xs->pingpong = 0;
+	xs->lrcv_ns = 0;
 	xs->total_retrans = 0;
 	xs->dupacks = 0;
 	xs->retransmits = 0;
@@ -983,7 +986,7 @@ error:
  * window left cannot take a full segment, since the sender is then
  * waiting for exactly that ACK (the delayed ACK would stall it 40 ms).
  */
-static void xtcp_rcv_consumed(struct sock *sk)
+static void xtcp_rcv_consumed(struct sock *sk, size_t copied)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -996,9 +999,11 @@ static void xtcp_rcv_consumed(struct sock *sk)
 		kfree_skb(skb);
 	}
 	sk_mem_reclaim(sk);
-	/* Only while the peer may still send (half-closed on our side too). */
-	if (!((1 << sk->sk_state) &
-	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+	/* Only a read that took something, and only while the peer may still
+	 * send (half-closed on our side too).
+	 */
+	if (!copied || !((1 << sk->sk_state) &
+			 (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
 	new_wnd = xtcp_free_window(sk);
 	if ((xs->ack_pending && old_wnd < xs->mss) ||
@@ -1042,7 +1047,7 @@ static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
 		if (off + chunk < skb->len)
 			break;
 		if (READ_ONCE(sk->sk_backlog.tail)) {
-			xtcp_rcv_consumed(sk);
+			xtcp_rcv_consumed(sk, copied);
 			__sk_flush_backlog(sk);
 			skb = skb_peek(&sk->sk_receive_queue);
 		} else {
@@ -1050,7 +1055,7 @@ static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
 		}
 	}
 	if (!peek)
-		xtcp_rcv_consumed(sk);
+		xtcp_rcv_consumed(sk, copied);
 	return copied;
 }
 
@@ -1161,6 +1166,28 @@ static bool xtcp_level_is_ours(int level)
 	return level == SOL_XTCP || level == IPPROTO_TCP;
 }
 
+/*
+ * TCP_QUICKACK, as Linux: 0 makes ACKs wait for replies (pingpong); any
+ * other value stops that, and sends an ACK still owed if the reader has
+ * taken everything or a segment's worth waits for it; an even value then
+ * makes them wait again (a one-off ACK).
+ */
+static void xtcp_set_quickack(struct sock *sk, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->pingpong = !val;
+	if (!val)
+		return;
+	if (((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) &&
+	    xs->ack_pending &&
+	    (skb_queue_empty(&sk->sk_receive_queue) ||
+	     xs->rcv_nxt - xs->rcv_wup > xs->mss))
+		xtcp_send_ack(sk);
+	if (!(val & 1))
+		xs->pingpong = 1;
+}
+
 static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -1198,6 +1225,9 @@ static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS))
 			return -EINVAL;
 		xs->user_mss = val;
+		return 0;
+	case TCP_QUICKACK:
+		xtcp_set_quickack(sk, val);
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -1240,6 +1270,7 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
 	case TCP_KEEPCNT:
+	case TCP_QUICKACK:
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -1268,7 +1299,7 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_backoff = xs->retransmits;
 	info->tcpi_rto = div_u64(xs->rto_ns, NSEC_PER_USEC);
 	info->tcpi_rtt = xs->srtt_us;
-	info->tcpi_rttvar = xs->rttvar_us;
+	info->tcpi_rttvar = xs->mdev_us / 4;
 	if (xs->opts & XTCP_OPT_TS)
 		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (xs->opts & XTCP_OPT_SACK)
@@ -1332,6 +1363,9 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_KEEPCNT:
 		val = xtcp_keepcnt(sk);
+		break;
+	case TCP_QUICKACK:
+		val = !xs->pingpong;
 		break;
 	case TCP_MAXSEG:
 		/* As TCP: the payload size in use, or before a connection

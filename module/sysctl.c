@@ -95,6 +95,8 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(rto_max_ms, &thousand, &max_rto_ms),
 	XTCP_KNOB(max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB(window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(slow_start_after_idle, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(recovery, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(sack, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(syncookies, SYSCTL_ZERO, &two),
@@ -148,6 +150,8 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->rto_max_ms = 120 * 1000;	/* TCP_RTO_MAX */
 	sc->max_orphans = xtcp_ehash_size() / 2;	/* as tcp_max_orphans */
 	sc->window_scaling = 1;
+	sc->slow_start_after_idle = 1;
+	sc->recovery = 1;
 	sc->timestamps = 1;
 	sc->sack = 1;
 	sc->syncookies = 1;		/* when the SYN queue is full */

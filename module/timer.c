@@ -66,24 +66,63 @@ static void xtcp_backoff_rto(struct sock *sk)
 		xs->backoff++;
 }
 
+static u32 xtcp_rto_min_us(const struct sock *sk)
+{
+	return READ_ONCE(xtcp_sysctl(sock_net(sk))->rto_min_ms) * USEC_PER_MSEC;
+}
+
 /*
- * RFC 6298 section 2: RTO = SRTT + 4 * RTTVAR, at least net.xtcp.rto_min_ms
- * (Linux's 200 ms, where the RFC says 1 s), at most rto_max_ms (120 s);
- * the initial RTO until the first sample.
+ * RTO = SRTT + RTTVAR, where RTTVAR stands for RFC 6298's 4 * RTTVAR and
+ * is never below net.xtcp.rto_min_ms (Linux's 200 ms, where the RFC says
+ * an RTO of 1 s): as in Linux, the floor is on the variance term, so a
+ * long path's RTO keeps 200 ms of slack above its SRTT.  At most
+ * rto_max_ms; the initial RTO until the first sample.
  */
 void xtcp_set_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u64 min = (u64)READ_ONCE(xtcp_sysctl(sock_net(sk))->rto_min_ms) *
-		  NSEC_PER_MSEC;
 	u64 rto;
 
 	if (!xs->srtt_us) {
 		xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 		return;
 	}
-	rto = ((u64)xs->srtt_us + 4ULL * xs->rttvar_us) * NSEC_PER_USEC;
-	xs->rto_ns = clamp(rto, min, xtcp_rto_max_ns(sock_net(sk)));
+	rto = ((u64)xs->srtt_us + xs->rttvar_us) * NSEC_PER_USEC;
+	xs->rto_ns = min(rto, xtcp_rto_max_ns(sock_net(sk)));
+}
+
+/*
+ * The deviation of one sample @r from SRTT (RFC 6298 section 2.3, in
+ * units of 4 * RTTVAR): a sample below SRTT by more than the deviation
+ * counts an eighth as much, since a faster round trip is no reason for a
+ * longer timeout.  RTTVAR follows the largest deviation of each round
+ * trip: up at once, down by a quarter of the way once per round trip,
+ * so that one quiet round trip does not shrink the timeout under the
+ * next burst of queueing (Linux's mdev_max).
+ */
+static void xtcp_rtt_deviation(struct sock *sk, u32 r)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	s32 err = (s32)(r - xs->srtt_us);
+
+	if (err < 0) {
+		err = -err - (s32)(xs->mdev_us / 4);
+		if (err > 0)
+			err /= 8;
+	} else {
+		err -= xs->mdev_us / 4;
+	}
+	xs->mdev_us += err;
+	if (xs->mdev_us > xs->mdev_max_us) {
+		xs->mdev_max_us = xs->mdev_us;
+		xs->rttvar_us = max(xs->rttvar_us, xs->mdev_max_us);
+	}
+	if (xtcp_after(xs->snd_una, xs->rtt_seq)) {
+		if (xs->mdev_max_us < xs->rttvar_us)
+			xs->rttvar_us -= (xs->rttvar_us - xs->mdev_max_us) / 4;
+		xs->rtt_seq = xs->snd_nxt;
+		xs->mdev_max_us = xtcp_rto_min_us(sk);
+	}
 }
 
 /* One round-trip measurement, RFC 6298 section 2.2 and 2.3. */
@@ -94,20 +133,75 @@ void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns)
 
 	if (!xs->srtt_us) {
 		xs->srtt_us = r;
-		xs->rttvar_us = r / 2;
+		xs->mdev_us = 2 * r;
+		xs->mdev_max_us = max(xs->mdev_us, xtcp_rto_min_us(sk));
+		xs->rttvar_us = xs->mdev_max_us;
+		xs->rtt_seq = xs->snd_nxt;
 	} else {
-		u32 err = abs((s32)(xs->srtt_us - r));
-
-		xs->rttvar_us = xs->rttvar_us - xs->rttvar_us / 4 + err / 4;
-		xs->srtt_us = xs->srtt_us - xs->srtt_us / 8 + r / 8;
+		xtcp_rtt_deviation(sk, r);
+		xs->srtt_us = max_t(s32, (s32)xs->srtt_us +
+				    ((s32)(r - xs->srtt_us)) / 8, 1);
 	}
+	xs->min_rtt_us = xs->min_rtt_us ? min(xs->min_rtt_us, r) : r;
 	xtcp_set_rto(sk);
 	xs->backoff = 0;
 }
 
+/* Sets the retransmission timer @ns from now, for @event. */
+static void xtcp_arm_rtx_for(struct sock *sk, u8 event, u64 ns)
+{
+	xtcp_sk(sk)->timer_event = event;
+	xtcp_timer_arm(sk, &xtcp_sk(sk)->rtx_timer, ns);
+}
+
 void xtcp_arm_rtx(struct sock *sk)
 {
-	xtcp_timer_arm(sk, &xtcp_sk(sk)->rtx_timer, xtcp_sk(sk)->rto_ns);
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO, xtcp_sk(sk)->rto_ns);
+}
+
+/* RACK's reordering window for the segments still in doubt ends in @ns. */
+void xtcp_arm_reo(struct sock *sk, u64 ns)
+{
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_REO, ns);
+}
+
+/*
+ * The tail-loss probe's timer (RFC 8985 section 7.2), as Linux sets it:
+ * two SRTTs, plus the delayed-ACK allowance (rto_min_ms) when a single
+ * segment is out, since its ACK may be one the peer delays, or 2 ms
+ * otherwise; 1 s without an RTT sample; never later than the RTO would
+ * fire (the RTO counts from now after an ACK, @after_ack, else from the
+ * oldest segment's send).  Only in the open state, with SACK, while
+ * segments are out and net.xtcp.recovery asks for RACK-TLP.  False
+ * when no probe is due: the caller sets the RTO instead.
+ */
+bool xtcp_schedule_loss_probe(struct sock *sk, bool after_ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	u64 pto, rto_left = xs->rto_ns;
+
+	if (!xtcp_rack_on(sk) || !xs->packets_out || !head ||
+	    xs->ca_state != XTCP_CA_OPEN)
+		return false;
+	if (!xs->srtt_us) {
+		pto = NSEC_PER_SEC;
+	} else {
+		pto = 2ULL * xs->srtt_us * NSEC_PER_USEC;
+		if (xs->packets_out == 1)
+			pto += (u64)READ_ONCE(xtcp_sysctl(sock_net(sk))->rto_min_ms) *
+			       NSEC_PER_MSEC;
+		else
+			pto += 2 * NSEC_PER_MSEC;
+	}
+	if (!after_ack) {
+		s64 left = XTCP_SKB_CB(head)->header.out.sent_ns + xs->rto_ns -
+			   xs->clock_ns;
+
+		rto_left = max_t(s64, left, 1);
+	}
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_TLP, min(pto, rto_left));
+	return true;
 }
 
 /* A newly sent segment starts the timer unless it already runs for an
@@ -221,6 +315,14 @@ static void xtcp_rtx_expired(struct sock *sk)
 		return;
 	}
 
+	if (xs->timer_event == XTCP_TIMER_TLP) {
+		xtcp_send_loss_probe(sk);
+		return;
+	}
+	if (xs->timer_event == XTCP_TIMER_REO) {
+		xtcp_rack_timeout(sk);
+		return;
+	}
 	if (xs->retransmits >= xtcp_retry_limit(sk)) {
 		xtcp_reset(sk, ETIMEDOUT);
 		return;
@@ -318,11 +420,17 @@ static void xtcp_keepalive_expired(struct sock *sk)
 		       (u64)xtcp_keepintvl(sk) * NSEC_PER_SEC);
 }
 
+/* No reply carried the ACK in time: it goes alone, and an interactive
+ * session's ACKs stop waiting for replies (as Linux leaves pingpong).
+ */
 static void xtcp_delack_expired(struct sock *sk)
 {
-	if (xtcp_sk(sk)->ack_pending &&
-	    !hrtimer_is_queued(&xtcp_sk(sk)->delack_timer))
-		xtcp_send_ack(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ack_pending || hrtimer_is_queued(&xs->delack_timer))
+		return;
+	xs->pingpong = 0;
+	xtcp_send_ack(sk);
 }
 
 /* Runs @fn now, or at release_sock() if the owner holds the lock. */

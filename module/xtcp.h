@@ -128,6 +128,8 @@ struct xtcp_sock {
 	u32 snd_wl2;
 	u32 write_seq;		/* sequence number of the next byte queued */
 	u32 snd_sml;		/* end of the last small segment sent (Nagle) */
+	u32 pushed_seq;		/* where the last PSH went */
+	u64 lsnd_ns;		/* when data last went out */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
 	/* Receive sequence space. */
 	u32 irs;
@@ -144,7 +146,10 @@ struct xtcp_sock {
 	   corked:1,		/* TCP_CORK */
 	   more:1,		/* the last send() said MSG_MORE */
 	   keepalive_on:1,	/* the keep-alive timer is wanted */
-	   orphan_counted:1;	/* in xtcp_net.orphans */
+	   orphan_counted:1,	/* in xtcp_net.orphans */
+	   pingpong:1;		/* interactive: ACKs wait for replies */
+	u8 quick;		/* ACKs still to send at once (quick-ACK) */
+	u64 lrcv_ns;		/* when data last arrived; 0: never */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
 	u8 backoff;		/* rto_ns doublings since the last RTT sample */
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
@@ -161,9 +166,12 @@ struct xtcp_sock {
 	u32 ts_recent;		/* the peer's TSval to echo */
 	u32 ts_recent_stamp;	/* when it was taken, seconds (PAWS) */
 
-	/* RTT estimation, RFC 6298. */
+	/* RTT estimation, RFC 6298 (timer.c). */
 	u32 srtt_us;		/* 0: no sample yet */
-	u32 rttvar_us;
+	u32 rttvar_us;		/* 4 * RTTVAR, at least rto_min_ms */
+	u32 mdev_us;		/* 4 * the smoothed deviation */
+	u32 mdev_max_us;	/* its largest this round trip */
+	u32 rtt_seq;		/* snd_nxt when this round trip began */
 	u32 total_retrans;	/* for TCP_INFO */
 	u8 dupacks;		/* duplicate ACKs in a row (fast retransmit) */
 
@@ -181,7 +189,17 @@ struct xtcp_sock {
 	u32 lost_out;
 	u32 retrans_out;	/* lost ones resent, not yet acknowledged */
 	struct sk_buff *rtx_hint;	/* where the resend walk goes on */
-	u64 rack_ns;		/* latest send time the peer has confirmed */
+	/* RACK-TLP (RFC 8985): the latest send time the peer has confirmed
+	 * and the round trip that confirmation measured; the end of the
+	 * last tail-loss probe and whether it was a resend.
+	 */
+	u64 rack_ns;
+	u64 rack_rtt_ns;
+	u32 rack_end_seq;	/* that segment's end: ties in send time */
+	u32 min_rtt_us;		/* the smallest RTT sample; 0: none yet */
+	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
+	u8 tlp_retrans:1;
+	u8 timer_event;		/* what rtx_timer is set for: XTCP_TIMER_* */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
@@ -221,6 +239,13 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
 }
+
+/* The retransmission timer serves three purposes, one at a time. */
+enum {
+	XTCP_TIMER_RTO,		/* retransmission (or persist) timeout */
+	XTCP_TIMER_TLP,		/* tail-loss probe */
+	XTCP_TIMER_REO,		/* RACK's reordering window ends */
+};
 
 enum {
 	XTCP_CA_OPEN,
@@ -310,6 +335,7 @@ struct xtcp_request {
 	u32 ts_recent;
 	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
 	u64 rto_ns;
+	u64 synack_ns;		/* when its last SYN-ACK left */
 	struct rcu_head rcu;
 };
 
@@ -466,6 +492,7 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 }
 
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
+#define XTCP_MAX_QUICKACKS	16
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
 #define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */
 #define XTCP_MIN_SND_MSS	48	/* net.xtcp.min_snd_mss's least, TCP's */
@@ -511,6 +538,9 @@ enum xtcp_mib_field {
 	XTCP_MIB_WQUEUETOOBIG,		/* a sent skb not cut: queue at 2 x sndbuf */
 	XTCP_MIB_SACKRENEGING,		/* SACKed data found dropped at a timeout */
 	XTCP_MIB_ABORTONMEMORY,		/* an orphan killed: too many, or no memory */
+	XTCP_MIB_LOSSPROBES,		/* tail-loss probes sent */
+	XTCP_MIB_LOSSPROBERECOVERY,	/* ... that repaired a loss */
+	XTCP_MIB_RACKLOST,		/* segments RACK found lost */
 	XTCP_MIB_MAX
 };
 
@@ -537,6 +567,8 @@ struct xtcp_sysctl {
 	int rto_max_ms;		/* the backed-off RTO's ceiling */
 	int max_orphans;	/* per namespace, as tcp_max_orphans */
 	int window_scaling;
+	int slow_start_after_idle;	/* RFC 5681 section 4.1, as Linux */
+	int recovery;		/* 1: RACK-TLP (RFC 8985), 0: duplicate ACKs */
 	int timestamps;
 	int sack;
 	int syncookies;
@@ -658,6 +690,7 @@ void xtcp_push(struct sock *sk);
 void xtcp_push_partial(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_send_window_probe(struct sock *sk);
+void xtcp_send_loss_probe(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
@@ -679,12 +712,16 @@ void xtcp_enter_loss(struct sock *sk);
 bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 		       bool dupack);
 void xtcp_retransmit_lost(struct sock *sk);
+bool xtcp_rack_on(const struct sock *sk);
+void xtcp_rack_timeout(struct sock *sk);
+void xtcp_tlp_ack(struct sock *sk, u32 ack, bool advanced);
 
 /* cong.c */
 void xtcp_cong_reset(struct sock *sk);
 void xtcp_cong_init(struct sock *sk);
 u32 xtcp_cong_ssthresh(const struct sock *sk);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);
+void xtcp_cwnd_restart_after_idle(struct sock *sk);
 bool xtcp_cong_known(const char *name);
 const char *xtcp_cong_name(const struct sock *sk);
 int xtcp_cong_set(struct sock *sk, const char *name);
@@ -716,6 +753,8 @@ void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd);
 void xtcp_timers_init(struct sock *sk);
 void xtcp_timers_stop(struct sock *sk);
 void xtcp_arm_rtx(struct sock *sk);
+void xtcp_arm_reo(struct sock *sk, u64 ns);
+bool xtcp_schedule_loss_probe(struct sock *sk, bool after_ack);
 void xtcp_arm_rtx_if_idle(struct sock *sk);
 void xtcp_stop_rtx(struct sock *sk);
 void xtcp_arm_delack(struct sock *sk);

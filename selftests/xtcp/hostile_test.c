@@ -484,8 +484,8 @@ TEST_F(hp, sacking_every_other_byte_does_not_grow_the_send_queue)
 	passive_open(_metadata, self, 536, 0);
 	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data), 0));
 	for (i = 0; i < 10; i++)
-		XSEG_EXPECT(&self->p, &s, 2000, F_PSH | F_ACK,
-			    c->isn + 1 + i * 536, PISN + 1);
+		XSEG_EXPECT_DATA(&self->p, &s, 2000, c->isn + 1 + i * 536,
+				 PISN + 1);
 	before = wmem_queued(c->fd);
 	ASSERT_LT(0, before);
 	for (off = 1; off + 8 < sizeof(data); off += 8) {
@@ -1094,7 +1094,7 @@ TEST_F(hp, a_time_wait_entry_answers_bad_segments_once_per_interval)
  *	peer    .   ack 1, SACK 537:1073
  *	peer    .   ack 537              (537:1073, SACKed, now first)
  *	(silence: the peer dropped 537:1073)
- *	module  P.  537:1073             at the timeout, first of all
+ *	module  .   537:1073             at the timeout, first of all
  */
 TEST_F(hp, a_timeout_after_reneged_sacks_resends_from_snd_una)
 {
@@ -1105,12 +1105,14 @@ TEST_F(hp, a_timeout_after_reneged_sacks_resends_from_snd_una)
 	int i;
 
 	self->sack = 1;
+	/* The timeout itself: no tail-loss probe or RACK resend before it. */
+	ASSERT_EQ(0, xtcp_sysctl_set("recovery", 0));
 	passive_open(_metadata, self, 536, 0);
 	reneged = xtcp_stat("SACKReneging");
 	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data), 0));
 	for (i = 0; i < 3; i++)
-		XSEG_EXPECT(&self->p, &s, 2000, F_PSH | F_ACK,
-			    c->isn + 1 + i * 536, PISN + 1);
+		XSEG_EXPECT_DATA(&self->p, &s, 2000, c->isn + 1 + i * 536,
+				 PISN + 1);
 	s = peer_seg(c, PISN + 1, c->isn + 1, F_ACK, 0, 0);
 	s.nsack = 1;
 	s.sack[0].left = c->isn + 537;
@@ -1121,7 +1123,7 @@ TEST_F(hp, a_timeout_after_reneged_sacks_resends_from_snd_una)
 	s.sack[0].left = c->isn + 537;
 	s.sack[0].right = c->isn + 1073;
 	ASSERT_EQ(0, xpeer_send(&self->p, &s));
-	XSEG_EXPECT(&self->p, &s, 3000, F_PSH | F_ACK, c->isn + 537, PISN + 1);
+	XSEG_EXPECT_DATA(&self->p, &s, 3000, c->isn + 537, PISN + 1);
 	EXPECT_EQ(reneged + 1, xtcp_stat("SACKReneging"));
 }
 
