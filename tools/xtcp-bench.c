@@ -4,7 +4,10 @@
  *
  * Every test runs on every path twice, once over XTCP (AF_XTCP) and once
  * over TCP (AF_INET), with the same code; a table row gives both values
- * and XTCP/TCP:
+ * and XTCP/TCP.  With -n RUNS each test runs RUNS times on each path, XTCP
+ * and TCP by turns (XTCP, TCP, XTCP, TCP, ...), and a row gives the median
+ * of each protocol's runs, XTCP's median over TCP's, and the range
+ * (min-max) of each protocol's runs:
  *
  *   stream-N  N connections write 128 KiB at a time, client to server:
  *             Mbit/s of bytes the server received during the phase
@@ -53,6 +56,7 @@
 #define MAX_PATHS	8
 #define MAX_TESTS	16
 #define MAX_STREAMS	64
+#define MAX_RUNS	99
 #define NS_NAME_MAX	64
 
 enum kind { STREAM, RR, CRR };
@@ -74,6 +78,7 @@ struct test {
 
 struct opts {
 	int secs;
+	int runs;
 	int timeout;
 	int port;
 	int xtcp_family;
@@ -87,6 +92,14 @@ struct opts {
 struct result {
 	int status;
 	double val[2];
+};
+
+/* A protocol's runs of one test on one path (-n): the worst status, and
+ * the median and range of each value.
+ */
+struct summary {
+	int status;
+	double med[2], min[2], max[2];
 };
 
 /* Everything the threads of one phase share. */
@@ -665,41 +678,84 @@ static struct result run_phase(const struct opts *o, const struct path *p,
 
 /* ---- the table ---- */
 
-#define ROW_FMT	"%-10s %-10s %-8s %12s %12s %9s\n"
+#define ROW_FMT		"%-10s %-10s %-8s %12s %12s %9s"
+#define RANGE_FMT	"  %-19s %s"
 
-static void cell(char *buf, size_t len, const struct result *r, int i)
+static int cmp_double(const void *a, const void *b)
 {
-	if (r->status == OK)
-		snprintf(buf, len, "%.1f", r->val[i]);
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ERROR beats STALL beats OK: a cell is a number only when every run is. */
+static void summarize(const struct result *r, int n, struct summary *s)
+{
+	double v[MAX_RUNS];
+	int i, k;
+
+	memset(s, 0, sizeof(*s));
+	for (k = 0; k < n; k++)
+		if (r[k].status > s->status)
+			s->status = r[k].status;
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < n; k++)
+			v[k] = r[k].val[i];
+		qsort(v, n, sizeof(v[0]), cmp_double);
+		s->med[i] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		s->min[i] = v[0];
+		s->max[i] = v[n - 1];
+	}
+}
+
+static void cell(char *buf, size_t len, const struct summary *s, int i)
+{
+	if (s->status == OK)
+		snprintf(buf, len, "%.1f", s->med[i]);
 	else
-		snprintf(buf, len, "%s", r->status == STALL ? "stall" : "error");
+		snprintf(buf, len, "%s", s->status == STALL ? "stall" : "error");
 }
 
-static void print_row(const struct test *t, const struct path *p,
-		      const char *unit, const struct result r[2], int i)
+static void range(char *buf, size_t len, const struct summary *s, int i)
 {
-	char x[16], y[16], ratio[16] = "-";
-
-	cell(x, sizeof(x), &r[0], i);
-	cell(y, sizeof(y), &r[1], i);
-	if (r[0].status == OK && r[1].status == OK && r[1].val[i] > 0)
-		snprintf(ratio, sizeof(ratio), "%.3f", r[0].val[i] / r[1].val[i]);
-	printf(ROW_FMT, t->name, p->name, unit, x, y, ratio);
+	if (s->status == OK)
+		snprintf(buf, len, "%.1f-%.1f", s->min[i], s->max[i]);
+	else
+		snprintf(buf, len, "-");
 }
 
-static void print_rows(const struct test *t, const struct path *p,
-		       const struct result r[2])
+static void print_row(const struct opts *o, const struct test *t,
+		      const struct path *p, const char *unit,
+		      const struct summary s[2], int i)
+{
+	char x[16], y[16], ratio[16] = "-", xr[32], yr[32];
+
+	cell(x, sizeof(x), &s[0], i);
+	cell(y, sizeof(y), &s[1], i);
+	if (s[0].status == OK && s[1].status == OK && s[1].med[i] > 0)
+		snprintf(ratio, sizeof(ratio), "%.3f", s[0].med[i] / s[1].med[i]);
+	printf(ROW_FMT, t->name, p->name, unit, x, y, ratio);
+	if (o->runs > 1) {
+		range(xr, sizeof(xr), &s[0], i);
+		range(yr, sizeof(yr), &s[1], i);
+		printf(RANGE_FMT, xr, yr);
+	}
+	putchar('\n');
+}
+
+static void print_rows(const struct opts *o, const struct test *t,
+		       const struct path *p, const struct summary s[2])
 {
 	switch (t->kind) {
 	case STREAM:
-		print_row(t, p, "Mbit/s", r, 0);
+		print_row(o, t, p, "Mbit/s", s, 0);
 		break;
 	case RR:
-		print_row(t, p, "trans/s", r, 0);
-		print_row(t, p, "lat-us", r, 1);
+		print_row(o, t, p, "trans/s", s, 0);
+		print_row(o, t, p, "lat-us", s, 1);
 		break;
 	case CRR:
-		print_row(t, p, "trans/s", r, 0);
+		print_row(o, t, p, "trans/s", s, 0);
 		break;
 	}
 	fflush(stdout);
@@ -716,12 +772,18 @@ static void print_header(const struct opts *o, int argc, char **argv)
 		printf(" %s", argv[i]);
 	printf("\n# %d s per phase, socket timeouts %d s, AF_XTCP=%d\n",
 	       o->secs, o->timeout, o->xtcp_family);
+	if (o->runs > 1)
+		printf("# %d runs per row, XTCP and TCP by turns: medians, ranges (min-max)\n",
+		       o->runs);
 	for (i = 0; i < o->npaths; i++)
 		printf("# path %s: %s, server netns %s, client netns %s\n",
 		       o->paths[i].name, o->paths[i].addr_str,
 		       *o->paths[i].server_ns ? o->paths[i].server_ns : "-",
 		       *o->paths[i].client_ns ? o->paths[i].client_ns : "-");
 	printf(ROW_FMT, "test", "path", "unit", "xtcp", "tcp", "xtcp/tcp");
+	if (o->runs > 1)
+		printf(RANGE_FMT, "xtcp-range", "tcp-range");
+	putchar('\n');
 	fflush(stdout);
 }
 
@@ -731,6 +793,8 @@ static void usage_exit(void)
 {
 	fputs("usage: xtcp-bench [OPTIONS]\n"
 	      "  -t, --time S          seconds per phase (default 3)\n"
+	      "  -n, --runs N          runs of each test on each path, XTCP and TCP by\n"
+	      "                        turns; a row gives the medians and ranges (1)\n"
 	      "  -T, --tests LIST      of stream,rr,crr (default all three)\n"
 	      "  -P, --streams LIST    parallel streams, a stream-N row each (default 1)\n"
 	      "  -p, --path SPEC       NAME:ADDR[:SERVER_NETNS[:CLIENT_NETNS]], repeatable\n"
@@ -833,6 +897,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "time", required_argument, NULL, 't' },
+		{ "runs", required_argument, NULL, 'n' },
 		{ "tests", required_argument, NULL, 'T' },
 		{ "streams", required_argument, NULL, 'P' },
 		{ "path", required_argument, NULL, 'p' },
@@ -845,12 +910,15 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	const char *tests = "stream,rr,crr", *streams = "1";
 	int c;
 
-	*o = (struct opts){ .secs = 3, .timeout = 4, .port = 5201,
+	*o = (struct opts){ .secs = 3, .runs = 1, .timeout = 4, .port = 5201,
 			    .xtcp_family = AF_XTCP };
-	while ((c = getopt_long(argc, argv, "t:T:P:p:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:n:T:P:p:w:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->secs = parse_int(optarg, 1, 3600);
+			break;
+		case 'n':
+			o->runs = parse_int(optarg, 1, MAX_RUNS);
 			break;
 		case 'T':
 			tests = optarg;
@@ -879,6 +947,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	if (!o->npaths)
 		parse_path(o, "loopback:127.0.0.1");
 	make_tests(o, tests, streams);
+	/* Each phase takes the next port. */
+	if (o->port + 2L * o->runs * o->npaths * o->ntests > 65536)
+		die("too many phases for the ports from", "--port");
 }
 
 /* Refuses to start without XTCP, or without a namespace a path names. */
@@ -908,9 +979,10 @@ static void check_setup(const struct opts *o)
 
 int main(int argc, char **argv)
 {
+	struct result xr[MAX_RUNS], tr[MAX_RUNS];
+	struct summary s[2];
 	struct opts o;
-	struct result r[2];
-	int i, j, port, bad = 0;
+	int i, j, k, port, bad = 0;
 
 	parse_opts(&o, argc, argv);
 	check_setup(&o);
@@ -921,10 +993,14 @@ int main(int argc, char **argv)
 			const struct path *p = &o.paths[i];
 			const struct test *t = &o.tests[j];
 
-			r[0] = run_phase(&o, p, t, 1, port++);
-			r[1] = run_phase(&o, p, t, 0, port++);
-			print_rows(t, p, r);
-			bad |= r[0].status != OK || r[1].status != OK;
+			for (k = 0; k < o.runs; k++) {
+				xr[k] = run_phase(&o, p, t, 1, port++);
+				tr[k] = run_phase(&o, p, t, 0, port++);
+			}
+			summarize(xr, o.runs, &s[0]);
+			summarize(tr, o.runs, &s[1]);
+			print_rows(&o, t, p, s);
+			bad |= s[0].status != OK || s[1].status != OK;
 		}
 	}
 	return bad ? 3 : 0;
