@@ -13,6 +13,7 @@
  *   buffer.c     send and receive buffer sizes, and their growth
  *   syncookies.c keyed initial sequence numbers
  *   socket.c     the socket calls, and the state changes they cause
+ *   info.c       TCP_INFO: what a socket tells of itself
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
  *   sysctl.c     net.xtcp.* for each namespace
  *   af_xtcp.c    module load and unload
@@ -797,6 +798,10 @@ u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
 		     u32 peer_isn, u16 peer_mss);
 u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,
 		      u32 peer_isn, u32 cookie);
+
+/* info.c */
+int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,
+			 int __user *optlen, int len);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);
