@@ -11,6 +11,7 @@
 #include <linux/net.h>
 #include <net/inet_sock.h>
 #include <linux/sysctl.h>
+#include <linux/tcp.h>
 #include <net/net_namespace.h>
 
 /* 6.12 moved the unaligned-access helpers to <linux/unaligned.h>. */
@@ -68,5 +69,24 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 #include <net/proto_memory.h>
 #endif
+
+/* 6.2 added tcpi_rcv_wnd (and tcpi_rehash) at struct tcp_info's end. */
+static inline void xtcp_info_set_rcv_wnd(struct tcp_info *info, u32 rcv_wnd)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	info->tcpi_rcv_wnd = rcv_wnd;
+#endif
+}
+
+/* 6.7 added the retransmission-timeout counts after them. */
+static inline void xtcp_info_set_rto_stats(struct tcp_info *info, u16 rtos,
+					   u16 recoveries, u32 ms)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	info->tcpi_total_rto = rtos;
+	info->tcpi_total_rto_recoveries = recoveries;
+	info->tcpi_total_rto_time = ms;
+#endif
+}
 
 #endif /* _XTCP_COMPAT_H */

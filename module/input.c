@@ -267,6 +267,7 @@ static void xtcp_established(struct sock *sk)
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_buffers_established(sk);
 	xtcp_sk(sk)->rcv_tstamp = ktime_get_ns();
+	xtcp_stats_established(xtcp_sk(sk), false);
 	xtcp_keepalive_reset(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
@@ -321,6 +322,7 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 	u32 ack = cb->ack_seq, acked = 0;
 	u64 rtt;
 
+	xs->stats.bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
 	/* Samples come from send times only: an echoed timestamp after a
 	 * loss is the receiver's oldest (RFC 7323 section 4.3), which would
@@ -653,6 +655,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	xs->rcv_nxt += skb->len;
+	xs->stats.bytes_received += skb->len;
 	xtcp_measure_rcv_ratio(xs, skb);
 	return true;
 }
@@ -719,9 +722,12 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	if (!len)
 		return false;
 	if (xtcp_after(cb->seq, xs->rcv_nxt)) {
+		u16 segs = max_t(u16, 1, skb_shinfo(skb)->gso_segs);
 		bool kept = xtcp_ooo_insert(sk, skb);
 
-		if (!kept)
+		if (kept)
+			xs->stats.rcv_ooopack += segs;
+		else
 			__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFODROP);
 		xtcp_send_ack(sk);
 		return kept;
@@ -739,6 +745,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_ack(sk);	/* the peer resends it */
 		return false;
 	}
+	xtcp_stats_data_in(sk, skb, len);
 	xtcp_ooo_drain(sk);
 	xtcp_rcvbuf_grow(sk, len);
 	xtcp_data_arrived(xs);
@@ -763,6 +770,7 @@ static void xtcp_rcv_fin(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rcv_nxt++;
+	xs->stats.bytes_received++;	/* as TCP's, the FIN counts */
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	sock_set_flag(sk, SOCK_DONE);
 
@@ -936,6 +944,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	bool queued = false;
 
 	xtcp_clock_refresh(xs);
+	xtcp_stats_seg_in(xs, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		goto drop;

@@ -44,6 +44,15 @@ void xtcp_gso_fix_size(struct sk_buff *skb)
 	skb_shinfo(skb)->gso_size += xtcp_gso_extra(xtcp_hdr(skb)->doff * 4);
 }
 
+/* The payload per segment of a GSO skb that arrived (from a veth peer):
+ * gso_size less what xtcp_gso_fix_size() added.
+ */
+unsigned int xtcp_gso_rcv_mss(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->gso_size -
+	       xtcp_gso_extra(xtcp_hdr(skb)->doff * 4);
+}
+
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					netdev_features_t features)
 {

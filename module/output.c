@@ -196,6 +196,21 @@ static u16 xtcp_mss_to_offer(const struct sock *sk, const struct dst_entry *dst)
 }
 
 /*
+ * TCP_INFO's advmss: the payload a segment of the MSS we offer carries,
+ * less the timestamp option when the connection has it (as Linux's);
+ * 0 before a route says what we offer.
+ */
+u16 xtcp_advmss(struct sock *sk)
+{
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	if (!dst)
+		return 0;
+	return xtcp_mss_to_offer(sk, dst) -
+	       (xtcp_sk(sk)->opts & XTCP_OPT_TS ? XTCPOLEN_TS_ALIGNED : 0);
+}
+
+/*
  * The window field: the payload the free receive buffer holds, at the
  * payload-to-memory ratio of what arrived so far (a 1448-byte segment may
  * take 4 KiB), but never less than we already promised, since a window
@@ -317,6 +332,19 @@ u8 xtcp_syn_opts_wanted(const struct net *net)
 	return opts;
 }
 
+/* TCP_INFO's counts of what a connected socket sends: @segs segments
+ * carrying @len bytes of payload.
+ */
+static void xtcp_count_out(struct xtcp_sock *xs, u32 segs, u32 len)
+{
+	xs->stats.segs_out += segs;
+	if (!len)
+		return;
+	xs->stats.data_segs_out += segs;
+	xs->stats.bytes_sent += len;
+	xs->stats.last_data_sent_ns = xs->clock_ns;
+}
+
 /* Sends @skb (header not yet pushed) for a connected socket. */
 static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 			     u32 seq)
@@ -330,6 +358,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		.flags = flags,
 		.window = xtcp_rcv_window(sk, flags & XTCP_FLAG_SYN),
 	};
+	u32 len = skb->len;
 	int err, segs;
 
 	if (flags & XTCP_FLAG_ACK) {
@@ -353,6 +382,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		xtcp_stop_delack(sk);
 
 	segs = skb_shinfo(skb)->gso_segs ?: 1;
+	xtcp_count_out(xs, segs, len);
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	if (!err)
 		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS, segs);
@@ -397,6 +427,8 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 
 	XTCP_SKB_CB(skb)->header.out.sent_ns = xtcp_sk(sk)->clock_ns;
 	xtcp_sk(sk)->lsnd_ns = xtcp_sk(sk)->clock_ns;
+	XTCP_SKB_CB(skb)->header.out.delivered_bytes =
+		xtcp_sk(sk)->stats.delivered_bytes;
 	if (skb_cloned(skb))
 		c = pskb_copy(skb, GFP_ATOMIC);
 	else
@@ -651,6 +683,7 @@ static bool xtcp_is_fin(const struct sk_buff *skb)
 static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool rwnd_limited = false;
 	struct sk_buff *skb;
 	u32 sent = xs->packets_out;
 	bool recent;
@@ -672,6 +705,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 		if (xtcp_in_flight(xs) >= xs->cwnd)
 			break;
 		go = xtcp_fit_window(sk, skb, recent);
+		rwnd_limited = !go;
 		if (!go || xtcp_hold_partial(sk, go, partial_ok))
 			break;
 		go = xtcp_fit_cwnd(sk, go, recent);
@@ -683,6 +717,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	/* New data out: a probe follows it if no ACK does (RFC 8985). */
 	if (xs->packets_out > sent && xs->timer_event != XTCP_TIMER_REO)
 		xtcp_schedule_loss_probe(sk, false);
+	xtcp_chrono_update(sk, rwnd_limited);
 }
 
 void xtcp_push(struct sock *sk)
@@ -877,6 +912,7 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
 			       xtcp_skb_pcount(skb));
 		xtcp_sk(sk)->total_retrans += xtcp_skb_pcount(skb);
+		xtcp_sk(sk)->stats.bytes_retrans += skb->len;
 	}
 	return err;
 }
@@ -909,6 +945,8 @@ static struct sk_buff *xtcp_trim_acked_head(struct sock *sk, u32 ack,
 	st->pcount = xtcp_pcount(xs, skb->len);
 	xtcp_account_resize(xs, st->state, st->pcount - old);
 	*acked += old - st->pcount;
+	if (!(st->state & XTCP_SKB_SACKED))
+		xtcp_stats_delivered(xs, old - st->pcount, ack - seq);
 	return skb;
 }
 
@@ -923,8 +961,9 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_snd_state *st;
+	u32 tx_delivered = 0;
 	struct sk_buff *skb;
-	u64 sent = 0;
+	u64 sent = 0, rtt;
 	bool retrans = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head &&
@@ -932,6 +971,7 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 		st = &XTCP_SKB_CB(skb)->header.out;
 		retrans |= st->state & XTCP_SKB_RETRANS;
 		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
+		tx_delivered = st->delivered_bytes;
 		*acked += xtcp_skb_pcount(skb);
 		xtcp_unaccount_skb(xs, skb);
 		__skb_unlink(skb, &sk->sk_write_queue);
@@ -942,10 +982,13 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 		st = &XTCP_SKB_CB(skb)->header.out;
 		retrans |= st->state & XTCP_SKB_RETRANS;
 		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
+		tx_delivered = st->delivered_bytes;
 	}
 	if (retrans || !sent)
 		return 0;
-	return max_t(s64, xs->clock_ns - sent, 1);
+	rtt = max_t(s64, xs->clock_ns - sent, 1);
+	xtcp_stats_rate(xs, tx_delivered, rtt);
+	return rtt;
 }
 
 /* The last queued segment, when it is unsent data with room for more. */

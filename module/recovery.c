@@ -82,7 +82,7 @@ static bool xtcp_rack_sent_after(u64 t1, u32 seq1, u64 t2, u32 seq2)
  * (RFC 8985 section 6.2) moves to its send time if that is the latest
  * yet, with the round trip it took.  A resent segment counts only when
  * the ACK cannot be for its first copy: not sooner than the smallest
- * round trip seen.
+ * round trip of the last five minutes (info.c keeps it).
  */
 static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 {
@@ -94,7 +94,7 @@ static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 				  xs->rack_end_seq))
 		return;
 	if ((st->state & XTCP_SKB_RETRANS) &&
-	    rtt < (u64)xs->min_rtt_us * NSEC_PER_USEC)
+	    rtt < (u64)xs->stats.min_rtt_us * NSEC_PER_USEC)
 		return;
 	xs->rack_ns = st->sent_ns;
 	xs->rack_end_seq = end;
@@ -114,6 +114,7 @@ static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 	st->state = (st->state & ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT)) |
 		    XTCP_SKB_SACKED;
 	xs->sacked_out += st->pcount;
+	xtcp_stats_delivered(xs, st->pcount, skb->len);
 	xtcp_rack_advance(xs, skb);
 }
 
@@ -138,6 +139,8 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 
 	if (xs->rtx_hint == skb)
 		xs->rtx_hint = NULL;
+	if (!(st->state & XTCP_SKB_SACKED))
+		xtcp_stats_delivered(xs, st->pcount, skb->len);
 	xtcp_rack_advance(xs, skb);
 	xtcp_account_resize(xs, st->state, -st->pcount);
 }
@@ -304,7 +307,7 @@ static u64 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 {
 	if (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out >= XTCP_DUPTHRESH)
 		return 0;
-	return (u64)min(xs->min_rtt_us / 4, xs->srtt_us) * NSEC_PER_USEC;
+	return (u64)min(xs->stats.min_rtt_us / 4, xs->srtt_us) * NSEC_PER_USEC;
 }
 
 /* A resend RACK found lost goes again: it no longer counts in flight. */
@@ -515,6 +518,7 @@ static bool xtcp_recovery_was_spurious(struct sock *sk, struct sk_buff *skb,
 	xs->lost_out = 0;
 	xs->retrans_out = 0;
 	xs->rtx_hint = NULL;
+	xs->stats.reord_seen++;
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERYUNDO);
 	return true;
 }
@@ -545,6 +549,8 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 		/* Everything sent before the loss is acknowledged. */
 		if (xs->ca_state == XTCP_CA_RECOVERY)
 			xs->cwnd = max(xs->ssthresh, 2U);
+		else
+			xtcp_stats_loss_over(xs);
 		xs->ca_state = XTCP_CA_OPEN;
 		xs->dupacks = 0;
 		if (!sack)

@@ -64,6 +64,9 @@ static void xtcp_purge_write_queue(struct sock *sk)
 	xtcp_sk(sk)->lost_out = 0;
 	xtcp_sk(sk)->retrans_out = 0;
 	xtcp_sk(sk)->rtx_hint = NULL;
+	/* Nothing left to send: TCP_INFO's busy time ends. */
+	xtcp_clock_refresh(xtcp_sk(sk));
+	xtcp_chrono_update(sk, false);
 }
 
 /*
@@ -592,8 +595,10 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->total_retrans = 0;
 	xs->dupacks = 0;
 	xs->retransmits = 0;
+	xs->backoff = 0;
 	xs->retrans_ts = 0;
 	xs->rack_ns = 0;
+	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;

@@ -142,7 +142,7 @@ void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns)
 		xs->srtt_us = max_t(s32, (s32)xs->srtt_us +
 				    ((s32)(r - xs->srtt_us)) / 8, 1);
 	}
-	xs->min_rtt_us = xs->min_rtt_us ? min(xs->min_rtt_us, r) : r;
+	xtcp_stats_rtt(xs, r);
 	xtcp_set_rto(sk);
 	xs->backoff = 0;
 }
@@ -330,6 +330,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 	if (sock_flag(sk, SOCK_DEAD) && xtcp_orphan_out_of_resources(sk))
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
+	xtcp_stats_rto(xs);
 	xtcp_enter_loss(sk);
 	xtcp_push(sk);
 	xs->retransmits++;

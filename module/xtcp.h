@@ -101,6 +101,49 @@ struct xtcp_cubic {
 
 #define XTCP_CC_NAME_MAX	16	/* TCP_CA_NAME_MAX */
 
+/* What held a sender back, for TCP_INFO's busy and limited times. */
+enum {
+	XTCP_CHRONO_IDLE,	/* nothing to send, nothing unacknowledged */
+	XTCP_CHRONO_BUSY,	/* sending, or waiting for ACKs */
+	XTCP_CHRONO_RWND,	/* data waits for the peer's window */
+	XTCP_CHRONO_SNDBUF,	/* all sent, and the writer waits for room */
+	XTCP_CHRONO_MAX
+};
+
+/*
+ * Counts and times kept only for TCP_INFO (info.c), each where the input
+ * and output paths pass anyway; a new connection starts them from zero.
+ * Times are the socket clock's (clock_ns).
+ */
+struct xtcp_stats {
+	u64 bytes_sent;		/* payload sent, resends included */
+	u64 bytes_retrans;	/* payload resent */
+	u64 bytes_acked;	/* snd_una's advance, SYN and FIN included */
+	u64 bytes_received;	/* rcv_nxt's advance, FIN included */
+	u64 last_data_sent_ns;	/* 0: not connected yet */
+	u64 last_data_recv_ns;
+	u64 loss_start_ns;	/* the current timeout recovery's; 0: none */
+	u64 chrono_start_ns;	/* when the current XTCP_CHRONO_* began */
+	u64 chrono_ns[XTCP_CHRONO_MAX];
+	u32 segs_out;		/* segments, a GSO skb's each counted */
+	u32 segs_in;
+	u32 data_segs_out;
+	u32 data_segs_in;
+	u32 delivered;		/* segments acknowledged or SACKed */
+	u32 delivered_bytes;	/* their payload, modulo 2^32 (rate samples) */
+	u32 rate_bytes;		/* the latest delivery-rate sample: bytes */
+	u32 rate_us;		/* ... delivered in this time */
+	u32 rcv_ooopack;	/* segments that arrived past a gap */
+	u32 reord_seen;		/* recoveries undone: reordered, not lost */
+	u32 min_rtt_us;		/* 0: no sample */
+	u32 min_rtt_stamp;	/* jiffies of that sample */
+	u32 total_rto_ms;	/* time in timeout recoveries that ended */
+	u16 total_rto;		/* retransmission timeouts */
+	u16 total_rto_recoveries;
+	u16 rcv_mss;		/* the largest in-order segment, to advmss */
+	u8 chrono;		/* XTCP_CHRONO_* */
+};
+
 /* Why a socket's timers fired while its owner held the lock. */
 enum {
 	XTCP_DEFER_RTX,
@@ -197,7 +240,6 @@ struct xtcp_sock {
 	u64 rack_ns;
 	u64 rack_rtt_ns;
 	u32 rack_end_seq;	/* that segment's end: ties in send time */
-	u32 min_rtt_us;		/* the smallest RTT sample; 0: none yet */
 	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
 	u8 tlp_retrans:1;
 	u8 timer_event;		/* what rtx_timer is set for: XTCP_TIMER_* */
@@ -234,6 +276,8 @@ struct xtcp_sock {
 	u32 accept_max;
 	u64 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 	atomic_t syn_len;
+
+	struct xtcp_stats stats;	/* for TCP_INFO only */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -390,6 +434,7 @@ struct xtcp_rcv_opts {
 
 struct xtcp_snd_state {
 	u64 sent_ns;		/* last sent, for RTT samples */
+	u32 delivered_bytes;	/* xtcp_stats' then, for rate samples */
 	u16 pcount;		/* segments on the wire (splits, trims) */
 	u8 state;		/* XTCP_SKB_* */
 };
@@ -443,6 +488,7 @@ static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
 #define XTCP_GSO_BYTES		(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
 bool xtcp_gso_on(void);
 void xtcp_gso_fix_size(struct sk_buff *skb);
+unsigned int xtcp_gso_rcv_mss(const struct sk_buff *skb);
 void xtcp_offload_init(void);
 void xtcp_offload_exit(void);
 
@@ -703,6 +749,7 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb);
 int xtcp_route_connected(struct sock *sk);
 void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst);
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
+u16 xtcp_advmss(struct sock *sk);
 u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked);
 u8 xtcp_choose_wscale(const struct sock *sk);
 u8 xtcp_syn_opts_wanted(const struct net *net);
@@ -802,6 +849,32 @@ u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,
 /* info.c */
 int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,
 			 int __user *optlen, int len);
+void xtcp_stats_established(struct xtcp_sock *xs, bool passive);
+void xtcp_stats_data_in(struct sock *sk, const struct sk_buff *skb, u32 len);
+void xtcp_stats_rtt(struct xtcp_sock *xs, u32 rtt_us);
+void xtcp_stats_rate(struct xtcp_sock *xs, u32 tx_bytes, u64 rtt_ns);
+void xtcp_stats_rto(struct xtcp_sock *xs);
+void xtcp_stats_loss_over(struct xtcp_sock *xs);
+void xtcp_chrono_update(struct sock *sk, bool rwnd_limited);
+
+/* A segment reached the socket: TCP_INFO's segs_in and data_segs_in. */
+static inline void xtcp_stats_seg_in(struct xtcp_sock *xs,
+				     const struct sk_buff *skb)
+{
+	u32 segs = max_t(u16, 1, skb_shinfo(skb)->gso_segs);
+
+	xs->stats.segs_in += segs;
+	if (skb->len)
+		xs->stats.data_segs_in += segs;
+}
+
+/* @pcount segments of @bytes payload reached the peer (ACK or SACK). */
+static inline void xtcp_stats_delivered(struct xtcp_sock *xs, u32 pcount,
+					u32 bytes)
+{
+	xs->stats.delivered += pcount;
+	xs->stats.delivered_bytes += bytes;
+}
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);
