@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a socket tells about itself: TCP_INFO, with TCP's layout and
- * meanings, and the few counts and times it needs that the protocol
- * itself does not keep (struct xtcp_stats, updated by the input and
- * output paths as they go).
+ * What a socket tells about itself: TCP_INFO, TCP_CC_INFO and TCP_INQ's
+ * control message, with TCP's layouts and meanings, and the few counts
+ * and times TCP_INFO needs that the protocol itself does not keep
+ * (struct xtcp_stats, updated by the input and output paths as they go).
  *
  * Every struct tcp_info field XTCP can know is filled.  These stay 0,
  * because XTCP has nothing honest to put there:
@@ -352,16 +352,45 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 }
 
 /*
- * getsockopt(TCP_INFO); @len is the caller's buffer, known not negative.
+ * getsockopt(TCP_INFO) and getsockopt(TCP_CC_INFO); @len is the caller's
+ * buffer, known not negative.  TCP_CC_INFO answers with what the
+ * algorithm's get_info would give: neither of XTCP's has one, as Linux's
+ * cubic and reno have none, so the answer is empty (length 0), not an
+ * error.
  */
 int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,
 			 int __user *optlen, int len)
 {
 	struct tcp_info info;
 
+	if (optname == TCP_CC_INFO)
+		return put_user(0, optlen) ? -EFAULT : 0;
 	xtcp_get_info(sk, &info);
 	len = min_t(unsigned int, len, sizeof(info));
 	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
 		return -EFAULT;
 	return 0;
+}
+
+/* ---- TCP_INQ ---- */
+
+/*
+ * After a recvmsg() that did not fail: the bytes still to read, for
+ * io_uring (msg_inq) and, with TCP_INQ, as a TCP_CM_INQ control message.
+ * As Linux counts it, after the peer's FIN it is one more than the data
+ * (never 0), so that a reader knows to come back for the end of file.
+ */
+void xtcp_recv_inq(struct sock *sk, struct msghdr *msg)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int inq;
+
+	lock_sock(sk);
+	inq = xs->rcv_nxt - xs->copied_seq;
+	if (!inq && sock_flag(sk, SOCK_DONE))
+		inq = 1;
+	release_sock(sk);
+	msg->msg_inq = inq;
+	if (xs->recvmsg_inq)
+		put_cmsg(msg, SOL_TCP, TCP_CM_INQ, sizeof(inq), &inq);
 }

@@ -198,6 +198,7 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	xtcp_sk(child)->keepintvl = xtcp_sk(parent)->keepintvl;
 	xtcp_sk(child)->keepcnt = xtcp_sk(parent)->keepcnt;
 	xtcp_sk(child)->cc = xtcp_sk(parent)->cc;
+	xtcp_sk(child)->recvmsg_inq = xtcp_sk(parent)->recvmsg_inq;
 	ci->tos = pi->tos;
 	ci->uc_ttl = pi->uc_ttl;
 	ci->pmtudisc = pi->pmtudisc;
@@ -1118,7 +1119,12 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	}
 out:
 	release_sock(sk);
-	return copied ? copied : err;
+	if (copied)
+		err = copied;
+	/* TCP's TCP_INQ: after the backlog went in, as TCP counts it. */
+	if (err >= 0 && (xtcp_sk(sk)->recvmsg_inq || msg->msg_get_inq))
+		xtcp_recv_inq(sk, msg);
+	return err;
 }
 
 /* ---- options and the rest ---- */
@@ -1234,6 +1240,11 @@ static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 	case TCP_QUICKACK:
 		xtcp_set_quickack(sk, val);
 		return 0;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		xs->recvmsg_inq = val;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -1276,6 +1287,7 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_KEEPINTVL:
 	case TCP_KEEPCNT:
 	case TCP_QUICKACK:
+	case TCP_INQ:
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -1341,7 +1353,11 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			return -EFAULT;
 		return 0;
 	}
+	case TCP_INQ:
+		val = xs->recvmsg_inq;
+		break;
 	case TCP_INFO:
+	case TCP_CC_INFO:
 		return xtcp_info_getsockopt(sk, optname, optval, optlen, len);
 	default:
 		return -ENOPROTOOPT;

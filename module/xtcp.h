@@ -13,7 +13,7 @@
  *   buffer.c     send and receive buffer sizes, and their growth
  *   syncookies.c keyed initial sequence numbers
  *   socket.c     the socket calls, and the state changes they cause
- *   info.c       TCP_INFO: what a socket tells of itself
+ *   info.c       TCP_INFO, TCP_CC_INFO, TCP_INQ: what a socket tells of itself
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
  *   sysctl.c     net.xtcp.* for each namespace
  *   af_xtcp.c    module load and unload
@@ -191,7 +191,8 @@ struct xtcp_sock {
 	   more:1,		/* the last send() said MSG_MORE */
 	   keepalive_on:1,	/* the keep-alive timer is wanted */
 	   orphan_counted:1,	/* in xtcp_net.orphans */
-	   pingpong:1;		/* interactive: ACKs wait for replies */
+	   pingpong:1,		/* interactive: ACKs wait for replies */
+	   recvmsg_inq:1;	/* TCP_INQ: recvmsg() says what is left */
 	u8 quick;		/* ACKs still to send at once (quick-ACK) */
 	u64 lrcv_ns;		/* when data last arrived; 0: never */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
@@ -849,6 +850,7 @@ u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,
 /* info.c */
 int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,
 			 int __user *optlen, int len);
+void xtcp_recv_inq(struct sock *sk, struct msghdr *msg);
 void xtcp_stats_established(struct xtcp_sock *xs, bool passive);
 void xtcp_stats_data_in(struct sock *sk, const struct sk_buff *skb, u32 len);
 void xtcp_stats_rtt(struct xtcp_sock *xs, u32 rtt_us);
