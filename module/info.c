@@ -29,7 +29,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_REORDERING		3	/* the duplicate-ACK threshold, fixed */
 #define XTCP_MIN_RTT_WIN	(300 * HZ)	/* tcp_min_rtt_wlen's default */
 
 /* ---- what the input and output paths record ---- */
@@ -333,7 +332,7 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_pacing_rate = xtcp_rate64(READ_ONCE(sk->sk_pacing_rate));
 	info->tcpi_max_pacing_rate =
 		xtcp_rate64(READ_ONCE(sk->sk_max_pacing_rate));
-	info->tcpi_reordering = XTCP_REORDERING;
+	info->tcpi_reordering = XTCP_DUPTHRESH;	/* fixed, never adapted */
 	info->tcpi_snd_cwnd = READ_ONCE(xs->cwnd);
 	if (info->tcpi_state == TCP_LISTEN) {
 		info->tcpi_unacked = READ_ONCE(xs->accept_len);

@@ -26,8 +26,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_DUPTHRESH	3
-
 static bool xtcp_sack_on(const struct xtcp_sock *xs)
 {
 	return xs->opts & XTCP_OPT_SACK;

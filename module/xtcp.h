@@ -299,6 +299,11 @@ enum {
 	XTCP_CA_LOSS,		/* after a retransmission timeout */
 };
 
+/* Duplicate ACKs (or SACKed segments above a hole) that mean a loss;
+ * TCP_INFO's reordering.
+ */
+#define XTCP_DUPTHRESH	3
+
 /* Segments in the network: RFC 6675's pipe (recovery.c). */
 static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
 {
