@@ -733,13 +733,19 @@ TEST_F(cf, an_application_limited_sender_keeps_its_window)
  * at the RTO.  (One hole: Linux paces resends in recovery by PRR, RFC
  * 6937, which XTCP does not do; with one hole both send the same.)
  */
-static void rack_one_hole(struct __test_metadata *_metadata, struct run *r)
+static void six_segments_one_hole(struct __test_metadata *_metadata,
+				  struct run *r)
 {
 	r_passive_open(_metadata, r, 20);
 	r_write(_metadata, r, 6 * 1448);
 	ASSERT_EQ(6, r_expect_n(_metadata, r, 6, 100));
 	sleep_ms(20);
 	r_sack(_metadata, r, 1, 1 + 1448, 1 + 3 * 1448);
+}
+
+static void rack_one_hole(struct __test_metadata *_metadata, struct run *r)
+{
+	six_segments_one_hole(_metadata, r);
 	EXPECT_EQ(1, r_expect_n(_metadata, r, 1, 100)) TH_LOG("%s", r->name);
 	EXPECT_GT(50, r->seg[r->n - 1].ms) TH_LOG("%s", r->name);
 	r_send(_metadata, r, 1, 1 + 6 * 1448, F_ACK, 0);
@@ -760,11 +766,7 @@ TEST_F(cf, rack_resends_a_hole_below_sacked_data_without_dupthresh)
  */
 static void dupthresh_only(struct __test_metadata *_metadata, struct run *r)
 {
-	r_passive_open(_metadata, r, 20);
-	r_write(_metadata, r, 6 * 1448);
-	ASSERT_EQ(6, r_expect_n(_metadata, r, 6, 100));
-	sleep_ms(20);
-	r_sack(_metadata, r, 1, 1 + 1448, 1 + 3 * 1448);
+	six_segments_one_hole(_metadata, r);
 	EXPECT_EQ(0, r_collect(_metadata, r, 100)) TH_LOG("%s", r->name);
 	EXPECT_EQ(1, r_expect_n(_metadata, r, 1, 400)) TH_LOG("%s", r->name);
 	r_send(_metadata, r, 1, 1 + 6 * 1448, F_ACK, 0);

@@ -37,33 +37,15 @@ FIXTURE(fl) {
 /* Our own active open: the SYN-ACK carries SACK-permitted and a shift. */
 FIXTURE_SETUP(fl)
 {
-	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, PEER_PORT);
-	struct xconn *c = &self->c;
-	struct xseg sa;
-
-	c->fd = -1;
+	self->c.fd = -1;
 	ASSERT_EQ(0, xtcp_ensure_loaded());
 	ASSERT_EQ(0, xpeer_setup(&self->p));
 	/* These scripts expect silence where no ACK comes: duplicate-ACK
 	 * recovery only (RACK-TLP has its scripts in conform_test.c).
 	 */
 	ASSERT_EQ(0, xtcp_sysctl_set("recovery", 0));
-	c->fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, c->fd);
-	ASSERT_EQ(0, xc_set_nonblock(c->fd, 1));
-	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
-	XSEG_EXPECT(&self->p, &self->syn, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
-	c->lport = self->syn.sport;
-	c->rport = PEER_PORT;
-	c->isn = self->syn.seq;
-	c->pisn = PISN;
-	sa = xc_seg(PEER_PORT, c->lport, PISN, c->isn + 1, F_SYN | F_ACK);
-	sa.has_sackperm = 1;
-	sa.has_wscale = 1;
-	sa.wscale = WSCALE;
-	ASSERT_EQ(0, xpeer_send(&self->p, &sa));
-	XSEG_EXPECT(&self->p, &self->s, 2000, F_ACK, c->isn + 1, PISN + 1);
-	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+	xc_active_open_sack(_metadata, &self->p, &self->c, PEER_PORT, PISN,
+			    WSCALE, &self->syn);
 }
 
 FIXTURE_TEARDOWN(fl)

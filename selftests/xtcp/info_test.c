@@ -482,33 +482,15 @@ FIXTURE(pr) {
 /* Our own active open: the SYN-ACK carries SACK-permitted and a shift. */
 FIXTURE_SETUP(pr)
 {
-	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, PEER_PORT);
-	struct xconn *c = &self->c;
-	struct xseg sa;
-
-	c->fd = -1;
+	self->c.fd = -1;
 	ASSERT_EQ(0, xtcp_ensure_loaded());
 	ASSERT_EQ(0, xpeer_setup(&self->p));
 	/* The scripts here count the timeouts and see Disorder stay: no
 	 * tail-loss probe or RACK marking between (conform_test.c has them).
 	 */
 	ASSERT_EQ(0, xtcp_sysctl_set("recovery", 0));
-	c->fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, c->fd);
-	ASSERT_EQ(0, xc_set_nonblock(c->fd, 1));
-	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
-	XSEG_EXPECT(&self->p, &self->s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
-	c->lport = self->s.sport;
-	c->rport = PEER_PORT;
-	c->isn = self->s.seq;
-	c->pisn = PISN;
-	sa = xc_seg(PEER_PORT, c->lport, PISN, c->isn + 1, F_SYN | F_ACK);
-	sa.has_sackperm = 1;
-	sa.has_wscale = 1;
-	sa.wscale = WSCALE;
-	ASSERT_EQ(0, xpeer_send(&self->p, &sa));
-	XSEG_EXPECT(&self->p, &self->s, 2000, F_ACK, c->isn + 1, PISN + 1);
-	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+	xc_active_open_sack(_metadata, &self->p, &self->c, PEER_PORT, PISN,
+			    WSCALE, NULL);
 }
 
 FIXTURE_TEARDOWN(pr)

@@ -377,6 +377,38 @@ static inline void xc_active_open(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
 }
 
+/*
+ * The same, but the SYN-ACK offers SACK and window shift @wscale; the
+ * module's SYN is left in *@syn when that is not NULL.
+ */
+static inline void xc_active_open_sack(struct __test_metadata *_metadata,
+				       struct xpeer *p, struct xconn *c,
+				       uint16_t rport, uint32_t pisn,
+				       uint8_t wscale, struct xseg *syn)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, rport);
+	struct xseg s;
+
+	c->fd = socket(AF_XTCP, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, c->fd);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 1));
+	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	if (syn)
+		*syn = s;
+	c->lport = s.sport;
+	c->rport = rport;
+	c->isn = s.seq;
+	c->pisn = pisn;
+	s = xc_seg(rport, c->lport, pisn, c->isn + 1, F_SYN | F_ACK);
+	s.has_sackperm = 1;
+	s.has_wscale = 1;
+	s.wscale = wscale;
+	ASSERT_EQ(0, xpeer_send(p, &s));
+	XSEG_EXPECT(p, &s, 2000, F_ACK, c->isn + 1, pisn + 1);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+}
+
 /* A listener on 10.0.0.1:port. */
 static inline int xc_listen(struct __test_metadata *_metadata, uint16_t port,
 			    int backlog, int nonblock)
