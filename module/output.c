@@ -784,7 +784,8 @@ void xtcp_send_loss_probe(struct sock *sk)
 	struct sk_buff *skb = xs->send_head;
 	u32 mss = xtcp_payload_mss(xs);
 
-	if (xs->tlp_high_seq)
+	/* Recovery began since the timer was set: it resends by itself. */
+	if (xs->tlp_high_seq || xs->ca_state != XTCP_CA_OPEN)
 		goto rearm;
 	xs->tlp_retrans = 0;
 	if (skb && skb->len &&
@@ -887,6 +888,15 @@ void xtcp_send_ack(struct sock *sk)
 	xtcp_transmit_skb(sk, skb, XTCP_FLAG_ACK, xtcp_sk(sk)->snd_nxt);
 }
 
+/* A bare ACK from process context (a read, a socket option): the clock
+ * is read first, so that its timestamp is now.
+ */
+void xtcp_send_ack_now(struct sock *sk)
+{
+	xtcp_clock_refresh(xtcp_sk(sk));
+	xtcp_send_ack(sk);
+}
+
 /* RST from a connected socket that aborts (close with unread data,
  * SO_LINGER 0, a full accept queue's children): RFC 9293 section 3.10.4.
  */
@@ -896,6 +906,8 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 
 	if (!skb)
 		return;
+	/* From close() or a timer: its timestamp is now, not the last event's. */
+	xtcp_clock_refresh(xtcp_sk(sk));
 	if (!xtcp_transmit_skb(sk, skb, XTCP_FLAG_RST | XTCP_FLAG_ACK,
 			       xtcp_sk(sk)->snd_nxt))
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);

@@ -288,9 +288,13 @@ static void xtcp_detect_lost_resends(struct sock *sk)
 	}
 }
 
+/* RACK-TLP needs SACK, which only the handshake's end settles: a SYN
+ * or SYN-ACK is resent by its own timer alone (as in Linux).
+ */
 bool xtcp_rack_on(const struct sock *sk)
 {
-	return xtcp_sack_on(xtcp_sk(sk)) &&
+	return !((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) &&
+	       xtcp_sack_on(xtcp_sk(sk)) &&
 	       READ_ONCE(xtcp_sysctl(sock_net(sk))->recovery);
 }
 

@@ -1015,7 +1015,7 @@ static void xtcp_rcv_consumed(struct sock *sk, size_t copied)
 	if ((xs->ack_pending && old_wnd < xs->mss) ||
 	    (old_wnd < (XTCP_RCV_WND << xs->rcv_wscale) &&
 	     new_wnd >= old_wnd + xs->mss && new_wnd >= 2 * (s64)old_wnd))
-		xtcp_send_ack(sk);
+		xtcp_send_ack_now(sk);
 }
 
 /*
@@ -1194,7 +1194,7 @@ static void xtcp_set_quickack(struct sock *sk, int val)
 	    xs->ack_pending &&
 	    (skb_queue_empty(&sk->sk_receive_queue) ||
 	     xs->rcv_nxt - xs->rcv_wup > xs->mss))
-		xtcp_send_ack(sk);
+		xtcp_send_ack_now(sk);
 	if (!(val & 1))
 		xs->pingpong = 1;
 }

@@ -745,6 +745,7 @@ void xtcp_send_probe(struct sock *sk);
 void xtcp_send_window_probe(struct sock *sk);
 void xtcp_send_loss_probe(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
+void xtcp_send_ack_now(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);

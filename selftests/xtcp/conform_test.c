@@ -32,6 +32,7 @@
 struct tseg {
 	uint8_t flags;
 	uint32_t seq, ack, len;	/* seq - isn, ack - pisn */
+	uint32_t tsval;		/* not compared: each clock has its offset */
 	int step;		/* the script step it followed */
 	double ms;		/* after that step */
 };
@@ -128,6 +129,7 @@ static void r_record(struct run *r, const struct xseg *s)
 	t->seq = s->seq - r->c.isn;
 	t->ack = s->ack - r->c.pisn;
 	t->len = s->len;
+	t->tsval = s->tsval;
 	t->step = r->step;
 	t->ms = ms_between(r->mark, s->when_ns);
 }
@@ -462,7 +464,8 @@ static void passive_handshake_rtt(struct __test_metadata *_metadata,
 				  struct run *r)
 {
 	r_passive_open(_metadata, r, 20);
-	r_note(r, "tcpi_rtt after the handshake", r_info(_metadata, r).tcpi_rtt);
+	/* Its value is the emulator's timing: only that there is one. */
+	EXPECT_LT(0, r_info(_metadata, r).tcpi_rtt) TH_LOG("%s", r->name);
 	r_write(_metadata, r, 100);
 	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 100));
 	EXPECT_EQ(1, r_collect(_metadata, r, 400)) TH_LOG("%s", r->name);
@@ -476,13 +479,19 @@ TEST_F(cf, the_passive_handshake_gives_an_rtt_sample)
 /* An ACK of part of a multi-segment write measures the round trip. */
 static void partial_ack_rtt(struct __test_metadata *_metadata, struct run *r)
 {
+	uint32_t before, after;
+
 	r_passive_open(_metadata, r, 1);
 	r_write(_metadata, r, 10 * 1448);
 	ASSERT_EQ(10, r_expect_n(_metadata, r, 10, 100));
+	before = r_info(_metadata, r).tcpi_rtt;
 	sleep_ms(100);
 	r_send(_metadata, r, 1, 1 + 4 * 1448, F_ACK, 0);
-	r_note(r, "tcpi_rtt after a partial ACK",
-	       r_info(_metadata, r).tcpi_rtt);
+	after = r_info(_metadata, r).tcpi_rtt;
+	/* A 100 ms sample moves SRTT by an eighth of the difference. */
+	EXPECT_LT(before + 5000, after)
+		TH_LOG("%s: tcpi_rtt %u us before the partial ACK, %u after",
+		       r->name, before, after);
 	r_send(_metadata, r, 1, 1 + 10 * 1448, F_ACK, 0);
 	r_collect(_metadata, r, 20);
 }
@@ -824,6 +833,36 @@ static void tail_loss_probe_new_data(struct __test_metadata *_metadata,
 TEST_F(cf, a_probe_sends_new_data_when_it_can)
 {
 	CONFORM(tail_loss_probe_new_data);
+}
+
+/* A RST from close() carries the time of the close in its timestamp. */
+static void rst_timestamp(struct __test_metadata *_metadata, struct run *r)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	const struct tseg *data, *rst;
+
+	r_passive_open(_metadata, r, 1);
+	r_write(_metadata, r, 100);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 100));
+	r_send(_metadata, r, 1, 101, F_ACK, 0);
+	sleep_ms(500);
+	ASSERT_EQ(0, setsockopt(r->c.fd, SOL_SOCKET, SO_LINGER, &lg,
+				sizeof(lg)));
+	ASSERT_EQ(0, close(r->c.fd));
+	r->c.fd = -1;
+	r_step(r);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 100));
+	data = &r->seg[r->n - 2];
+	rst = &r->seg[r->n - 1];
+	EXPECT_EQ(F_RST | F_ACK, rst->flags);
+	EXPECT_LE(450, (int32_t)(rst->tsval - data->tsval))
+		TH_LOG("%s: the RST's TSval is %u ms after the data's", r->name,
+		       rst->tsval - data->tsval);
+}
+
+TEST_F(cf, a_reset_from_close_carries_a_fresh_timestamp)
+{
+	CONFORM(rst_timestamp);
 }
 
 TEST_HARNESS_MAIN
