@@ -714,8 +714,12 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	}
 	if (skb && !xs->packets_out && !xtcp_window_allows(xs, skb))
 		xtcp_arm_rtx_if_idle(sk);	/* the persist timer */
-	/* New data out: a probe follows it if no ACK does (RFC 8985). */
-	if (xs->packets_out > sent && xs->timer_event != XTCP_TIMER_REO)
+	/* New data out: a probe follows it if no ACK does (RFC 8985).  One
+	 * already set stays (the ACK that comes re-arms it): an hrtimer
+	 * re-armed for every send costs more than the later probe gains.
+	 */
+	if (xs->packets_out > sent && (xs->timer_event == XTCP_TIMER_RTO ||
+				       !hrtimer_is_queued(&xs->rtx_timer)))
 		xtcp_schedule_loss_probe(sk, false);
 	xtcp_chrono_update(sk, rwnd_limited);
 }
