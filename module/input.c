@@ -407,7 +407,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 		dupack = true;
 	}
 	if (xs->tlp_high_seq)
-		xtcp_tlp_ack(sk, ack, advanced);
+		xtcp_tlp_ack(sk, cb, advanced);
 	/* Losses first, then the window: RFC 5681 section 3.2 and 3.1. */
 	if (xtcp_recovery_ack(sk, skb, acked, dupack) && acked)
 		xtcp_cong_on_ack(sk, acked, in_flight);

@@ -816,6 +816,7 @@ void xtcp_send_loss_probe(struct sock *sk)
 	if (xtcp_resend_skb(sk, skb))
 		goto rearm;
 	xs->tlp_retrans = 1;
+	xs->tlp_tsval = xtcp_ts_now(xs);
 sent:
 	xs->tlp_high_seq = xs->snd_nxt;
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_LOSSPROBES);

@@ -366,14 +366,24 @@ static u64 xtcp_rack_detect_loss(struct sock *sk)
  * answered by a pure duplicate ACK (both copies arrived), showed no
  * loss; an ACK past the end of a resent probe's flight shows that the
  * probe repaired one, and the window is reduced once, as for a loss.
+ * Linux tells a needless resend by the peer's D-SACK, which XTCP does
+ * not have; the timestamp tells it instead (Eifel, RFC 3522): an ACK
+ * that echoes a TSval older than the probe's answers the first copy.
  */
-void xtcp_tlp_ack(struct sock *sk, u32 ack, bool advanced)
+void xtcp_tlp_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
+		  bool advanced)
 {
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xtcp_before(ack, xs->tlp_high_seq))
+	if (xtcp_before(cb->ack_seq, xs->tlp_high_seq))
 		return;
-	if (xs->tlp_retrans && xtcp_after(ack, xs->tlp_high_seq)) {
+	if (xs->tlp_retrans && (ro->opts & XTCP_OPT_TS) && ro->tsecr &&
+	    xtcp_before(ro->tsecr, xs->tlp_tsval)) {
+		xs->tlp_high_seq = 0;
+		return;
+	}
+	if (xs->tlp_retrans && xtcp_after(cb->ack_seq, xs->tlp_high_seq)) {
 		xs->ssthresh = xtcp_cong_ssthresh(sk);
 		xs->cwnd = max(xs->ssthresh, 2U);
 		xs->cwnd_cnt = 0;

@@ -242,6 +242,7 @@ struct xtcp_sock {
 	u64 rack_rtt_ns;
 	u32 rack_end_seq;	/* that segment's end: ties in send time */
 	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
+	u32 tlp_tsval;		/* the TSval a resent probe carried */
 	u8 tlp_retrans:1;
 	u8 timer_event;		/* what rtx_timer is set for: XTCP_TIMER_* */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
@@ -769,7 +770,8 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 void xtcp_retransmit_lost(struct sock *sk);
 bool xtcp_rack_on(const struct sock *sk);
 void xtcp_rack_timeout(struct sock *sk);
-void xtcp_tlp_ack(struct sock *sk, u32 ack, bool advanced);
+void xtcp_tlp_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
+		  bool advanced);
 
 /* cong.c */
 void xtcp_cong_reset(struct sock *sk);
