@@ -510,6 +510,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->snd_sml = xs->iss;
 	xs->snd_nxt = xs->iss;
 	xs->write_seq = xs->iss;
+	xs->pushed_seq = xs->iss;
 	xs->retransmits = 0;
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
@@ -599,6 +600,10 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->backoff = 0;
 	xs->retrans_ts = 0;
 	xs->rack_ns = 0;
+	xs->rack_rtt_ns = 0;
+	xs->rack_end_seq = 0;
+	xs->tlp_high_seq = 0;
+	xs->lsnd_ns = 0;
 	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;
 	xs->mss = XTCP_MSS_DEFAULT;
