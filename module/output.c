@@ -762,17 +762,6 @@ void xtcp_send_window_probe(struct sock *sk)
 	xtcp_send_probe(sk);
 }
 
-/* The newest segment sent, or NULL. */
-static struct sk_buff *xtcp_newest_sent(struct sock *sk)
-{
-	struct sk_buff *skb = xtcp_sk(sk)->send_head;
-
-	skb = skb ? skb->prev : skb_peek_tail(&sk->sk_write_queue);
-	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
-		return NULL;
-	return skb;
-}
-
 /*
  * The tail-loss probe (RFC 8985 section 7.3): no ACK came for two round
  * trips, so the tail of the flight may be lost, which no duplicate ACK
@@ -801,7 +790,7 @@ void xtcp_send_loss_probe(struct sock *sk)
 			goto sent;
 		goto rearm;
 	}
-	skb = xtcp_newest_sent(sk);
+	skb = xtcp_last_sent(sk);
 	if (!skb)
 		goto rearm;
 	if (xtcp_skb_pcount(skb) > 1) {

@@ -144,7 +144,7 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 }
 
 /* The newest segment sent, or NULL. */
-static struct sk_buff *xtcp_last_sent(const struct sock *sk)
+struct sk_buff *xtcp_last_sent(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = xs->send_head ? xs->send_head->prev :

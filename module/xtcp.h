@@ -768,6 +768,7 @@ void xtcp_enter_loss(struct sock *sk);
 bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 		       bool dupack);
 void xtcp_retransmit_lost(struct sock *sk);
+struct sk_buff *xtcp_last_sent(const struct sock *sk);
 bool xtcp_rack_on(const struct sock *sk);
 void xtcp_rack_timeout(struct sock *sk);
 void xtcp_tlp_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
