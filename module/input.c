@@ -303,7 +303,8 @@ static void xtcp_take_ts(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
  * change what we echo (a blind sender's in-window segment with a TSval
  * far ahead would otherwise make the real peer's next ones fail PAWS:
  * Linux takes it in tcp_ack() likewise), and the peer is alive, so
- * keep-alive and the persist timer start over.  Never from a RST or SYN,
+ * keep-alive and the persist timer start over, and an ICMP error held for
+ * the timeout is forgotten (Linux's tcp_ack()).  Never from a RST or SYN,
  * which do not get this far.
  */
 static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
@@ -311,6 +312,7 @@ static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 	xtcp_take_ts(xs, cb);
 	xs->rcv_tstamp = xs->clock_ns;
 	xs->probes_out = 0;
+	WRITE_ONCE(xs->inet.sk.sk_err_soft, 0);
 }
 
 /* New acknowledgments free what they cover and restart the clock.

@@ -524,6 +524,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->ts_recent = 0;
 	/* An error the last connection left is not this one's. */
 	WRITE_ONCE(sk->sk_err, 0);
+	WRITE_ONCE(sk->sk_err_soft, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	xtcp_set_state(sk, TCP_SYN_SENT);
 	err = xtcp_send_syn(sk);

@@ -3,7 +3,7 @@
  * A full socket's timers, all hrtimers run in softirq context:
  * - retransmission: resends the oldest unacknowledged segment, doubling
  *   the timeout each time (RFC 6298 section 5), until the state's retry
- *   limit ends the connection with ETIMEDOUT;
+ *   limit ends the connection with ETIMEDOUT (or what an ICMP said);
  * - delayed ACK: an ACK owed for at most 40 ms, so that a reply or a FIN
  *   can carry it instead.
  *
@@ -64,6 +64,16 @@ static void xtcp_backoff_rto(struct sock *sk)
 	xs->rto_ns = min(xs->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
 	if (xs->backoff < U8_MAX)
 		xs->backoff++;
+}
+
+/*
+ * The peer stopped answering: the connection ends with ETIMEDOUT, or
+ * with the error an ICMP message reported meanwhile (sk_err_soft, RFC
+ * 1122 section 4.2.3.9), which says more, as Linux's tcp_write_err().
+ */
+static void xtcp_write_err(struct sock *sk)
+{
+	xtcp_reset(sk, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
 }
 
 static u32 xtcp_rto_min_us(const struct sock *sk)
@@ -285,14 +295,14 @@ static void xtcp_persist_expired(struct sock *sk)
 
 		limit = xtcp_orphan_retries(sk, alive);
 		if (!alive && xs->backoff >= limit) {
-			xtcp_reset(sk, ETIMEDOUT);
+			xtcp_write_err(sk);
 			return;
 		}
 		if (xtcp_orphan_out_of_resources(sk))
 			return;
 	}
 	if (xs->probes_out >= limit) {
-		xtcp_reset(sk, ETIMEDOUT);
+		xtcp_write_err(sk);
 		return;
 	}
 	xtcp_send_window_probe(sk);
@@ -324,7 +334,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		return;
 	}
 	if (xs->retransmits >= xtcp_retry_limit(sk)) {
-		xtcp_reset(sk, ETIMEDOUT);
+		xtcp_write_err(sk);
 		return;
 	}
 	if (sock_flag(sk, SOCK_DEAD) && xtcp_orphan_out_of_resources(sk))
@@ -412,7 +422,7 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	if (xs->probes_out >= xtcp_keepcnt(sk)) {
 		/* As Linux: the peer may yet hear that we gave up. */
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
-		xtcp_reset(sk, ETIMEDOUT);
+		xtcp_write_err(sk);
 		return;
 	}
 	xtcp_send_probe(sk);
