@@ -12,6 +12,9 @@
 #include <net/inet_sock.h>
 #include <linux/sysctl.h>
 #include <linux/tcp.h>
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
 
 /* 6.12 moved the unaligned-access helpers to <linux/unaligned.h>. */
@@ -37,6 +40,55 @@ static inline void xtcp_inet_set_mc_all(struct sock *sk)
 	inet_set_bit(MC_ALL, sk);
 #else
 	inet_sk(sk)->mc_all = 1;
+#endif
+}
+
+/* ... and IP_RECVERR's. */
+static inline bool xtcp_inet_recverr(const struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return inet_test_bit(RECVERR, sk);
+#else
+	return inet_sk(sk)->recverr;
+#endif
+}
+
+/*
+ * Queues an ICMP error for MSG_ERRQUEUE, as ip_icmp_error(), which 6.12
+ * exports and 6.1 does not: there, the same fields by hand (without RFC
+ * 4884's extension data).  @payload is the quoted transport header.
+ */
+static inline void xtcp_ip_icmp_error(struct sock *sk, struct sk_buff *skb,
+				      int err, __be16 port, u32 info,
+				      u8 *payload)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	ip_icmp_error(sk, skb, err, port, info, payload);
+#else
+	struct sock_exterr_skb *serr;
+	const struct iphdr *quoted;
+
+	skb = skb_clone(skb, GFP_ATOMIC);
+	if (!skb)
+		return;
+	quoted = (const struct iphdr *)(icmp_hdr(skb) + 1);
+	serr = SKB_EXT_ERR(skb);
+	memset(&serr->ee, 0, sizeof(serr->ee));
+	serr->ee.ee_errno = err;
+	serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	serr->ee.ee_type = icmp_hdr(skb)->type;
+	serr->ee.ee_code = icmp_hdr(skb)->code;
+	serr->ee.ee_info = info;
+	/* ip_recv_error() reports the quoted destination as the offender. */
+	serr->addr_offset = (const u8 *)&quoted->daddr -
+			    skb_network_header(skb);
+	serr->port = port;
+	if (skb_pull(skb, payload - skb->data)) {
+		skb_reset_transport_header(skb);
+		if (!sock_queue_err_skb(sk, skb))
+			return;
+	}
+	kfree_skb(skb);
 #endif
 }
 

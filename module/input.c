@@ -810,8 +810,6 @@ static void xtcp_rcv_fin(struct sock *sk)
 void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 			 const struct xtcp_skb_cb *cb, u16 peer_mss)
 {
-	int floor = READ_ONCE(xtcp_sysctl(sock_net(&xs->inet.sk))->min_snd_mss);
-
 	xs->irs = irs;
 	xs->rcv_nxt = irs + 1;
 	xs->rcv_wup = xs->rcv_nxt;
@@ -821,13 +819,9 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 	xs->max_snd_wnd = xs->snd_wnd;
 	xs->snd_wl1 = cb->seq;
 	xs->snd_wl2 = cb->ack_seq;
-	/* A peer's MSS of a few bytes (or less than the timestamp option)
-	 * would make every write a flood of tiny segments, or divide by
-	 * zero: as Linux (CVE-2019-11479), never below net.xtcp.min_snd_mss,
-	 * header options included.
-	 */
-	xs->mss = min_t(u16, xs->mss, peer_mss ?: XTCP_MSS_DEFAULT);
-	xs->mss = max_t(int, xs->mss, floor);
+	/* Both callers routed the socket first: pmtu_cookie is its MTU. */
+	xs->mss_clamp = peer_mss ?: XTCP_MSS_DEFAULT;
+	xtcp_sync_mss(&xs->inet.sk, xs->pmtu_cookie);
 }
 
 /*
@@ -1173,11 +1167,5 @@ bad:
 	__XTCP_INC_STATS(net, XTCP_MIB_INERRS);
 drop:
 	kfree_skb(skb);
-	return 0;
-}
-
-/* ICMP errors about our segments: not acted on yet. */
-int xtcp_v4_err(struct sk_buff *skb, u32 info)
-{
 	return 0;
 }

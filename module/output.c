@@ -195,6 +195,63 @@ static u16 xtcp_mss_to_offer(const struct sock *sk, const struct dst_entry *dst)
 	return user ? min(mss, user) : mss;
 }
 
+/* IP options set with IP_OPTIONS travel in every segment too. */
+static int xtcp_ip_opt_len(const struct sock *sk)
+{
+	const struct ip_options_rcu *opt;
+	int len = 0;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet_sk(sk)->inet_opt);
+	if (opt)
+		len = opt->opt.optlen;
+	rcu_read_unlock();
+	return len;
+}
+
+/*
+ * The MSS for a path MTU of @mtu: what fits in it, never more than the
+ * peer's MSS or TCP_MAXSEG allow.  A peer's MSS of a few bytes (or less
+ * than the timestamp option), or an ICMP's tiny MTU, would make every
+ * write a flood of tiny segments, or divide by zero: as Linux
+ * (CVE-2019-11479), never below net.xtcp.min_snd_mss, header options
+ * included.
+ */
+void xtcp_sync_mss(struct sock *sk, u32 mtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int floor = READ_ONCE(xtcp_sysctl(sock_net(sk))->min_snd_mss);
+	int mss = (int)mtu - (int)sizeof(struct iphdr) - xtcp_ip_opt_len(sk) -
+		  (int)sizeof(struct xtcphdr);
+
+	if (xs->user_mss)
+		mss = min_t(int, mss, xs->user_mss);
+	if (xs->mss_clamp)
+		mss = min_t(int, mss, xs->mss_clamp);
+	xs->mss = max(mss, floor);
+	xs->pmtu_cookie = mtu;
+}
+
+/* The MSS for a route: what fits its MTU, or less with TCP_MAXSEG. */
+void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst)
+{
+	xtcp_sync_mss(sk, dst_mtu(dst));
+}
+
+/*
+ * The route's MTU moved since the MSS was sized (a device's MTU changed,
+ * a learned path MTU expired): the MSS follows before anything is sent,
+ * as Linux's tcp_current_mss().  The socket's route is the current one:
+ * an ICMP that lowers the path MTU replaces it (icmp.c).
+ */
+static void xtcp_check_pmtu(struct sock *sk)
+{
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	if (dst && dst_mtu(dst) != xtcp_sk(sk)->pmtu_cookie)
+		xtcp_sync_mss(sk, dst_mtu(dst));
+}
+
 /*
  * TCP_INFO's advmss: the payload a segment of the MSS we offer carries,
  * less the timestamp option when the connection has it (as Linux's);
@@ -468,12 +525,6 @@ static bool xtcp_window_allows(const struct xtcp_sock *xs,
 	return !xtcp_after(cb->seq + skb->len, xs->snd_una + xs->snd_wnd);
 }
 
-/* The segments a queued skb of @len bytes makes on the wire. */
-static u16 xtcp_pcount(const struct xtcp_sock *xs, u32 len)
-{
-	return max_t(u32, DIV_ROUND_UP(len, xtcp_payload_mss(xs)), 1);
-}
-
 /*
  * Cuts a queued skb after @len bytes.  The smaller part is copied to an
  * skb of its own and the larger keeps the memory: an skb trimmed to a
@@ -689,6 +740,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	bool recent;
 
 	xtcp_clock_refresh(xs);
+	xtcp_check_pmtu(sk);
 	recent = xs->clock_ns - xs->lsnd_ns <= NSEC_PER_MSEC;
 	if (xs->send_head && xs->send_head->len)
 		xtcp_cwnd_restart_after_idle(sk);
@@ -1315,10 +1367,4 @@ int xtcp_route_connected(struct sock *sk)
 	sk_setup_caps(sk, &rt->dst);
 	xtcp_set_mss(sk, &rt->dst);
 	return 0;
-}
-
-/* The MSS for a route: what fits its MTU, or less with TCP_MAXSEG. */
-void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst)
-{
-	xtcp_sk(sk)->mss = xtcp_mss_to_offer(sk, dst);
 }

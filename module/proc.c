@@ -57,6 +57,8 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_LOSSPROBES]		= "LossProbes",
 	[XTCP_MIB_LOSSPROBERECOVERY]	= "LossProbeRecovery",
 	[XTCP_MIB_RACKLOST]		= "RackLost",
+	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
+	[XTCP_MIB_PMTUREDUCED]		= "PmtuReduced",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -495,6 +495,50 @@ void xtcp_enter_loss(struct sock *sk)
 	}
 }
 
+/*
+ * The path MTU shrank (icmp.c): segments sent larger than the new MSS
+ * were dropped on the way, so they are lost, and go again at once at the
+ * new size rather than at the RTO (Linux's tcp_simple_retransmit()); a
+ * resend still in flight at the old size is lost again.  Their counts
+ * change to the new, smaller unit.  The congestion window stays: no data
+ * was lost to congestion, only the unit shrank; the loss state keeps
+ * RACK and duplicate ACKs from counting the resends as a new loss.
+ */
+void xtcp_mtu_retransmit(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_payload_mss(xs);
+	struct sk_buff *skb;
+
+	for (skb = xtcp_first_sent(sk); skb; skb = xtcp_next_sent(sk, skb)) {
+		struct xtcp_snd_state *st = xtcp_st(skb);
+		u16 pcount = xtcp_pcount(xs, skb->len);
+
+		if (skb->len <= mss || (st->state & XTCP_SKB_SACKED))
+			continue;
+		xtcp_account_resize(xs, st->state, pcount - st->pcount);
+		st->pcount = pcount;
+		if (st->state & XTCP_SKB_RTX_OUT) {
+			st->state &= ~XTCP_SKB_RTX_OUT;
+			xs->retrans_out -= pcount;
+		}
+		xtcp_mark_skb_lost(xs, skb);
+	}
+	xs->rtx_hint = NULL;
+	if (!xs->lost_out)
+		return;
+	if (xs->ca_state != XTCP_CA_LOSS) {
+		if (xs->ca_state == XTCP_CA_OPEN)
+			xs->ssthresh = max(xs->ssthresh,
+					   xs->cwnd / 2 + xs->cwnd / 4);
+		xs->ca_state = XTCP_CA_LOSS;
+		xs->recover = xs->snd_nxt;
+		xs->retrans_ts = 0;	/* nothing to undo */
+		xs->tlp_high_seq = 0;
+	}
+	xtcp_push(sk);
+}
+
 /* Without SACK a duplicate ACK stands for one segment that left the
  * network; never for the last one outstanding.
  */

@@ -608,6 +608,8 @@ static void xtcp_clear_conn(struct sock *sk)
 	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;
 	xs->mss = XTCP_MSS_DEFAULT;
+	xs->mss_clamp = 0;
+	xs->pmtu_cookie = 0;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	xtcp_cong_reset(sk);
@@ -1071,6 +1073,19 @@ static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
 	return copied;
 }
 
+/* MSG_ERRQUEUE: an ICMP error, with the address of the host it was
+ * about in msg_name (msg_namelen says whether there is one).
+ */
+static int xtcp_recv_error(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	int addr_len = 0, err;
+
+	err = inet_recv_error(sk, msg, len, &addr_len);
+	if (err >= 0)
+		msg->msg_namelen = addr_len;
+	return err;
+}
+
 static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			int flags)
 {
@@ -1080,7 +1095,7 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	long timeo;
 
 	if (flags & MSG_ERRQUEUE)
-		return inet_recv_error(sk, msg, len, NULL);
+		return xtcp_recv_error(sk, msg, len);
 
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {

@@ -491,6 +491,7 @@ void xtcp_release_cb(struct sock *sk)
 		[XTCP_DEFER_RTX]	= xtcp_rtx_expired,
 		[XTCP_DEFER_DELACK]	= xtcp_delack_expired,
 		[XTCP_DEFER_KEEPALIVE]	= xtcp_keepalive_expired,
+		[XTCP_DEFER_MTU]	= xtcp_mtu_reduced,
 	};
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int bit;

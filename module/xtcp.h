@@ -12,6 +12,7 @@
  *   timer.c      the hrtimers: retransmission, delayed ACK; RTT and RTO
  *   buffer.c     send and receive buffer sizes, and their growth
  *   syncookies.c keyed initial sequence numbers
+ *   icmp.c       ICMP errors about our segments; path MTU
  *   socket.c     the socket calls, and the state changes they cause
  *   info.c       TCP_INFO, TCP_CC_INFO, TCP_INQ: what a socket tells of itself
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
@@ -149,6 +150,7 @@ enum {
 	XTCP_DEFER_RTX,
 	XTCP_DEFER_DELACK,
 	XTCP_DEFER_KEEPALIVE,
+	XTCP_DEFER_MTU,		/* an ICMP lowered the path MTU (icmp.c) */
 };
 
 /*
@@ -184,6 +186,9 @@ struct xtcp_sock {
 
 	u16 mss;		/* options + payload that fit the path */
 	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
+	u16 mss_clamp;		/* the peer's MSS; 0 before its SYN */
+	u32 pmtu_cookie;	/* the path MTU that mss was sized for */
+	u32 mtu_info;		/* the MTU the latest ICMP reported */
 	u8 fin_sent:1,		/* our FIN has a sequence number */
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
 	   nodelay:1,		/* TCP_NODELAY */
@@ -510,6 +515,12 @@ static inline unsigned int xtcp_size_goal(const struct xtcp_sock *xs)
 	return max(segs, 1U) * xtcp_payload_mss(xs);
 }
 
+/* The segments a queued skb of @len bytes makes on the wire. */
+static inline u16 xtcp_pcount(const struct xtcp_sock *xs, u32 len)
+{
+	return max_t(u32, DIV_ROUND_UP(len, xtcp_payload_mss(xs)), 1);
+}
+
 void xtcp_fill_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 			bool hw);
 struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len);
@@ -595,6 +606,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_LOSSPROBES,		/* tail-loss probes sent */
 	XTCP_MIB_LOSSPROBERECOVERY,	/* ... that repaired a loss */
 	XTCP_MIB_RACKLOST,		/* segments RACK found lost */
+	XTCP_MIB_OUTOFWINDOWICMPS,	/* ICMP quoting no segment in flight */
+	XTCP_MIB_PMTUREDUCED,		/* ... that lowered a connection's MSS */
 	XTCP_MIB_MAX
 };
 
@@ -724,7 +737,6 @@ static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *h)
 
 /* input.c */
 int xtcp_v4_rcv(struct sk_buff *skb);
-int xtcp_v4_err(struct sk_buff *skb, u32 info);
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd);
@@ -756,6 +768,7 @@ int xtcp_send_request_synack(struct xtcp_request *req);
 int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb);
 int xtcp_route_connected(struct sock *sk);
 void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst);
+void xtcp_sync_mss(struct sock *sk, u32 mtu);
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
 u16 xtcp_advmss(struct sock *sk);
 u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked);
@@ -773,6 +786,7 @@ bool xtcp_rack_on(const struct sock *sk);
 void xtcp_rack_timeout(struct sock *sk);
 void xtcp_tlp_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
 		  bool advanced);
+void xtcp_mtu_retransmit(struct sock *sk);
 
 /* cong.c */
 void xtcp_cong_reset(struct sock *sk);
@@ -886,6 +900,10 @@ static inline void xtcp_stats_delivered(struct xtcp_sock *xs, u32 pcount,
 	xs->stats.delivered += pcount;
 	xs->stats.delivered_bytes += bytes;
 }
+
+/* icmp.c */
+int xtcp_v4_err(struct sk_buff *skb, u32 info);
+void xtcp_mtu_reduced(struct sock *sk);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);

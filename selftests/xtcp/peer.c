@@ -333,8 +333,8 @@ static int build_opts(const struct xseg *s, uint8_t *o)
 	return n;
 }
 
-static void build_ip(struct xpeer *p, const struct xseg *s, uint8_t *ip,
-		     size_t total)
+static void build_ip_proto(struct xpeer *p, const struct xseg *s, uint8_t *ip,
+			   size_t total, int proto)
 {
 	uint32_t saddr = s->saddr ? s->saddr : htonl(XPEER_REMOTE);
 	uint32_t daddr = s->daddr ? s->daddr : htonl(XPEER_LOCAL);
@@ -346,11 +346,17 @@ static void build_ip(struct xpeer *p, const struct xseg *s, uint8_t *ip,
 	put16(ip + 4, p->ip_id++);
 	put16(ip + 6, IP_DF);
 	ip[8] = s->ttl ? s->ttl : 64;
-	ip[9] = p->proto;
+	ip[9] = proto;
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
 	check = csum_fold(csum_add(0, ip, IP_HLEN));
 	memcpy(ip + 10, &check, 2);
+}
+
+static void build_ip(struct xpeer *p, const struct xseg *s, uint8_t *ip,
+		     size_t total)
+{
+	build_ip_proto(p, s, ip, total, p->proto);
 }
 
 static void build_hdr(const struct xseg *s, uint8_t *th, int optlen)
@@ -417,6 +423,39 @@ int xpeer_send_raw(struct xpeer *p, const void *seg, size_t len)
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)(IP_HLEN + len) ? 0 : -EIO;
+}
+
+int xpeer_send_icmp(struct xpeer *p, uint8_t type, uint8_t code,
+		    uint32_t info, const struct xseg *quoted)
+{
+	/* Outer IP header, ICMP header, quoted IP header, 8 bytes of ours. */
+	const size_t total = IP_HLEN + 8 + IP_HLEN + 8;
+	uint8_t *ip = p->txbuf, *icmp = ip + IP_HLEN, *q = icmp + 8;
+	struct xseg outer = { .saddr = quoted->daddr, .daddr = quoted->saddr };
+	struct xseg inner = *quoted;
+	uint16_t check;
+	ssize_t n;
+
+	/* As the module sent it: its header's length is not needed here. */
+	inner.ttl = quoted->ttl ? quoted->ttl : 64;
+	build_ip_proto(p, &inner, q, IP_HLEN + XTCP_HDR_MIN_LEN + quoted->len,
+		       p->proto);
+	put16(q + IP_HLEN, quoted->sport);
+	put16(q + IP_HLEN + 2, quoted->dport);
+	put32(q + IP_HLEN + 4, quoted->seq);
+
+	memset(icmp, 0, 8);
+	icmp[0] = type;
+	icmp[1] = code;
+	put32(icmp + 4, info);	/* Fragmentation Needed: the next-hop MTU */
+	check = csum_fold(csum_add(0, icmp, total - IP_HLEN));
+	memcpy(icmp + 2, &check, 2);
+	build_ip_proto(p, &outer, ip, total, IPPROTO_ICMP);
+
+	n = write(p->tun, ip, total);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)total ? 0 : -EIO;
 }
 
 /* ---- Receiving ---- */

@@ -111,6 +111,17 @@ int xpeer_send(struct xpeer *p, const struct xseg *s);
 int xpeer_send_raw(struct xpeer *p, const void *seg, size_t len);
 
 /*
+ * Writes an ICMP error of @type and @code from the peer about @quoted, a
+ * segment the module sent (as xpeer_recv() filled it in): the message
+ * quotes an IP header and the first eight bytes of the segment (ports and
+ * sequence number, RFC 792), rebuilt from @quoted's fields, so that a
+ * test may change them.  @info is the word after the ICMP checksum: the
+ * next-hop MTU of a Fragmentation Needed (RFC 1191).  0 or -errno.
+ */
+int xpeer_send_icmp(struct xpeer *p, uint8_t type, uint8_t code,
+		    uint32_t info, const struct xseg *quoted);
+
+/*
  * Reads the next XTCP segment, skipping anything else: 1 got one, 0 none
  * within timeout_ms, -errno on error.  A malformed segment is returned too,
  * with parse_err saying what is wrong.
