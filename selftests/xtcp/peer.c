@@ -342,6 +342,7 @@ static void build_ip_proto(struct xpeer *p, const struct xseg *s, uint8_t *ip,
 
 	memset(ip, 0, IP_HLEN);
 	ip[0] = 0x45;
+	ip[1] = s->tos;
 	put16(ip + 2, total);
 	put16(ip + 4, p->ip_id++);
 	put16(ip + 6, IP_DF);
@@ -579,6 +580,7 @@ static int parse_packet(const uint8_t *pkt, size_t n, int proto,
 		return 0;
 	memset(s, 0, sizeof(*s));
 	s->ttl = pkt[8];
+	s->tos = pkt[1];
 	memcpy(&s->saddr, pkt + 12, 4);
 	memcpy(&s->daddr, pkt + 16, 4);
 	ihl = (pkt[0] & 0xf) * 4;

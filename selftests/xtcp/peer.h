@@ -77,8 +77,11 @@ struct xseg {
 	int csum_ok;			/* the XTCP checksum verified */
 	char parse_err[64];		/* "" unless the segment is malformed */
 
-	/* From the IP header on receive; on send 0 means 64, peer, local. */
+	/* From the IP header on receive; on send 0 means 64, peer, local;
+	 * tos is sent as it is.
+	 */
 	uint8_t ttl;
+	uint8_t tos;
 	uint32_t saddr, daddr;		/* network byte order */
 };
 
