@@ -1253,9 +1253,15 @@ static void xtcp_send_bare(struct net *net, struct sock *via,
 		XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
 }
 
-/* SYN-ACK for a SYN-queue entry, sent through its listener. */
+/*
+ * SYN-ACK for a SYN-queue entry, sent through its listener: with the
+ * listener's TTL (ip_build_and_send_pkt() takes it from the socket) and
+ * its IP_TOS as it is now, as Linux's tcp_v4_send_synack() (which
+ * reflects the SYN's TOS only with tcp_reflect_tos, off by default).
+ */
 int xtcp_send_request_synack(struct xtcp_request *req)
 {
+	u8 tos = READ_ONCE(inet_sk(req->listener)->tos);
 	struct xtcp_out o = {
 		.sport = req->h.lport,
 		.dport = req->h.rport,
@@ -1268,7 +1274,7 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 	struct rtable *rt;
 
 	rt = xtcp_route_reply(net, req->listener, req->h.laddr, req->h.raddr,
-			      o.sport, o.dport, req->tos);
+			      o.sport, o.dport, tos);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	o.mss = xtcp_mss_to_offer(req->listener, &rt->dst);
@@ -1286,7 +1292,7 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 	}
 	ip_rt_put(rt);
 	xtcp_send_bare(net, req->listener, &o, req->h.laddr, req->h.raddr,
-		       req->tos);
+		       tos);
 	return 0;
 }
 

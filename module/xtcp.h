@@ -384,7 +384,6 @@ struct xtcp_request {
 	u32 snd_wnd;
 	u16 mss;
 	u8 retransmits;
-	u8 tos;
 	u8 opts;		/* XTCP_OPT_* both sides agreed on */
 	u8 snd_wscale;
 	u8 rcv_wscale;
