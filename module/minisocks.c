@@ -230,7 +230,9 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	sock_hold(sk);
 	req->listener = sk;
 	req->irs = cb->seq;
-	req->iss = xtcp_isn(req->h.laddr, req->h.raddr, req->h.lport,
+	/* Past a TIME_WAIT entry's sequence space, if one let the SYN by. */
+	req->iss = cb->header.in.tw_isn ?:
+		   xtcp_isn(req->h.laddr, req->h.raddr, req->h.lport,
 			    req->h.rport);
 	req->mss = cb->mss ?: XTCP_MSS_DEFAULT;
 	xtcp_request_take_opts(req, sk, cb);
@@ -401,9 +403,15 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, req->irs + 1,
 				 XTCP_RCV_WND)) {
 		if (!xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
-					   XTCP_MIB_ACKSKIPPEDSYNRECV))
-			xtcp_send_ack_reply(net, skb, req->iss + 1,
-					    req->irs + 1, XTCP_RCV_WND, 0);
+					   XTCP_MIB_ACKSKIPPEDSYNRECV)) {
+			struct xtcp_reply r = {
+				.seq = req->iss + 1,
+				.ack = req->irs + 1,
+				.win = XTCP_RCV_WND,
+			};
+
+			xtcp_send_ack_reply(net, skb, &r);
+		}
 		goto drop;
 	}
 	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
@@ -661,6 +669,10 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->rcv_wnd = xtcp_rcv_wnd(xs);
 	tw->rcv_wscale = xs->rcv_wscale;
 	tw->tos = inet_sk(sk)->tos;
+	/* A stamp of 0 says the connection had no timestamps (Linux's too). */
+	tw->ts_recent_stamp = xs->opts & XTCP_OPT_TS ? xs->ts_recent_stamp : 0;
+	tw->ts_recent = xs->ts_recent;
+	tw->ts_off = xs->ts_off;
 	refcount_set(&tw->refcnt, 2);		/* the table's and the timer's */
 	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	tw->timer.function = xtcp_tw_timer;
@@ -681,6 +693,38 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	xtcp_done(sk);
 }
 
+#define XTCP_PAWS_24DAYS	(24 * 24 * 3600)	/* seconds */
+#define XTCP_PAWS_MSL		60	/* a RST's timestamp counts this long */
+
+/*
+ * PAWS for an entry (RFC 7323 section 5), as Linux's tcp_paws_reject():
+ * a segment whose TSval is older than the last one taken is an old
+ * duplicate, unless that one is 24 days old, or, for a RST, a minute.
+ */
+static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
+				const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+	u32 stamp = READ_ONCE(tw->ts_recent_stamp), age;
+
+	if (!stamp || !(ro->opts & XTCP_OPT_TS) ||
+	    (s32)(ro->tsval - READ_ONCE(tw->ts_recent)) >= 0)
+		return false;
+	age = (u32)ktime_get_seconds() - stamp;
+	if (age >= XTCP_PAWS_24DAYS)
+		return false;
+	return !(cb->flags & XTCP_FLAG_RST) || age < XTCP_PAWS_MSL;
+}
+
+/* The peer's TSval, from a segment the entry accepted. */
+static void xtcp_tw_take_ts(struct xtcp_tw *tw, const struct xtcp_skb_cb *cb)
+{
+	if (!tw->ts_recent_stamp || !(cb->header.in.opts & XTCP_OPT_TS))
+		return;
+	WRITE_ONCE(tw->ts_recent, cb->header.in.tsval);
+	WRITE_ONCE(tw->ts_recent_stamp, (u32)ktime_get_seconds());
+}
+
 /* The window field of an entry's ACK, in the connection's scale. */
 static u16 xtcp_tw_window(const struct xtcp_tw *tw)
 {
@@ -688,15 +732,50 @@ static u16 xtcp_tw_window(const struct xtcp_tw *tw)
 }
 
 /*
- * A segment for an orphan's FIN_WAIT_2 entry, Linux's rules: the peer's
- * FIN moves it to TIME_WAIT (acknowledged, 2*MSL from now); new data for
- * a socket nobody reads gets a RST; anything else is dropped.
+ * The entry's ACK, with the connection's timestamps if it had them (RFC
+ * 7323): our clock with its offset, and the peer's latest TSval, as
+ * Linux's tcp_v4_timewait_ack().
  */
-static void xtcp_tw_fin_wait2_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
+static void xtcp_tw_send_ack(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	struct xtcp_reply r = {
+		.seq = tw->snd_nxt,
+		.ack = tw->rcv_nxt,
+		.win = xtcp_tw_window(tw),
+		.tos = tw->tos,
+		.ts = !!READ_ONCE(tw->ts_recent_stamp),
+		.tsval = xtcp_ts_clock() + tw->ts_off,
+		.tsecr = READ_ONCE(tw->ts_recent),
+	};
+
+	xtcp_send_ack_reply(read_pnet(&tw->h.net), skb, &r);
+}
+
+/* An answer to a segment the entry cannot take, at most one an interval. */
+static void xtcp_tw_send_oow_ack(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	if (!xtcp_oow_rate_limited(read_pnet(&tw->h.net), XTCP_SKB_CB(skb),
+				   &tw->last_oow_ack,
+				   XTCP_MIB_ACKSKIPPEDTIMEWAIT))
+		xtcp_tw_send_ack(tw, skb);
+}
+
+/*
+ * A segment for an orphan's FIN_WAIT_2 entry, Linux's rules: one failing
+ * PAWS gets an ACK; the peer's FIN moves it to TIME_WAIT (acknowledged,
+ * 2*MSL from now); new data for a socket nobody reads gets a RST;
+ * anything else is dropped.
+ */
+static void xtcp_tw_fin_wait2_rcv(struct xtcp_tw *tw, struct sk_buff *skb,
+				  bool paws_reject)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = read_pnet(&tw->h.net);
 
+	if (paws_reject) {
+		xtcp_tw_send_oow_ack(tw, skb);
+		return;
+	}
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (xtcp_seq_acceptable(cb->seq, cb->end_seq, tw->rcv_nxt,
 					tw->rcv_wnd))
@@ -713,50 +792,79 @@ static void xtcp_tw_fin_wait2_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 	}
 	tw->substate = TCP_TIME_WAIT;
 	tw->rcv_nxt = cb->end_seq;
+	xtcp_tw_take_ts(tw, cb);
 	__XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
 	xtcp_tw_restart(tw);
-	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
-			    xtcp_tw_window(tw), tw->tos);
+	xtcp_tw_send_ack(tw, skb);
+}
+
+/*
+ * A SYN that may open a new incarnation of the four-tuple (RFC 9293
+ * section 3.10.7.4, RFC 6191): above everything the old connection
+ * received, or with a newer timestamp.  It gets an ISN a window past
+ * ours, as in Linux's tcp_timewait_state_process().
+ */
+static bool xtcp_tw_new_syn(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+
+	if ((cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) !=
+	    XTCP_FLAG_SYN)
+		return false;
+	if (!xtcp_after(cb->seq, tw->rcv_nxt) &&
+	    !(tw->ts_recent_stamp && (ro->opts & XTCP_OPT_TS) &&
+	      (s32)(ro->tsval - tw->ts_recent) > 0))
+		return false;
+	cb->header.in.tw_isn = tw->snd_nxt + XTCP_RCV_WND + 2 ?: 1;
+	return true;
 }
 
 /*
  * A segment for a TIME_WAIT entry, RFC 9293 section 3.10.7.4:
+ * - one failing PAWS (RFC 7323 section 5) is dropped, and answered
+ *   unless it is a RST;
  * - a retransmitted FIN is acknowledged again and restarts 2*MSL;
  * - a RST ends the entry (Linux's default; RFC 1337 discusses the hazard);
- * - a SYN above everything the old connection used may start a new one
- *   (RFC 9293 section 3.10.7.4, RFC 6191); an older one gets an ACK;
+ * - a SYN above everything the old connection used, or with a newer
+ *   timestamp, may start a new one; an older one gets an ACK;
  * - anything else unacceptable gets an ACK.
+ * Every ACK carries the connection's timestamps, if it had them.
  */
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	struct net *net = read_pnet(&tw->h.net);
+	bool paws_reject = xtcp_tw_paws_reject(tw, cb);
 
 	if (tw->substate == TCP_FIN_WAIT2) {
-		xtcp_tw_fin_wait2_rcv(tw, skb);
+		xtcp_tw_fin_wait2_rcv(tw, skb, paws_reject);
 		return XTCP_TW_DONE;
 	}
 
+	if (paws_reject) {
+		__XTCP_INC_STATS(read_pnet(&tw->h.net), XTCP_MIB_PAWSREJECTED);
+		if (!(cb->flags & XTCP_FLAG_RST))
+			xtcp_tw_send_oow_ack(tw, skb);
+		return XTCP_TW_DONE;
+	}
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (xtcp_seq_acceptable(cb->seq, cb->end_seq, tw->rcv_nxt,
 					tw->rcv_wnd))
 			xtcp_tw_kill(tw);
 		return XTCP_TW_DONE;
 	}
-	if ((cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK)) == XTCP_FLAG_SYN &&
-	    xtcp_after(cb->seq, tw->rcv_nxt)) {
+	if (xtcp_tw_new_syn(tw, skb)) {
 		xtcp_tw_kill(tw);
 		return XTCP_TW_NEW_SYN;
 	}
-	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt)
+	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt) {
 		xtcp_tw_restart(tw);	/* a lost last ACK: always answered */
-	else if (cb->seq == tw->rcv_nxt && cb->end_seq == cb->seq &&
-		 !(cb->flags & XTCP_FLAG_SYN))
-		return XTCP_TW_DONE;	/* a duplicate ACK needs no answer */
-	else if (xtcp_oow_rate_limited(net, cb, &tw->last_oow_ack,
-				       XTCP_MIB_ACKSKIPPEDTIMEWAIT))
-		return XTCP_TW_DONE;
-	xtcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
-			    xtcp_tw_window(tw), tw->tos);
+		xtcp_tw_send_ack(tw, skb);
+	} else if (cb->seq == tw->rcv_nxt && cb->end_seq == cb->seq &&
+		   !(cb->flags & XTCP_FLAG_SYN)) {
+		xtcp_tw_take_ts(tw, cb);	/* a duplicate ACK: no answer */
+	} else {
+		xtcp_tw_send_oow_ack(tw, skb);
+	}
 	return XTCP_TW_DONE;
 }

@@ -1326,24 +1326,29 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *in)
 }
 
 /* A bare ACK in answer to @in, for whoever has no socket of its own
- * (TIME_WAIT entries, SYN-queue entries).
+ * (TIME_WAIT entries, SYN-queue entries).  It leaves through the
+ * namespace's control socket, with the namespace's default TTL, as
+ * Linux's TIME_WAIT ACKs leave through its control sockets.
  */
-void xtcp_send_ack_reply(struct net *net, struct sk_buff *in, u32 seq,
-			 u32 ack, u16 win, u8 tos)
+void xtcp_send_ack_reply(struct net *net, struct sk_buff *in,
+			 const struct xtcp_reply *r)
 {
 	const struct xtcphdr *th = xtcp_hdr(in);
 	const struct iphdr *iph = ip_hdr(in);
 	struct xtcp_out o = {
 		.sport = th->dest,
 		.dport = th->source,
-		.seq = seq,
-		.ack = ack,
+		.seq = r->seq,
+		.ack = r->ack,
 		.flags = XTCP_FLAG_ACK,
-		.window = win,
+		.window = r->win,
+		.ts = r->ts,
+		.tsval = r->tsval,
+		.tsecr = r->tsecr,
 	};
 
 	xtcp_send_bare(net, xtcp_pernet(net)->ctl_sk, &o, iph->daddr,
-		       iph->saddr, tos);
+		       iph->saddr, r->tos);
 }
 
 int xtcp_ctl_init_net(struct net *net)

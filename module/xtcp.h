@@ -399,21 +399,26 @@ struct xtcp_request {
  * A TIME_WAIT entry: the four-tuple and the little RFC 9293 needs to
  * re-acknowledge a retransmitted FIN and to judge a new SYN, for 2*MSL.
  * As in Linux, an orphan waiting in FIN_WAIT_2 for the peer's FIN is one
- * too (@substate TCP_FIN_WAIT2), for fin_timeout.
+ * too (@substate TCP_FIN_WAIT2), for fin_timeout.  With timestamps it
+ * keeps what RFC 7323 needs: its ACKs carry them and PAWS judges what
+ * arrives.  The small fields share one word, so it is no bigger than
+ * without them.
  */
 struct xtcp_tw {
 	struct xtcp_hnode h;
-	u8 substate;
 	struct xtcp_bnode bind;
 	refcount_t refcnt;
+	u8 substate;
+	u8 rcv_wscale;
+	u8 tos;
 	struct hrtimer timer;
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
-	u8 rcv_wscale;
-	u8 tos;
-	u8 ttl;
 	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
+	u32 ts_recent;		/* the peer's TSval to echo */
+	u32 ts_recent_stamp;	/* when taken, seconds; 0: no timestamps */
+	u32 ts_off;		/* our timestamp clock's offset */
 	struct rcu_head rcu;
 };
 
@@ -432,6 +437,7 @@ enum xtcp_tw_verdict {
 struct xtcp_rcv_opts {
 	u32 tsval;
 	u32 tsecr;
+	u32 tw_isn;		/* a SYN a TIME_WAIT entry let by: its ISN */
 	u16 sack_off;		/* SACK option's offset in the header, or 0 */
 	u8 wscale;		/* a SYN's window shift */
 	u8 opts;		/* XTCP_OPT_* present (TS: in any segment) */
@@ -761,8 +767,19 @@ void xtcp_send_ack_now(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
-void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
-			 u32 ack, u16 win, u8 tos);
+/* A bare ACK for an entry without a socket of its own. */
+struct xtcp_reply {
+	u32 seq;
+	u32 ack;
+	u16 win;
+	u8 tos;
+	u8 ts;			/* with a timestamp option: */
+	u32 tsval;
+	u32 tsecr;
+};
+
+void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb,
+			 const struct xtcp_reply *r);
 int xtcp_send_request_synack(struct xtcp_request *req);
 int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb);
 int xtcp_route_connected(struct sock *sk);
