@@ -592,15 +592,22 @@ void xtcp_tw_put(struct xtcp_tw *tw)
 		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
 }
 
-static void xtcp_tw_unhash(struct xtcp_tw *tw)
+/* An entry out of the four-tuple table gives up its port, its count and
+ * the table's reference.
+ */
+static void xtcp_tw_unhashed(struct xtcp_tw *tw)
 {
 	struct xtcp_net *xn = xtcp_pernet(read_pnet(&tw->h.net));
 
-	if (!xtcp_ehash_remove(&tw->h))
-		return;
 	xtcp_bind_del(&tw->bind);
 	atomic_dec(&xn->tw_count);
 	xtcp_tw_put(tw);
+}
+
+static void xtcp_tw_unhash(struct xtcp_tw *tw)
+{
+	if (xtcp_ehash_remove(&tw->h))
+		xtcp_tw_unhashed(tw);
 }
 
 void xtcp_tw_kill(struct xtcp_tw *tw)
@@ -691,6 +698,51 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net, substate)),
 		      HRTIMER_MODE_REL_SOFT);
 	xtcp_done(sk);
+}
+
+/*
+ * May connect() take @tw's four-tuple over?  Linux's tcp_twsk_unique():
+ * only if the connection had timestamps, whose PAWS keeps the old one's
+ * duplicates out of the new.  A socket bound to its port always may; one
+ * picking an ephemeral port may with net.xtcp.tw_reuse 1 (2: over
+ * loopback only), not from FIN_WAIT_2, once the peer's last timestamp is
+ * from an earlier second.
+ */
+bool xtcp_tw_reusable(const struct sock *sk, const struct xtcp_tw *tw,
+		      bool port_bound)
+{
+	int reuse = READ_ONCE(xtcp_sysctl(sock_net(sk))->timewait_reuse);
+	u32 stamp = READ_ONCE(tw->ts_recent_stamp);
+
+	if (!stamp)
+		return false;
+	if (port_bound)
+		return true;
+	if (READ_ONCE(tw->substate) == TCP_FIN_WAIT2)
+		return false;
+	if (reuse == 2 && !ipv4_is_loopback(tw->h.laddr) &&
+	    !ipv4_is_loopback(tw->h.raddr))
+		return false;
+	return reuse && (s32)((u32)ktime_get_seconds() - stamp) > 0;
+}
+
+/*
+ * connect() took @tw's four-tuple (table.c swapped @sk in, and the
+ * table's reference to @tw is ours): the new connection starts past all
+ * the old one may have sent, a window beyond its snd_nxt as in Linux, and
+ * echoes the peer's latest timestamp; the entry goes.
+ */
+void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->iss = tw->snd_nxt + XTCP_RCV_WND + 2 ?: 1;
+	xs->ts_recent = READ_ONCE(tw->ts_recent);
+	xs->ts_recent_stamp = READ_ONCE(tw->ts_recent_stamp);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TWRECYCLED);
+	if (hrtimer_cancel(&tw->timer))
+		xtcp_tw_put(tw);
+	xtcp_tw_unhashed(tw);
 }
 
 #define XTCP_PAWS_24DAYS	(24 * 24 * 3600)	/* seconds */

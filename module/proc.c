@@ -33,6 +33,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_LISTENDROPS]		= "ListenDrops",
 	[XTCP_MIB_TIMEWAITENTRIES]	= "TimeWaitEntries",
 	[XTCP_MIB_TWOVERFLOW]		= "TWOverflow",
+	[XTCP_MIB_TWRECYCLED]		= "TWRecycled",
 	[XTCP_MIB_CHALLENGEACKS]	= "ChallengeACKs",
 	[XTCP_MIB_CHALLENGEACKSSKIPPED]	= "ChallengeACKsSkipped",
 	[XTCP_MIB_ACKSKIPPEDSEQ]	= "ACKSkippedSeq",

@@ -472,6 +472,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	__be16 orig_sport = inet->inet_sport;
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
 	struct rtable *rt;
+	bool took_tw;
 	int err;
 
 	rt = ip_route_connect(fl4, usin->sin_addr.s_addr, inet->inet_saddr,
@@ -491,8 +492,9 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	inet->inet_dport = usin->sin_port;
 
 	err = xtcp_connect_port(sk);
-	if (err)
+	if (err < 0)
 		goto fail;
+	took_tw = err;
 	rt = ip_route_newports(fl4, rt, orig_sport, inet->inet_sport,
 			       inet->inet_dport, inet->inet_sport, sk);
 	if (IS_ERR(rt)) {
@@ -504,8 +506,12 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	sk_setup_caps(sk, &rt->dst);
 	xtcp_set_mss(sk, &rt->dst);
 
-	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
-			   inet->inet_sport, inet->inet_dport);
+	/* Taking a TIME_WAIT entry's four-tuple over set these already. */
+	if (!took_tw) {
+		xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+				   inet->inet_sport, inet->inet_dport);
+		xs->ts_recent = 0;
+	}
 	xs->snd_una = xs->iss;
 	xs->snd_sml = xs->iss;
 	xs->snd_nxt = xs->iss;
@@ -521,7 +527,6 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->rcv_wscale = xtcp_choose_wscale(sk);
 	xs->ts_off = xtcp_ts_offset(inet->inet_saddr, inet->inet_daddr,
 				    inet->inet_sport, inet->inet_dport);
-	xs->ts_recent = 0;
 	/* An error the last connection left is not this one's. */
 	WRITE_ONCE(sk->sk_err, 0);
 	WRITE_ONCE(sk->sk_err_soft, 0);

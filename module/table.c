@@ -180,8 +180,9 @@ begin:
 	return NULL;
 }
 
-static bool xtcp_ebucket_has(struct xtcp_ebucket *b,
-			     const struct xtcp_hnode *h)
+/* The entry holding @h's four-tuple; called with the bucket locked. */
+static struct xtcp_hnode *xtcp_ebucket_find(struct xtcp_ebucket *b,
+					    const struct xtcp_hnode *h)
 {
 	struct hlist_nulls_node *n;
 	struct xtcp_hnode *o;
@@ -189,8 +190,8 @@ static bool xtcp_ebucket_has(struct xtcp_ebucket *b,
 	hlist_nulls_for_each_entry(o, n, &b->chain, node)
 		if (xtcp_hnode_match(o, read_pnet(&h->net), h->raddr, h->rport,
 				     h->laddr, h->lport))
-			return true;
-	return false;
+			return o;
+	return NULL;
 }
 
 /* Adds @h unless its four-tuple is taken (-EADDRINUSE).  A socket gains a
@@ -203,7 +204,7 @@ int xtcp_ehash_insert(struct xtcp_hnode *h)
 	int err = 0;
 
 	spin_lock_bh(&b->lock);
-	if (xtcp_ebucket_has(b, h)) {
+	if (xtcp_ebucket_find(b, h)) {
 		err = -EADDRINUSE;
 	} else {
 		if (h->kind == XTCP_HK_SOCK)
@@ -558,11 +559,19 @@ static bool xtcp_port_connect_only(struct xtcp_bucket *b, const struct net *net,
 	return true;
 }
 
-/* Hashes a connecting socket whose port is set, if its four-tuple is free. */
-static int xtcp_connect_hash(struct sock *sk)
+/*
+ * Hashes a connecting socket whose port is set, if its four-tuple is free
+ * or held by a TIME_WAIT entry it may take over (xtcp_tw_reusable()).
+ * That entry leaves the table in the same step, and *@twp gets it (with
+ * the table's reference) for the caller to finish once it holds no lock.
+ */
+static int xtcp_connect_hash(struct sock *sk, bool port_bound,
+			     struct xtcp_tw **twp)
 {
-	struct xtcp_hnode *h = &xtcp_sk(sk)->ehash;
+	struct xtcp_hnode *h = &xtcp_sk(sk)->ehash, *o;
 	const struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_ebucket *b;
+	int err = 0;
 
 	write_pnet(&h->net, sock_net(sk));
 	h->laddr = inet->inet_saddr;
@@ -570,26 +579,60 @@ static int xtcp_connect_hash(struct sock *sk)
 	h->lport = inet->inet_sport;
 	h->rport = inet->inet_dport;
 	h->kind = XTCP_HK_SOCK;
-	return xtcp_ehash_insert(h);
+	b = xtcp_ebucket(h);
+
+	spin_lock_bh(&b->lock);
+	o = xtcp_ebucket_find(b, h);
+	if (o && (o->kind != XTCP_HK_TW ||
+		  !xtcp_tw_reusable(sk, container_of(o, struct xtcp_tw, h),
+				    port_bound))) {
+		err = -EADDRINUSE;
+	} else {
+		xtcp_sock_hold_hashed(sk);
+		hlist_nulls_add_head_rcu(&h->node, &b->chain);
+		if (o) {
+			hlist_nulls_del_init_rcu(&o->node);
+			*twp = container_of(o, struct xtcp_tw, h);
+		}
+	}
+	spin_unlock_bh(&b->lock);
+	return err;
+}
+
+/* A TIME_WAIT entry connect() took the four-tuple of goes, and the new
+ * connection learns what it needs of it: 1 then, else 0.
+ */
+static int xtcp_connect_took(struct sock *sk, struct xtcp_tw *tw)
+{
+	if (!tw)
+		return 0;
+	xtcp_tw_reuse(sk, tw);
+	return 1;
 }
 
 /*
  * connect(2): a bound socket keeps its port; otherwise a port is picked
  * from the ephemeral range, checking the whole four-tuple so that one
  * local port can serve many destinations (RFC 6056's algorithm 3: a keyed
- * hash of the destination picks where the search starts).
+ * hash of the destination picks where the search starts).  Returns 1 when
+ * the four-tuple was a TIME_WAIT entry's (the socket's ISN and ts_recent
+ * are then set), 0 otherwise, or -EADDRNOTAVAIL.
  */
 int xtcp_connect_port(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
+	struct xtcp_tw *tw = NULL;
 	struct xtcp_bucket *b;
 	int low, high, n, i, err;
 	u32 start;
 	u16 port;
 
-	if (inet->inet_num)
-		return xtcp_connect_hash(sk) ? -EADDRNOTAVAIL : 0;
+	if (inet->inet_num) {
+		if (xtcp_connect_hash(sk, true, &tw))
+			return -EADDRNOTAVAIL;
+		return xtcp_connect_took(sk, tw);
+	}
 
 	xtcp_port_range(sk, &low, &high);
 	n = high - low + 1;
@@ -609,7 +652,7 @@ int xtcp_connect_port(struct sock *sk)
 		}
 		inet->inet_num = port;
 		inet->inet_sport = htons(port);
-		err = xtcp_connect_hash(sk);
+		err = xtcp_connect_hash(sk, false, &tw);
 		if (!err) {
 			xtcp_bnode_fill(sk, inet->inet_saddr, port);
 			xtcp_sk(sk)->bind.by_connect = 1;
@@ -617,7 +660,7 @@ int xtcp_connect_port(struct sock *sk)
 		}
 		spin_unlock_bh(&b->lock);
 		if (!err)
-			return 0;
+			return xtcp_connect_took(sk, tw);
 	}
 	inet->inet_num = 0;
 	inet->inet_sport = 0;

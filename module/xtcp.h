@@ -400,9 +400,9 @@ struct xtcp_request {
  * re-acknowledge a retransmitted FIN and to judge a new SYN, for 2*MSL.
  * As in Linux, an orphan waiting in FIN_WAIT_2 for the peer's FIN is one
  * too (@substate TCP_FIN_WAIT2), for fin_timeout.  With timestamps it
- * keeps what RFC 7323 needs: its ACKs carry them and PAWS judges what
- * arrives.  The small fields share one word, so it is no bigger than
- * without them.
+ * keeps what RFC 7323 needs: its ACKs carry them, PAWS judges what
+ * arrives, and connect() may take the four-tuple over (tw_reuse).  The
+ * small fields share one word, so it is no bigger than without them.
  */
 struct xtcp_tw {
 	struct xtcp_hnode h;
@@ -587,6 +587,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_LISTENDROPS,
 	XTCP_MIB_TIMEWAITENTRIES,
 	XTCP_MIB_TWOVERFLOW,
+	XTCP_MIB_TWRECYCLED,		/* a TIME_WAIT four-tuple connect() took */
 	XTCP_MIB_CHALLENGEACKS,
 	XTCP_MIB_CHALLENGEACKSSKIPPED,	/* over challenge_ack_limit */
 	XTCP_MIB_ACKSKIPPEDSEQ,		/* out-of-window answer rate-limited */
@@ -869,6 +870,9 @@ void xtcp_time_wait(struct sock *sk, int substate);
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_kill(struct xtcp_tw *tw);
+bool xtcp_tw_reusable(const struct sock *sk, const struct xtcp_tw *tw,
+		      bool port_bound);
+void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw);
 void xtcp_request_kill(struct xtcp_request *req);
 u64 xtcp_timer_remaining_ns(struct hrtimer *t);
 

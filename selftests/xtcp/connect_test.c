@@ -450,9 +450,9 @@ TEST_F(lo, time_wait_entries_beyond_max_tw_buckets_are_not_kept)
 }
 
 /*
- * A four-tuple in TIME_WAIT is not reused by connect(): with two ports in
- * the range, the next connection takes the other one, and the one after
- * that finds none (tw_reuse needs timestamps, which XTCP lacks yet).
+ * A four-tuple in TIME_WAIT is not reused by connect() with tw_reuse 0:
+ * with two ports in the range, the next connection takes the other one,
+ * and the one after that finds none (timewait_test has tw_reuse's cases).
  */
 TEST_F(lo, connect_skips_a_four_tuple_in_time_wait)
 {
@@ -462,6 +462,7 @@ TEST_F(lo, connect_skips_a_four_tuple_in_time_wait)
 	FILE *f;
 
 	ASSERT_EQ(0, sysctl_set("msl_ms", 5000));
+	ASSERT_EQ(0, sysctl_set("tw_reuse", 0));
 	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "we");
 	ASSERT_NE(NULL, f);
 	fprintf(f, "40000 40001");

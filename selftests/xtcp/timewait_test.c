@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TIME_WAIT with timestamps (RFC 7323), each case next to Linux TCP in
- * the same namespace, against the scripted peer (a TUN device, 10.0.0.2):
- * a TIME_WAIT entry's ACKs carry TSval (our clock, the connection's
- * offset) and TSecr (the peer's latest TSval), and PAWS drops what
- * arrives with an older TSval (a RST with one leaves the entry be).
+ * the same namespace:
+ * - a TIME_WAIT entry's ACKs carry TSval (our clock, the connection's
+ *   offset) and TSecr (the peer's latest TSval), and PAWS drops what
+ *   arrives with an older TSval (a RST with one leaves the entry be);
+ * - connect() takes over a four-tuple in TIME_WAIT under net.xtcp.tw_reuse
+ *   as Linux's net.ipv4.tcp_tw_reuse (0 never, 1 always, 2 over loopback
+ *   only; each once the peer's last timestamp is a second old), starting
+ *   a window past the old connection's sequence; a socket bound to its
+ *   port takes it over whatever tw_reuse says, as in Linux, if the
+ *   connection had timestamps.
+ * The scripted peer (a TUN device, 10.0.0.2) serves the cases that look
+ * at segments or need an address that is not loopback; the others run
+ * over loopback.
  */
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,6 +25,7 @@
 
 #define PISN		0x40000000u
 #define PEER_TS0	1000000u	/* the peer's first TSval */
+#define LO_PORT		5000		/* the loopback listeners' */
 
 /* One protocol's run of a script. */
 struct run {
@@ -38,6 +48,26 @@ static int write_file(const char *path, const char *val)
 	if (fclose(f))
 		ret = -errno;
 	return ret;
+}
+
+/* net.xtcp.tw_reuse and net.ipv4.tcp_tw_reuse at once. */
+static int set_tw_reuse(int v)
+{
+	char buf[8];
+
+	snprintf(buf, sizeof(buf), "%d", v);
+	if (write_file("/proc/sys/net/ipv4/tcp_tw_reuse", buf))
+		return -1;
+	return xtcp_sysctl_set("tw_reuse", v);
+}
+
+/* The only ephemeral port, in this namespace. */
+static int one_port(uint16_t port)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u %u", port, port);
+	return write_file("/proc/sys/net/ipv4/ip_local_port_range", buf);
 }
 
 /*
@@ -296,6 +326,317 @@ TEST_F(tw, paws_in_time_wait_answers_and_ignores_old_timestamps)
 {
 	time_wait_paws(_metadata, &self->tcp, 4011);
 	time_wait_paws(_metadata, &self->xtcp, 4012);
+}
+
+/*
+ * One ephemeral port, its four-tuple to 10.0.0.2 in TIME_WAIT for over a
+ * second: tw_reuse 2 (not loopback) and 0 refuse it, 1 takes it over.
+ *	(open from port P, close to TIME_WAIT: the old snd_nxt is isn+2,
+ *	 the peer's last TSval t1)
+ *	connect() with tw_reuse 2, 0       EADDRNOTAVAIL
+ *	connect() with tw_reuse 1
+ *	socket  S   from P, seq isn+2+65535+2, TSecr t1
+ */
+static void tw_reuse_off_loopback(struct __test_metadata *_metadata,
+				  struct run *r, uint16_t rport)
+{
+	struct xconn *c = &r->c;
+	long recycled = xtcp_stat("TWRecycled");
+	uint32_t old_isn, t1;
+	uint16_t old_port;
+	struct xseg s, ack;
+
+	ASSERT_EQ(0, open_ts(_metadata, r, rport, 0, &s));
+	old_isn = c->isn;
+	old_port = c->lport;
+	t1 = close_to_time_wait(_metadata, r, &ack);
+	sleep_ms(1100);
+
+	ASSERT_EQ(0, set_tw_reuse(2));
+	EXPECT_EQ(-EADDRNOTAVAIL, open_ts(_metadata, r, rport, 0, &s))
+		TH_LOG("%s: tw_reuse 2 took a four-tuple off loopback",
+		       r->name);
+	close(c->fd);
+	ASSERT_EQ(0, set_tw_reuse(0));
+	EXPECT_EQ(-EADDRNOTAVAIL, open_ts(_metadata, r, rport, 0, &s))
+		TH_LOG("%s: tw_reuse 0 took a four-tuple", r->name);
+	close(c->fd);
+	c->fd = -1;
+
+	ASSERT_EQ(0, set_tw_reuse(1));
+	ASSERT_EQ(0, open_ts(_metadata, r, rport, 0, &s))
+		TH_LOG("%s: tw_reuse 1 did not take the four-tuple", r->name);
+	EXPECT_EQ(old_port, s.sport);
+	EXPECT_EQ(old_isn + 2 + 65535 + 2, s.seq)
+		TH_LOG("%s: ISN %u, old snd_nxt %u", r->name, s.seq,
+		       old_isn + 2);
+	EXPECT_EQ(1, s.has_ts);
+	EXPECT_EQ(t1, s.tsecr) TH_LOG("%s: the SYN's TSecr", r->name);
+	if (r->family == AF_XTCP)
+		EXPECT_EQ(recycled + 1, xtcp_stat("TWRecycled"));
+}
+
+TEST_F(tw, tw_reuse_1_takes_a_four_tuple_over_and_2_only_on_loopback)
+{
+	ASSERT_EQ(0, one_port(40100));
+	tw_reuse_off_loopback(_metadata, &self->tcp, 4021);
+	tw_reuse_off_loopback(_metadata, &self->xtcp, 4022);
+}
+
+/*
+ * A socket bound to its port (SO_REUSEADDR) connects from a four-tuple
+ * in TIME_WAIT at once, tw_reuse 0: Linux's connect() checks a bound
+ * port's four-tuple without tw_reuse's rule.
+ */
+static void bound_port(struct __test_metadata *_metadata, struct run *r,
+		       uint16_t rport, uint16_t port)
+{
+	struct xconn *c = &r->c;
+	struct xseg s, ack;
+	uint32_t old_isn;
+
+	ASSERT_EQ(0, open_ts(_metadata, r, rport, port, &s));
+	old_isn = c->isn;
+	close_to_time_wait(_metadata, r, &ack);
+	ASSERT_EQ(0, open_ts(_metadata, r, rport, port, &s))
+		TH_LOG("%s: a bound port did not take the four-tuple",
+		       r->name);
+	EXPECT_EQ(port, s.sport);
+	EXPECT_EQ(old_isn + 2 + 65535 + 2, s.seq);
+}
+
+TEST_F(tw, a_socket_bound_to_its_port_takes_a_time_wait_four_tuple_over)
+{
+	ASSERT_EQ(0, set_tw_reuse(0));
+	bound_port(_metadata, &self->tcp, 4031, 40200);
+	bound_port(_metadata, &self->xtcp, 4032, 40200);
+}
+
+/* ---- over loopback ---- */
+
+FIXTURE(lo) {
+	int tcp_l, xtcp_l;
+};
+
+static int lo_listener(int family)
+{
+	struct sockaddr_in sin = xc_addr("127.0.0.1", LO_PORT);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+FIXTURE_SETUP(lo)
+{
+	ASSERT_EQ(0, xtcp_ensure_loaded());
+	ASSERT_EQ(0, xtcp_netns_with_lo());
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 30000));
+	ASSERT_EQ(0, one_port(40300));
+	self->tcp_l = lo_listener(AF_INET);
+	self->xtcp_l = lo_listener(AF_XTCP);
+	ASSERT_LE(0, self->tcp_l);
+	ASSERT_LE(0, self->xtcp_l);
+}
+
+FIXTURE_TEARDOWN(lo)
+{
+	close(self->tcp_l);
+	close(self->xtcp_l);
+}
+
+/* connect() to the listener from the one ephemeral port: 0 or -errno;
+ * *@fd and *@afd get the two ends.
+ */
+static int lo_connect(int family, int lfd, int *fd, int *afd)
+{
+	struct sockaddr_in to = xc_addr("127.0.0.1", LO_PORT);
+
+	*afd = -1;
+	*fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -errno;
+	if (connect(*fd, (struct sockaddr *)&to, sizeof(to))) {
+		int err = errno;
+
+		close(*fd);
+		*fd = -1;
+		return -err;
+	}
+	*afd = accept(lfd, NULL, NULL);
+	return *afd < 0 ? -errno : 0;
+}
+
+/* A connection from port 40300 that the client closed first: its
+ * four-tuple is in TIME_WAIT when this returns.
+ */
+static void lo_time_wait(struct __test_metadata *_metadata, int family,
+			 int lfd)
+{
+	int fd, afd;
+	char b;
+
+	ASSERT_EQ(0, lo_connect(family, lfd, &fd, &afd));
+	close(fd);
+	EXPECT_EQ(0, recv(afd, &b, 1, 0));
+	close(afd);
+	ASSERT_EQ(0x06, wait_proc_state(family, 40300, LO_PORT, 0x06));
+}
+
+/* Another connection on the four-tuple, and a byte each way over it. */
+static void lo_expect_reuse(struct __test_metadata *_metadata, int family,
+			    int lfd, const char *name, int reuse)
+{
+	int fd, afd, ret;
+	char b = 0;
+
+	ret = lo_connect(family, lfd, &fd, &afd);
+	ASSERT_EQ(0, ret) TH_LOG("%s, tw_reuse %d: %s", name, reuse,
+				 strerror(-ret));
+	EXPECT_EQ(40300, xc_local_port(fd));
+	EXPECT_EQ(1, send(fd, "a", 1, 0));
+	EXPECT_EQ(1, recv(afd, &b, 1, 0));
+	EXPECT_EQ('a', b);
+	EXPECT_EQ(1, send(afd, "b", 1, 0));
+	EXPECT_EQ(1, recv(fd, &b, 1, 0));
+	EXPECT_EQ('b', b);
+	xc_close_abort(fd);
+	xc_close_abort(afd);
+}
+
+static uint64_t mono_ns(void)
+{
+	return xpeer_now_ns();
+}
+
+/*
+ * Over loopback, tw_reuse 0 refuses the four-tuple (EADDRNOTAVAIL, as
+ * TCP), and 1 and 2 refuse it within the second its last timestamp
+ * came in (the entry is made right after a second begins, and the case
+ * is tried again if the second ended before connect()); a second later
+ * 1 and 2 take it over.
+ */
+static int lo_tw_reuse(struct __test_metadata *_metadata, int family,
+		       int lfd, const char *name)
+{
+	int fd, afd, ret, reuse, tries, taken = 0;
+	uint64_t t0;
+
+	for (reuse = 0; reuse <= 2; reuse++) {
+		ASSERT_EQ(0, set_tw_reuse(reuse));
+		for (tries = 0; tries < 5; tries++) {
+			while (mono_ns() % 1000000000ull > 300000000ull)
+				sleep_ms(10);
+			t0 = mono_ns() / 1000000000ull;
+			lo_time_wait(_metadata, family, lfd);
+			ret = lo_connect(family, lfd, &fd, &afd);
+			if (mono_ns() / 1000000000ull == t0)
+				break;
+			/* Too late: whatever it gave, take the entry away and
+			 * try again.
+			 */
+			xc_close_abort(fd);
+			xc_close_abort(afd);
+			taken++;
+			if (ret) {
+				sleep_ms(1100);
+				ASSERT_EQ(0, set_tw_reuse(1));
+				ASSERT_EQ(0, lo_connect(family, lfd, &fd,
+							&afd));
+				xc_close_abort(fd);
+				xc_close_abort(afd);
+				ASSERT_EQ(0, set_tw_reuse(reuse));
+			}
+		}
+		ASSERT_GT(5, tries);
+		EXPECT_EQ(-EADDRNOTAVAIL, ret)
+			TH_LOG("%s, tw_reuse %d: within the second: %s", name,
+			       reuse, strerror(-ret));
+		xc_close_abort(fd);
+		xc_close_abort(afd);
+
+		sleep_ms(1100);
+		if (!reuse) {
+			EXPECT_EQ(-EADDRNOTAVAIL,
+				  lo_connect(family, lfd, &fd, &afd));
+			xc_close_abort(fd);
+			xc_close_abort(afd);
+			/* Let the next round start from a free port. */
+			ASSERT_EQ(0, set_tw_reuse(1));
+		}
+		lo_expect_reuse(_metadata, family, lfd, name, reuse);
+		taken++;
+	}
+	return taken;
+}
+
+TEST_F_TIMEOUT(lo, tw_reuse_0_1_2_over_loopback, 60)
+{
+	long recycled = xtcp_stat("TWRecycled");
+	int taken;
+
+	lo_tw_reuse(_metadata, AF_INET, self->tcp_l, "TCP");
+	taken = lo_tw_reuse(_metadata, AF_XTCP, self->xtcp_l, "XTCP");
+	EXPECT_EQ(recycled + taken, xtcp_stat("TWRecycled"));
+}
+
+/* A socket bound (SO_REUSEADDR) to 127.0.0.1:40301 connects to the
+ * listener: 0 or -errno.
+ */
+static int lo_bound_connect(int family, int *fd)
+{
+	struct sockaddr_in me = xc_addr("127.0.0.1", 40301);
+	struct sockaddr_in to = xc_addr("127.0.0.1", LO_PORT);
+	int one = 1, ret = 0;
+
+	*fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -errno;
+	if (setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(*fd, (struct sockaddr *)&me, sizeof(me)) ||
+	    connect(*fd, (struct sockaddr *)&to, sizeof(to)))
+		ret = -errno;
+	return ret;
+}
+
+/* Without timestamps no four-tuple is taken over, bound port or not. */
+static void lo_no_timestamps(struct __test_metadata *_metadata, int family,
+			     int lfd, const char *name)
+{
+	int fd, afd;
+	char b;
+
+	lo_time_wait(_metadata, family, lfd);
+	sleep_ms(1100);
+	EXPECT_EQ(-EADDRNOTAVAIL, lo_connect(family, lfd, &fd, &afd))
+		TH_LOG("%s: ephemeral port", name);
+	xc_close_abort(fd);
+	xc_close_abort(afd);
+
+	ASSERT_EQ(0, lo_bound_connect(family, &fd));
+	afd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, afd);
+	close(fd);
+	EXPECT_EQ(0, recv(afd, &b, 1, 0));
+	close(afd);
+	ASSERT_EQ(0x06, wait_proc_state(family, 40301, LO_PORT, 0x06));
+	EXPECT_EQ(-EADDRNOTAVAIL, lo_bound_connect(family, &fd))
+		TH_LOG("%s: bound port", name);
+	close(fd);
+}
+
+TEST_F(lo, without_timestamps_no_four_tuple_is_taken_over)
+{
+	ASSERT_EQ(0, set_tw_reuse(1));
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_timestamps", "0"));
+	ASSERT_EQ(0, xtcp_sysctl_set("timestamps", 0));
+	lo_no_timestamps(_metadata, AF_INET, self->tcp_l, "TCP");
+	lo_no_timestamps(_metadata, AF_XTCP, self->xtcp_l, "XTCP");
 }
 
 TEST_HARNESS_MAIN
