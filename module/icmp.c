@@ -115,7 +115,8 @@ void xtcp_mtu_reduced(struct sock *sk)
 		return;
 	xtcp_sync_mss(sk, mtu);
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PMTUREDUCED);
-	xtcp_mtu_retransmit(sk);
+	xtcp_mtu_loss(sk);
+	xtcp_push(sk);
 }
 
 static void xtcp_frag_needed(struct sock *sk, u32 mtu)

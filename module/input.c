@@ -404,6 +404,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	if (advanced) {
 		xs->dupacks = 0;
 		acked = xtcp_ack_advance(sk, cb);
+		xtcp_mtu_probe_acked(sk);
 	} else if (xtcp_dupack(xs, cb)) {
 		xs->dupacks++;
 		dupack = true;
@@ -821,6 +822,7 @@ void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 	xs->snd_wl2 = cb->ack_seq;
 	/* Both callers routed the socket first: pmtu_cookie is its MTU. */
 	xs->mss_clamp = peer_mss ?: XTCP_MSS_DEFAULT;
+	xtcp_mtup_init(&xs->inet.sk);
 	xtcp_sync_mss(&xs->inet.sk, xs->pmtu_cookie);
 }
 

@@ -221,9 +221,14 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int floor = READ_ONCE(xtcp_sysctl(sock_net(sk))->min_snd_mss);
-	int mss = (int)mtu - (int)sizeof(struct iphdr) - xtcp_ip_opt_len(sk) -
-		  (int)sizeof(struct xtcphdr);
+	int hdrs = sizeof(struct iphdr) + xtcp_ip_opt_len(sk) +
+		   sizeof(struct xtcphdr);
+	int mss = (int)mtu - hdrs;
 
+	/* A probe never searches past what the path is known to take. */
+	if (xs->mtup_high > mtu)
+		xs->mtup_high = mtu;
+	mss = xtcp_mss_limit_by_probing(sk, mss, hdrs);
 	if (xs->user_mss)
 		mss = min_t(int, mss, xs->user_mss);
 	if (xs->mss_clamp)
@@ -496,7 +501,8 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	}
 	c->tstamp = 0;		/* our send time, not a departure time for IP */
-	xtcp_set_gso(c, xtcp_payload_mss(xtcp_sk(sk)));
+	xtcp_set_gso(c, XTCP_SKB_CB(skb)->header.out.state & XTCP_SKB_MTU_PROBE ?
+		     c->len : xtcp_payload_mss(xtcp_sk(sk)));
 	return xtcp_transmit_skb(sk, c, xtcp_queued_flags(sk, skb),
 				 XTCP_SKB_CB(skb)->seq);
 }
@@ -693,14 +699,15 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 /* Sends the send head @skb for the first time: false if IP refused it
  * for want of memory (it then counts as sent: the timer resends it).
  */
-static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
+bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_snd_state *st = &XTCP_SKB_CB(skb)->header.out;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
 		return false;
-	st->pcount = xtcp_pcount(xs, skb->len);
+	st->pcount = st->state & XTCP_SKB_MTU_PROBE ? 1 :
+		     xtcp_pcount(xs, skb->len);
 	xs->packets_out += st->pcount;
 	/* A reply within the delayed-ACK time: the session is interactive,
 	 * and its ACKs may as well wait for the next reply (Linux's
@@ -745,6 +752,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	if (xs->send_head && xs->send_head->len)
 		xtcp_cwnd_restart_after_idle(sk);
 	xtcp_retransmit_lost(sk);
+	xtcp_mtu_probe(sk);
 	while ((skb = xs->send_head)) {
 		struct sk_buff *go;
 
@@ -963,6 +971,10 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 {
 	int err;
+
+	/* A probe resent did not make it: it goes at the MSS now. */
+	if (XTCP_SKB_CB(skb)->header.out.state & XTCP_SKB_MTU_PROBE)
+		xtcp_mtu_probe_unmark(sk, skb);
 
 	XTCP_SKB_CB(skb)->header.out.state |= XTCP_SKB_RETRANS;
 	err = xtcp_transmit_queued(sk, skb);

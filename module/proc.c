@@ -60,6 +60,9 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_RACKLOST]		= "RackLost",
 	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
 	[XTCP_MIB_PMTUREDUCED]		= "PmtuReduced",
+	[XTCP_MIB_MTUPSUCCESS]		= "MtuProbeSuccess",
+	[XTCP_MIB_MTUPFAIL]		= "MtuProbeFail",
+	[XTCP_MIB_MTUBLACKHOLE]		= "MtuBlackHole",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -504,7 +504,7 @@ void xtcp_enter_loss(struct sock *sk)
  * was lost to congestion, only the unit shrank; the loss state keeps
  * RACK and duplicate ACKs from counting the resends as a new loss.
  */
-void xtcp_mtu_retransmit(struct sock *sk)
+void xtcp_mark_oversized_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_payload_mss(xs);
@@ -516,6 +516,11 @@ void xtcp_mtu_retransmit(struct sock *sk)
 
 		if (skb->len <= mss || (st->state & XTCP_SKB_SACKED))
 			continue;
+		/* A path MTU probe too big for the path: it goes again in
+		 * segments of the MSS, and the search stops below it.
+		 */
+		if (st->state & XTCP_SKB_MTU_PROBE)
+			xtcp_mtu_probe_unmark(sk, skb);
 		xtcp_account_resize(xs, st->state, pcount - st->pcount);
 		st->pcount = pcount;
 		if (st->state & XTCP_SKB_RTX_OUT) {
@@ -525,6 +530,16 @@ void xtcp_mtu_retransmit(struct sock *sk)
 		xtcp_mark_skb_lost(xs, skb);
 	}
 	xs->rtx_hint = NULL;
+}
+
+/* ... and what was lost so goes again in the loss state, without a
+ * congestion response.
+ */
+void xtcp_mtu_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_mark_oversized_lost(sk);
 	if (!xs->lost_out)
 		return;
 	if (xs->ca_state != XTCP_CA_LOSS) {
@@ -536,7 +551,6 @@ void xtcp_mtu_retransmit(struct sock *sk)
 		xs->retrans_ts = 0;	/* nothing to undo */
 		xs->tlp_high_seq = 0;
 	}
-	xtcp_push(sk);
 }
 
 /* Without SACK a duplicate ACK stands for one segment that left the
@@ -618,6 +632,9 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 	if (xs->ca_state == XTCP_CA_OPEN &&
 	    ((rack && xs->lost_out) || xs->dupacks >= XTCP_DUPTHRESH ||
 	     (sack && xs->sacked_out >= XTCP_DUPTHRESH))) {
+		/* A lost MTU probe says nothing of congestion. */
+		if (xtcp_mtu_probe_lost(sk))
+			return true;
 		xtcp_enter_recovery(sk);
 		if (rack)
 			wait = xtcp_rack_detect_loss(sk);

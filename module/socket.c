@@ -615,6 +615,8 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->mss_clamp = 0;
 	xs->pmtu_cookie = 0;
+	xs->mtup_on = 0;
+	xs->mtup_probe = 0;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
 	xtcp_cong_reset(sk);

@@ -107,6 +107,11 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(keepalive_intvl, &one, &max_keepidle),
 	XTCP_KNOB(keepalive_probes, &one, &max_keepcnt),
 	XTCP_KNOB(min_snd_mss, &min_snd_mss, &max_snd_mss),
+	XTCP_KNOB(mtu_probing, SYSCTL_ZERO, &two),
+	XTCP_KNOB(base_mss, &min_snd_mss, &max_snd_mss),
+	XTCP_KNOB(mtu_probe_floor, &min_snd_mss, &max_snd_mss),
+	XTCP_KNOB(probe_threshold, &one, &max_snd_mss),
+	XTCP_KNOB(probe_interval, &one, SYSCTL_INT_MAX),
 	{ }
 };
 
@@ -165,6 +170,12 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->keepalive_intvl = 75;
 	sc->keepalive_probes = 9;
 	sc->min_snd_mss = XTCP_MIN_SND_MSS;	/* Linux's TCP_MIN_SND_MSS */
+	/* Linux's path MTU probing knobs: off, from an MSS of 1024. */
+	sc->mtu_probing = 0;
+	sc->base_mss = 1024;
+	sc->mtu_probe_floor = 48;
+	sc->probe_threshold = 8;
+	sc->probe_interval = 600;
 	strscpy(sc->congestion_control, "cubic",
 		sizeof(sc->congestion_control));	/* Linux's default */
 }

@@ -341,6 +341,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 	xtcp_stats_rto(xs);
+	xtcp_mtu_black_hole(sk);
 	xtcp_enter_loss(sk);
 	xtcp_push(sk);
 	xs->retransmits++;

@@ -13,6 +13,7 @@
  *   buffer.c     send and receive buffer sizes, and their growth
  *   syncookies.c keyed initial sequence numbers
  *   icmp.c       ICMP errors about our segments; path MTU
+ *   mtu_probe.c  path MTU found by probing (RFC 4821): black holes
  *   socket.c     the socket calls, and the state changes they cause
  *   info.c       TCP_INFO, TCP_CC_INFO, TCP_INQ: what a socket tells of itself
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
@@ -189,6 +190,16 @@ struct xtcp_sock {
 	u16 mss_clamp;		/* the peer's MSS; 0 before its SYN */
 	u32 pmtu_cookie;	/* the path MTU that mss was sized for */
 	u32 mtu_info;		/* the MTU the latest ICMP reported */
+	/* Path MTU probing (mtu_probe.c): the search is between MTUs that
+	 * work (low) and may not (high); probe is the one being tried.
+	 */
+	u16 mtup_low;
+	u16 mtup_high;
+	u16 mtup_probe;		/* 0: no probe out */
+	u8 mtup_on;		/* the MSS follows mtup_low; probes go */
+	u32 mtup_stamp;		/* jiffies when the search last began */
+	u32 mtup_seq;		/* the probe's sequence numbers */
+	u32 mtup_end;
 	u8 fin_sent:1,		/* our FIN has a sequence number */
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
 	   nodelay:1,		/* TCP_NODELAY */
@@ -448,6 +459,7 @@ struct xtcp_rcv_opts {
 #define XTCP_SKB_SACKED		0x02	/* the peer has it (SACK) */
 #define XTCP_SKB_LOST		0x04	/* presumed lost */
 #define XTCP_SKB_RTX_OUT	0x08	/* lost, resent, resend in flight */
+#define XTCP_SKB_MTU_PROBE	0x10	/* one segment, larger than the MSS */
 
 struct xtcp_snd_state {
 	u64 sent_ns;		/* last sent, for RTT samples */
@@ -614,6 +626,9 @@ enum xtcp_mib_field {
 	XTCP_MIB_RACKLOST,		/* segments RACK found lost */
 	XTCP_MIB_OUTOFWINDOWICMPS,	/* ICMP quoting no segment in flight */
 	XTCP_MIB_PMTUREDUCED,		/* ... that lowered a connection's MSS */
+	XTCP_MIB_MTUPSUCCESS,		/* MTU probes that arrived */
+	XTCP_MIB_MTUPFAIL,		/* ... that did not */
+	XTCP_MIB_MTUBLACKHOLE,		/* timeouts that lowered the MSS */
 	XTCP_MIB_MAX
 };
 
@@ -652,6 +667,11 @@ struct xtcp_sysctl {
 	int keepalive_intvl;	/* seconds */
 	int keepalive_probes;
 	int min_snd_mss;	/* floor on the peer's MSS, as tcp_min_snd_mss */
+	int mtu_probing;	/* as tcp_mtu_probing: 0, 1 (black holes), 2 */
+	int base_mss;		/* as tcp_base_mss: where probing starts */
+	int mtu_probe_floor;	/* as tcp_mtu_probe_floor */
+	int probe_threshold;	/* as tcp_probe_threshold: bytes */
+	int probe_interval;	/* as tcp_probe_interval: seconds */
 	char congestion_control[XTCP_CC_NAME_MAX];
 };
 
@@ -787,6 +807,7 @@ int xtcp_route_connected(struct sock *sk);
 void xtcp_set_mss(struct sock *sk, const struct dst_entry *dst);
 void xtcp_sync_mss(struct sock *sk, u32 mtu);
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len);
+bool xtcp_send_new(struct sock *sk, struct sk_buff *skb);
 u16 xtcp_advmss(struct sock *sk);
 u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked);
 u8 xtcp_choose_wscale(const struct sock *sk);
@@ -803,7 +824,8 @@ bool xtcp_rack_on(const struct sock *sk);
 void xtcp_rack_timeout(struct sock *sk);
 void xtcp_tlp_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
 		  bool advanced);
-void xtcp_mtu_retransmit(struct sock *sk);
+void xtcp_mark_oversized_lost(struct sock *sk);
+void xtcp_mtu_loss(struct sock *sk);
 
 /* cong.c */
 void xtcp_cong_reset(struct sock *sk);
@@ -924,6 +946,15 @@ static inline void xtcp_stats_delivered(struct xtcp_sock *xs, u32 pcount,
 /* icmp.c */
 int xtcp_v4_err(struct sk_buff *skb, u32 info);
 void xtcp_mtu_reduced(struct sock *sk);
+
+/* mtu_probe.c */
+void xtcp_mtup_init(struct sock *sk);
+int xtcp_mss_limit_by_probing(const struct sock *sk, int mss, int hdrs);
+void xtcp_mtu_probe(struct sock *sk);
+void xtcp_mtu_probe_acked(struct sock *sk);
+bool xtcp_mtu_probe_lost(struct sock *sk);
+void xtcp_mtu_probe_unmark(struct sock *sk, struct sk_buff *skb);
+void xtcp_mtu_black_hole(struct sock *sk);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);

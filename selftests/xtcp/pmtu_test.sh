@@ -85,7 +85,7 @@ route_mtu() {
 }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..10"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 setup
@@ -127,6 +127,56 @@ narrow_local() { ip -n $A link set fa mtu 1200; }
 transfer 120 32M narrow_local
 result $? "the sender's own MTU lowered mid-transfer: 32 MiB arrive byte-exact"
 ip -n $A link set fa mtu 1500
+
+# A black hole: the router still cannot forward large segments, but its
+# ICMP never reaches A (dropped on its way out, as by a firewall that
+# drops all ICMP).  Only probing (RFC 4821) finds the path MTU then.
+ip netns exec $A ip route flush cache
+ip -n $R link set rb mtu 1280 &&
+ip netns exec $R tc qdisc add dev ra clsact &&
+ip netns exec $R tc filter add dev ra egress protocol ip u32 \
+	match ip protocol 1 0xff action drop
+result $? "the router's ICMP to A is dropped"
+
+# mtu_probing 1: three timeouts in a row suggest a black hole, and the
+# MSS drops to base_mss (1024), which fits.
+hole=$(xtcp_stat $A MtuBlackHole)
+xtcp_sysctls $A mtu_probing=1
+transfer 120 8M
+rc=$?
+hole=$(($(xtcp_stat $A MtuBlackHole) - hole))
+echo "# black holes suspected: $hole"
+[ $rc -eq 0 ] && [ "$hole" -ge 1 ]
+result $? "mtu_probing 1: 8 MiB cross the black hole byte-exact"
+
+# mtu_probing 2: from base_mss, probes search upward; those over 1280
+# bytes are lost, those under arrive.
+ok=$(xtcp_stat $A MtuProbeSuccess) bad=$(xtcp_stat $A MtuProbeFail)
+xtcp_sysctls $A mtu_probing=2
+transfer 120 8M
+rc=$?
+ok=$(($(xtcp_stat $A MtuProbeSuccess) - ok)) bad=$(($(xtcp_stat $A MtuProbeFail) - bad))
+echo "# probes: $ok arrived, $bad lost"
+[ $rc -eq 0 ] && [ "$ok" -ge 1 ] && [ "$bad" -ge 1 ]
+result $? "mtu_probing 2: 8 MiB cross byte-exact, probing up to the path's MTU"
+
+# mtu_probing 0 (the default, as Linux): nothing after the handshake
+# arrives, and the transfer cannot finish.
+xtcp_sysctls $A mtu_probing=0
+transfer 6 1M
+[ $? -ne 0 ]
+result $? "mtu_probing 0: nothing crosses the black hole"
+
+# The client's orphan still holds the 1 MiB; with ICMP through again it
+# reaches B, whose server is gone, and the RST ends it (nothing may
+# outlive the test: the module must unload after the suite).
+ip netns exec $R tc qdisc del dev ra clsact
+for _ in $(seq 300); do
+	[ "$(ip netns exec $A awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ] && break
+	sleep 0.1
+done
+[ "$(ip netns exec $A awk 'NR > 1' /proc/net/xtcp | wc -l)" -eq 0 ]
+result $? "the client's orphan ends once ICMP gets through"
 
 # A router with no route to B says so: connect() fails at once with
 # EHOSTUNREACH, as TCP's does, instead of after 127 s of SYNs.
