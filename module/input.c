@@ -321,11 +321,12 @@ static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 ack = cb->ack_seq, acked = 0;
+	u32 ack = cb->ack_seq, acked = 0, prior_una = xs->snd_una;
 	u64 rtt;
 
 	xs->stats.bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
+	xtcp_urg_acked(xs, prior_una);
 	/* Samples come from send times only: an echoed timestamp after a
 	 * loss is the receiver's oldest (RFC 7323 section 4.3), which would
 	 * count the time the hole stayed open.
@@ -1003,6 +1004,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		fallthrough;
 	case TCP_ESTABLISHED:
+		xtcp_rcv_urg(sk, skb);	/* step six */
 		queued = xtcp_rcv_data(sk, skb);
 		if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq - 1 == xs->rcv_nxt)
 			xtcp_rcv_fin(sk);

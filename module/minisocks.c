@@ -311,6 +311,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xs->recover = req->iss + 1;
 	xs->write_seq = req->iss + 1;
 	xs->pushed_seq = req->iss + 1;
+	xs->snd_up = req->iss + 1;
 	xs->rcv_wscale = req->rcv_wscale;
 	xs->ts_off = xtcp_ts_offset(req->h.laddr, req->h.raddr, req->h.lport,
 				    req->h.rport);

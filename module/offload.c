@@ -53,6 +53,23 @@ unsigned int xtcp_gso_rcv_mss(const struct sk_buff *skb)
 	       xtcp_gso_extra(xtcp_hdr(skb)->doff * 4);
 }
 
+/*
+ * Each segment's urgent pointer counts from its own first byte, @off past
+ * the skb's: one that starts at or past the urgent point has none.  The
+ * pointer 0xFFFF ("later than this segment reaches") stays as it is.
+ */
+static void xtcp_gso_seg_urg(struct xtcphdr *th, u32 off, u16 urg)
+{
+	if (!(((u8 *)th)[13] & XTCP_FLAG_URG) || urg == 0xFFFF)
+		return;
+	if (urg > off) {
+		th->urg_ptr = htons(urg - off);
+		return;
+	}
+	((u8 *)th)[13] &= ~XTCP_FLAG_URG;
+	th->urg_ptr = 0;
+}
+
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					netdev_features_t features)
 {
@@ -60,7 +77,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 	struct sk_buff *segs = ERR_PTR(-EINVAL), *seg;
 	unsigned int thlen, size = si->gso_size;
 	const struct xtcphdr *th;
-	u32 seq;
+	u32 seq, first;
+	u16 urg;
 	u8 flags;
 
 	if (!(si->gso_type & XTCP_GSO_TYPE) || !pskb_may_pull(skb, sizeof(*th)))
@@ -74,6 +92,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 		return segs;
 	th = xtcp_hdr(skb);
 	seq = ntohl(th->seq);
+	first = seq;
+	urg = ntohs(th->urg_ptr);
 	flags = ((const u8 *)th)[13];
 
 	__skb_pull(skb, thlen);
@@ -89,6 +109,7 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 		sth->seq = htonl(seq);
 		((u8 *)sth)[13] = seg->next ?
 			flags & ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH) : flags;
+		xtcp_gso_seg_urg(sth, seq - first, urg);
 		seq += seg->len - skb_transport_offset(seg) - thlen;
 		/* A NIC that only knows TCP's and UDP's checksums would take
 		 * XTCP's header for TCP's: only NETIF_F_HW_CSUM leaves it.

@@ -47,6 +47,7 @@ struct xtcp_out {
 	u32 ack;
 	u8 flags;
 	u16 window;
+	u16 urg;	/* the urgent pointer, with XTCP_FLAG_URG */
 	u16 mss;	/* SYN: MSS option when nonzero */
 	u8 syn_opts;	/* SYN: XTCP_OPT_* offered */
 	u8 wscale;	/* SYN: our shift, with XTCP_OPT_WSCALE */
@@ -138,6 +139,7 @@ static void xtcp_push_header(struct sk_buff *skb, const struct xtcp_out *o)
 	th->doff = (sizeof(*th) + optlen) / 4;
 	((u8 *)th)[13] = o->flags;
 	th->window = htons(o->window);
+	th->urg_ptr = htons(o->urg);
 	xtcp_write_options((u8 *)(th + 1), o);
 }
 
@@ -431,6 +433,9 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		xs->rcv_wup = xs->rcv_nxt;
 	}
 	xtcp_set_out_options(sk, &o, skb->len);
+	o.urg = xtcp_urg_ptr(xs, seq);
+	if (o.urg)
+		o.flags |= XTCP_FLAG_URG;
 	xtcp_push_header(skb, &o);
 	if (skb_is_gso(skb))
 		xtcp_gso_fix_size(skb);
@@ -690,6 +695,9 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 	if (skb->len >= xtcp_payload_mss(xs) || partial_ok ||
 	    !skb_queue_is_last(&sk->sk_write_queue, skb) ||
 	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN))
+		return false;
+	/* Urgent data waits for nothing (Linux's tcp_nagle_test()). */
+	if (xtcp_urg_mode(xs))
 		return false;
 	if (xs->corked || xs->more)
 		return true;
@@ -1219,6 +1227,8 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	if (copied && !xs->more)
 		xtcp_mark_push(sk);
+	if (copied && (msg->msg_flags & MSG_OOB))
+		xtcp_urg_mark(xs);
 	xtcp_push(sk);
 	if (copied)
 		return copied;

@@ -517,6 +517,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->snd_nxt = xs->iss;
 	xs->write_seq = xs->iss;
 	xs->pushed_seq = xs->iss;
+	xs->snd_up = xs->iss;
 	xs->retransmits = 0;
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
@@ -615,6 +616,7 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->mss_clamp = 0;
 	xs->pmtu_cookie = 0;
+	xs->urg_data = 0;
 	xs->mtup_on = 0;
 	xs->mtup_probe = 0;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
@@ -927,6 +929,8 @@ static bool xtcp_readable(const struct sock *sk)
 
 	if (sock_flag(sk, SOCK_DONE))
 		avail--;	/* the FIN is no byte */
+	if (xtcp_at_mark(sk) && !sock_flag(sk, SOCK_URGINLINE))
+		avail--;	/* nor is an urgent byte out of band */
 	return avail > 0 && avail >= max(READ_ONCE(sk->sk_rcvlowat), 1);
 }
 
@@ -965,6 +969,8 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}
+	if (READ_ONCE(xtcp_sk(sk)->urg_data) & XTCP_URG_VALID)
+		mask |= EPOLLPRI;
 	if (READ_ONCE(sk->sk_err) ||
 	    !skb_queue_empty_lockless(&sk->sk_error_queue))
 		mask |= EPOLLERR;
@@ -1041,7 +1047,7 @@ static void xtcp_rcv_consumed(struct sock *sk, size_t copied)
  * tcp_recvmsg() does it.
  */
 static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
-			 int flags)
+			 int flags, size_t done, bool *at_mark)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool peek = flags & MSG_PEEK;
@@ -1054,8 +1060,19 @@ static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
 		size_t chunk = 0;
 
 		if (off < skb->len) {
-			chunk = min_t(size_t, skb->len - off, len - copied);
-			if (skb_copy_datagram_msg(skb, off, msg, chunk))
+			/* An urgent mark ends a read that took anything. */
+			bool skip;
+			int n = xtcp_urg_limit(sk, seq, skb->len - off,
+					       done + copied, &skip);
+
+			if (n < 0) {
+				*at_mark = true;
+				break;
+			}
+			seq += skip;
+			off += skip;
+			chunk = min_t(size_t, n, len - copied);
+			if (chunk && skb_copy_datagram_msg(skb, off, msg, chunk))
 				return copied ? copied : -EFAULT;
 			copied += chunk;
 			seq += chunk;
@@ -1065,6 +1082,7 @@ static int xtcp_copy_out(struct sock *sk, struct msghdr *msg, size_t len,
 			continue;
 		}
 		xs->copied_seq = seq;
+		xtcp_urg_passed(xs);
 		if (off + chunk < skb->len)
 			break;
 		if (READ_ONCE(sk->sk_backlog.tail)) {
@@ -1109,17 +1127,25 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		err = -ENOTCONN;
 		goto out;
 	}
+	if (flags & MSG_OOB) {
+		err = xtcp_recv_urg(sk, msg, len, flags);
+		goto out;
+	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 
 	while (copied < len) {
-		int n = xtcp_copy_out(sk, msg, len - copied, flags);
+		bool at_mark = false;
+		int n = xtcp_copy_out(sk, msg, len - copied, flags, copied,
+				      &at_mark);
 
 		if (n < 0) {
 			err = n;
 			break;
 		}
 		copied += n;
+		if (at_mark)
+			break;
 		if (copied >= target || (flags & MSG_PEEK && copied))
 			break;
 		/* TCP's order: the peer's FIN, then an error, then shutdown. */
@@ -1160,7 +1186,8 @@ out:
 /*
  * TCP's queue ioctls: SIOCINQ (FIONREAD) counts the bytes ready for
  * recv(), SIOCOUTQ (TIOCOUTQ) those not yet acknowledged, SIOCOUTQNSD
- * those not yet sent.  A listener has no queues (EINVAL).  Anything else
+ * those not yet sent; SIOCATMARK says whether the next byte to read
+ * follows the urgent mark.  A listener has no queues (EINVAL).  Anything else
  * goes to the socket layer's device ioctls, as for TCP.
  */
 static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
@@ -1170,6 +1197,8 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	int answ;
 
 	switch (cmd) {
+	case SIOCATMARK:
+		return put_user(xtcp_at_mark(sk), (int __user *)arg);
 	case SIOCINQ:
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
@@ -1185,8 +1214,7 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
 		answ = 0;
 	else if (cmd == SIOCINQ)
-		answ = xs->rcv_nxt - xs->copied_seq -
-		       !!sock_flag(sk, SOCK_DONE);	/* not the FIN */
+		answ = xtcp_inq(sk);
 	else if (cmd == SIOCOUTQ)
 		answ = xs->write_seq - xs->snd_una;	/* a FIN counts, as TCP's */
 	else

@@ -14,6 +14,7 @@
  *   syncookies.c keyed initial sequence numbers
  *   icmp.c       ICMP errors about our segments; path MTU
  *   mtu_probe.c  path MTU found by probing (RFC 4821): black holes
+ *   urgent.c     urgent data: MSG_OOB, SIOCATMARK, SIGURG
  *   socket.c     the socket calls, and the state changes they cause
  *   info.c       TCP_INFO, TCP_CC_INFO, TCP_INQ: what a socket tells of itself
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
@@ -77,6 +78,11 @@ struct xtcp_hnode {
 	__be16 rport;
 	u8 kind;
 };
+
+/* What urg_data says of the peer's latest urgent byte (urgent.c). */
+#define XTCP_URG_VALID		0x0100	/* here: the low byte */
+#define XTCP_URG_NOTYET		0x0200	/* its pointer came, it did not */
+#define XTCP_URG_READ		0x0400	/* recv(MSG_OOB) took it */
 
 /* What the bind table holds: one owner of a local port. */
 struct xtcp_bnode {
@@ -176,6 +182,7 @@ struct xtcp_sock {
 	u32 write_seq;		/* sequence number of the next byte queued */
 	u32 snd_sml;		/* end of the last small segment sent (Nagle) */
 	u32 pushed_seq;		/* where the last PSH went */
+	u32 snd_up;		/* the urgent point; snd_una: none (urgent.c) */
 	u64 lsnd_ns;		/* when data last went out */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
 	/* Receive sequence space. */
@@ -184,6 +191,8 @@ struct xtcp_sock {
 	u32 rcv_edge;		/* right edge of the window last advertised */
 	u32 rcv_wup;		/* rcv_nxt when we last sent an ACK */
 	u32 copied_seq;		/* next byte recvmsg() hands out */
+	u32 urg_seq;		/* the peer's urgent byte, while urg_data */
+	u16 urg_data;		/* XTCP_URG_*, and the byte once it came */
 
 	u16 mss;		/* options + payload that fit the path */
 	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
@@ -946,6 +955,24 @@ static inline void xtcp_stats_delivered(struct xtcp_sock *xs, u32 pcount,
 /* icmp.c */
 int xtcp_v4_err(struct sk_buff *skb, u32 info);
 void xtcp_mtu_reduced(struct sock *sk);
+
+/* urgent.c */
+u16 xtcp_urg_ptr(const struct xtcp_sock *xs, u32 seq);
+void xtcp_urg_mark(struct xtcp_sock *xs);
+void xtcp_urg_acked(struct xtcp_sock *xs, u32 prior_una);
+void xtcp_rcv_urg(struct sock *sk, const struct sk_buff *skb);
+int xtcp_urg_limit(const struct sock *sk, u32 seq, u32 avail, size_t copied,
+		   bool *skip);
+void xtcp_urg_passed(struct xtcp_sock *xs);
+int xtcp_recv_urg(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+bool xtcp_at_mark(const struct sock *sk);
+int xtcp_inq(const struct sock *sk);
+
+/* Urgent mode: an urgent point not yet acknowledged. */
+static inline bool xtcp_urg_mode(const struct xtcp_sock *xs)
+{
+	return xs->snd_up != xs->snd_una;
+}
 
 /* mtu_probe.c */
 void xtcp_mtup_init(struct sock *sk);
