@@ -223,8 +223,7 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int floor = READ_ONCE(xtcp_sysctl(sock_net(sk))->min_snd_mss);
-	int hdrs = sizeof(struct iphdr) + xtcp_ip_opt_len(sk) +
-		   sizeof(struct xtcphdr);
+	int hdrs = sizeof(struct iphdr) + sizeof(struct xtcphdr);
 	int mss = (int)mtu - hdrs;
 
 	/* A probe never searches past what the path is known to take. */
@@ -235,6 +234,10 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 		mss = min_t(int, mss, xs->user_mss);
 	if (xs->mss_clamp)
 		mss = min_t(int, mss, xs->mss_clamp);
+	/* IP options come out of the segment, whatever limited it (RFC 9293
+	 * section 3.7.1: the peer's MSS counts no options of ours).
+	 */
+	mss -= xtcp_ip_opt_len(sk);
 	xs->mss = max(mss, floor);
 	xs->pmtu_cookie = mtu;
 }

@@ -376,6 +376,43 @@ TEST_F(icmp, fragmentation_needed_for_no_segment_in_flight_is_ignored)
 }
 
 /*
+ * RFC 9293 section 3.7.1 (MUST-16): the peer's MSS counts none of our
+ * options; IP options (IP_OPTIONS) come out of it as TCP's timestamps do.
+ * Peer MSS 536, four bytes of IP options, timestamps: 520 bytes a
+ * segment.
+ */
+TEST_F(icmp, ip_options_come_out_of_the_peers_mss)
+{
+	static const unsigned char opts[4] = { 1, 1, 1, 0 };	/* NOPs, EOL */
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT);
+	static char buf[3000];
+	struct xconn *c = &self->c;
+	struct xseg syn, s;
+
+	c->fd = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC |
+		       SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, c->fd);
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_IP, IP_OPTIONS, opts,
+				sizeof(opts)));
+	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(&self->p, &syn, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c->lport = syn.sport;
+	c->isn = syn.seq;
+	s = xc_seg(RPORT, c->lport, PISN, c->isn + 1, F_SYN | F_ACK);
+	s.has_mss = 1;
+	s.mss = 536;
+	s.has_ts = 1;
+	s.tsval = 1;
+	s.tsecr = syn.tsval;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+	ASSERT_EQ(sizeof(buf), send(c->fd, buf, sizeof(buf), 0));
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	EXPECT_EQ(536 - 4 - 12, s.len);
+}
+
+/*
  * A SYN-queue entry whose SYN-ACK the network says cannot arrive ends
  * silently (no socket to tell; accept() reports no network errors): the
  * peer's late final ACK finds nothing, and gets a RST.
