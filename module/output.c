@@ -734,6 +734,7 @@ bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 		xs->fin_sent = 1;
 	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 			NULL : skb->next;
+	xs->probe_stamp = 0;	/* a window stall is over */
 	xtcp_arm_rtx_if_idle(sk);
 	return true;
 }
@@ -922,6 +923,8 @@ int xtcp_send_syn(struct sock *sk)
 		return -ENOBUFS;
 	xtcp_queue_skb(sk, skb);
 	xtcp_push(sk);
+	/* TCP_USER_TIMEOUT counts from the first SYN (tcp_connect()). */
+	xtcp_sk(sk)->retrans_stamp = xtcp_sk(sk)->clock_ns;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACTIVEOPENS);
 	return 0;
 }
@@ -988,6 +991,9 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 		xtcp_mtu_probe_unmark(sk, skb);
 
 	XTCP_SKB_CB(skb)->header.out.state |= XTCP_SKB_RETRANS;
+	/* TCP_USER_TIMEOUT counts from the first (attempted) resend. */
+	if (!xtcp_sk(sk)->retrans_stamp)
+		xtcp_sk(sk)->retrans_stamp = xtcp_sk(sk)->clock_ns ?: 1;
 	err = xtcp_transmit_queued(sk, skb);
 	if (!err) {
 		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
@@ -1032,6 +1038,22 @@ static struct sk_buff *xtcp_trim_acked_head(struct sock *sk, u32 ack,
 }
 
 /*
+ * Once no resend is outstanding, the next loss's user timeout counts
+ * from its own first resend (Linux's tcp_any_retrans_done()).
+ */
+static void xtcp_forget_retrans_stamp(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->retrans_out ||
+	    (skb && skb != xs->send_head &&
+	     (XTCP_SKB_CB(skb)->header.out.state & XTCP_SKB_RETRANS)))
+		return;
+	xs->retrans_stamp = 0;
+}
+
+/*
  * Frees queued segments that @ack covers entirely, and trims one it
  * covers in part.  Returns the round trip time the newest of them
  * measured, or 0 when one of them was sent twice (which copy the ACK
@@ -1065,6 +1087,7 @@ u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked)
 		sent = st->state & XTCP_SKB_SACKED ? 0 : st->sent_ns;
 		tx_delivered = st->delivered_bytes;
 	}
+	xtcp_forget_retrans_stamp(sk);
 	if (retrans || !sent)
 		return 0;
 	rtt = max_t(s64, xs->clock_ns - sent, 1);

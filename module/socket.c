@@ -197,6 +197,7 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	xtcp_sk(child)->keepidle = xtcp_sk(parent)->keepidle;
 	xtcp_sk(child)->keepintvl = xtcp_sk(parent)->keepintvl;
 	xtcp_sk(child)->keepcnt = xtcp_sk(parent)->keepcnt;
+	xtcp_sk(child)->user_timeout = READ_ONCE(xtcp_sk(parent)->user_timeout);
 	xtcp_sk(child)->cc = xtcp_sk(parent)->cc;
 	xtcp_sk(child)->recvmsg_inq = xtcp_sk(parent)->recvmsg_inq;
 	ci->tos = pi->tos;
@@ -606,6 +607,8 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->retransmits = 0;
 	xs->backoff = 0;
 	xs->retrans_ts = 0;
+	xs->retrans_stamp = 0;
+	xs->probe_stamp = 0;
 	xs->rack_ns = 0;
 	xs->rack_rtt_ns = 0;
 	xs->rack_end_seq = 0;
@@ -1301,6 +1304,12 @@ static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 			return -EINVAL;
 		xs->recvmsg_inq = val;
 		return 0;
+	case TCP_USER_TIMEOUT:
+		/* ms; the timers read it as they fire (timer.c). */
+		if (val < 0)
+			return -EINVAL;
+		WRITE_ONCE(xs->user_timeout, val);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -1344,6 +1353,7 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_KEEPCNT:
 	case TCP_QUICKACK:
 	case TCP_INQ:
+	case TCP_USER_TIMEOUT:
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -1411,6 +1421,9 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	}
 	case TCP_INQ:
 		val = xs->recvmsg_inq;
+		break;
+	case TCP_USER_TIMEOUT:
+		val = READ_ONCE(xs->user_timeout);
 		break;
 	case TCP_INFO:
 	case TCP_CC_INFO:

@@ -3,7 +3,8 @@
  * A full socket's timers, all hrtimers run in softirq context:
  * - retransmission: resends the oldest unacknowledged segment, doubling
  *   the timeout each time (RFC 6298 section 5), until the state's retry
- *   limit ends the connection with ETIMEDOUT (or what an ICMP said);
+ *   limit, or TCP_USER_TIMEOUT, ends the connection with ETIMEDOUT (or
+ *   what an ICMP said);
  * - delayed ACK: an ACK owed for at most 40 ms, so that a reply or a FIN
  *   can carry it instead.
  *
@@ -276,6 +277,61 @@ static int xtcp_orphan_retries(const struct sock *sk, bool alive)
 	return !retries && alive ? 8 : retries;
 }
 
+/* TCP_USER_TIMEOUT, in ns; 0 when unset. */
+static u64 xtcp_user_timeout_ns(const struct sock *sk)
+{
+	return (u64)READ_ONCE(xtcp_sk(sk)->user_timeout) * NSEC_PER_MSEC;
+}
+
+/* Whether TCP_USER_TIMEOUT is set and has passed since @stamp (0: not
+ * started).
+ */
+static bool xtcp_user_timeout_passed(const struct sock *sk, u64 stamp)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 ut = xtcp_user_timeout_ns(sk);
+
+	return ut && stamp && xs->clock_ns >= stamp && xs->clock_ns - stamp >= ut;
+}
+
+/*
+ * @ns, but no later than TCP_USER_TIMEOUT after @stamp, so that the
+ * connection ends when the user asked rather than at the next backed-off
+ * expiry (Linux's tcp_clamp_rto_to_user_timeout() and
+ * tcp_clamp_probe0_to_user_timeout()).
+ */
+static u64 xtcp_clamp_to_user_timeout(const struct sock *sk, u64 stamp,
+				      u64 ns)
+{
+	u64 ut = xtcp_user_timeout_ns(sk), now = xtcp_sk(sk)->clock_ns;
+
+	if (!ut || !stamp || now < stamp)
+		return ns;
+	if (now - stamp >= ut)
+		return 1;	/* due already: at once */
+	return min(ns, ut - (now - stamp));
+}
+
+/*
+ * Has the peer been silent for too long (Linux's tcp_write_timeout())?
+ * While connecting: the state's retry count, or TCP_USER_TIMEOUT since
+ * the first SYN, whichever ends first.  Once connected, a user timeout
+ * since the first resend of what is outstanding replaces the retry
+ * count (retries2, orphan_retries) altogether, as in Linux: a long one
+ * keeps resending past retries2.
+ */
+static bool xtcp_write_timed_out(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool opening = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV);
+
+	if ((opening || !xtcp_user_timeout_ns(sk)) &&
+	    xs->retransmits >= xtcp_retry_limit(sk))
+		return true;
+	return xs->retransmits &&
+	       xtcp_user_timeout_passed(sk, xs->retrans_stamp);
+}
+
 /*
  * The persist timer (the retransmission timer while nothing is in flight
  * but data waits for the peer's window): probe for a window update, with
@@ -283,13 +339,20 @@ static int xtcp_orphan_retries(const struct sock *sk, bool alive)
  * stays silent for the retry limit's probes is gone.  An orphan whose
  * peer answers every probe with a zero window would live for ever: once
  * its RTO has backed off to rto_max_ms, it ends after orphan_retries
- * backoffs, answered or not (tcp_probe_timer()).
+ * backoffs, answered or not (tcp_probe_timer()); so does any socket
+ * TCP_USER_TIMEOUT after its first probe.
  */
 static void xtcp_persist_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int limit = xtcp_retry_limit(sk);
 
+	if (!xs->probe_stamp) {
+		xs->probe_stamp = xs->clock_ns ?: 1;
+	} else if (xtcp_user_timeout_passed(sk, xs->probe_stamp)) {
+		xtcp_write_err(sk);
+		return;
+	}
 	if (sock_flag(sk, SOCK_DEAD)) {
 		bool alive = xs->rto_ns < xtcp_rto_max_ns(sock_net(sk));
 
@@ -308,7 +371,9 @@ static void xtcp_persist_expired(struct sock *sk)
 	xtcp_send_window_probe(sk);
 	xs->probes_out++;
 	xtcp_backoff_rto(sk);
-	xtcp_arm_rtx(sk);
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,
+			 xtcp_clamp_to_user_timeout(sk, xs->probe_stamp,
+						    xs->rto_ns));
 }
 
 static void xtcp_rtx_expired(struct sock *sk)
@@ -333,7 +398,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_rack_timeout(sk);
 		return;
 	}
-	if (xs->retransmits >= xtcp_retry_limit(sk)) {
+	if (xtcp_write_timed_out(sk)) {
 		xtcp_write_err(sk);
 		return;
 	}
@@ -346,7 +411,9 @@ static void xtcp_rtx_expired(struct sock *sk)
 	xtcp_push(sk);
 	xs->retransmits++;
 	xtcp_backoff_rto(sk);
-	xtcp_arm_rtx(sk);
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,
+			 xtcp_clamp_to_user_timeout(sk, xs->retrans_stamp,
+						    xs->rto_ns));
 }
 
 int xtcp_keepidle(const struct sock *sk)
@@ -397,6 +464,21 @@ void xtcp_set_keepalive(struct sock *sk, int on)
 }
 
 /*
+ * Keep-alive gives up after keepcnt unanswered probes; with
+ * TCP_USER_TIMEOUT, once that long passed without a word from the peer
+ * and a probe is out, whatever keepcnt says (tcp_keepalive_timer()).
+ */
+static bool xtcp_keepalive_gave_up(const struct sock *sk, u64 quiet)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 ut = xtcp_user_timeout_ns(sk);
+
+	if (ut)
+		return quiet >= ut && xs->probes_out;
+	return xs->probes_out >= xtcp_keepcnt(sk);
+}
+
+/*
  * RFC 9293 section 3.8.4 (and RFC 1122 4.2.3.6): after keepidle seconds
  * with nothing from the peer and nothing of ours in flight, a probe every
  * keepintvl seconds; keepcnt unanswered probes end the connection with
@@ -420,7 +502,7 @@ static void xtcp_keepalive_expired(struct sock *sk)
 		xtcp_timer_arm(sk, &xs->keepalive_timer, idle_ns - quiet);
 		return;
 	}
-	if (xs->probes_out >= xtcp_keepcnt(sk)) {
+	if (xtcp_keepalive_gave_up(sk, quiet)) {
 		/* As Linux: the peer may yet hear that we gave up. */
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		xtcp_write_err(sk);

@@ -225,6 +225,11 @@ struct xtcp_sock {
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
+	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: the retry limits */
+	u64 retrans_stamp;	/* the first resend of what is outstanding,
+				 * or while connecting the first SYN; 0: none
+				 */
+	u64 probe_stamp;	/* the first zero-window probe of a stall */
 	u64 rcv_tstamp;		/* when the peer last sent us anything, ns */
 	u64 clock_ns;		/* now, read once per event (below) */
 
