@@ -688,14 +688,17 @@ struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
  * segment is unacknowledged, so that small writes travel together but a
  * write's short tail does not wait behind its own full segments;
  * TCP_NODELAY sends it at once.  TCP_CORK and MSG_MORE hold it until the
- * application says it is complete.
+ * application says it is complete, or, with nothing in flight, until the
+ * persist timer's RTO (timer.c) sends it as Linux's probe timer does.
+ * The partial segment is the end of the last queued skb, which may hold
+ * full segments before it.
  */
 static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 			      bool partial_ok)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (skb->len >= xtcp_payload_mss(xs) || partial_ok ||
+	if (!(skb->len % xtcp_payload_mss(xs)) || partial_ok ||
 	    !skb_queue_is_last(&sk->sk_write_queue, skb) ||
 	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN))
 		return false;
@@ -707,6 +710,26 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 	return !xs->nodelay && xtcp_after(xs->snd_sml, xs->snd_una);
 }
 
+/*
+ * What of the send head @skb may go now: all of it, or, when its partial
+ * tail is held back (*@held), nothing if that is all there is, else its
+ * full segments on their own (Linux's tcp_mss_split_point()); the tail
+ * is then held at the next turn.
+ */
+static struct sk_buff *xtcp_unheld_part(struct sock *sk, struct sk_buff *skb,
+					bool partial_ok, bool *held)
+{
+	u32 mss = xtcp_payload_mss(xtcp_sk(sk));
+
+	*held = xtcp_hold_partial(sk, skb, partial_ok);
+	if (!*held)
+		return skb;
+	if (skb->len < mss)
+		return NULL;
+	*held = false;
+	return xtcp_split_skb(sk, skb, rounddown(skb->len, mss)) ?: skb;
+}
+
 /* Sends the send head @skb for the first time: false if IP refused it
  * for want of memory (it then counts as sent: the timer resends it).
  */
@@ -714,6 +737,7 @@ bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_snd_state *st = &XTCP_SKB_CB(skb)->header.out;
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool idle = !xs->packets_out;
 
 	if (xtcp_transmit_queued(sk, skb) == -ENOBUFS)
 		return false;
@@ -734,8 +758,15 @@ bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 		xs->fin_sent = 1;
 	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 			NULL : skb->next;
-	xs->probe_stamp = 0;	/* a window stall is over */
-	xtcp_arm_rtx_if_idle(sk);
+	/* The first segment in flight starts a full RTO, whatever the
+	 * persist timer had left (tcp_event_new_data_sent()); a window
+	 * stall is over.
+	 */
+	xs->probe_stamp = 0;
+	if (idle)
+		xtcp_arm_rtx(sk);
+	else
+		xtcp_arm_rtx_if_idle(sk);
 	return true;
 }
 
@@ -753,7 +784,7 @@ static bool xtcp_is_fin(const struct sk_buff *skb)
 static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	bool rwnd_limited = false;
+	bool rwnd_limited = false, held = false;
 	struct sk_buff *skb;
 	u32 sent = xs->packets_out;
 	bool recent;
@@ -778,14 +809,21 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 			break;
 		go = xtcp_fit_window(sk, skb, recent);
 		rwnd_limited = !go;
-		if (!go || xtcp_hold_partial(sk, go, partial_ok))
+		if (!go)
+			break;
+		go = xtcp_unheld_part(sk, go, partial_ok, &held);
+		if (!go)
 			break;
 		go = xtcp_fit_cwnd(sk, go, recent);
 		if (!go || !xtcp_send_new(sk, go))
 			break;
 	}
-	if (skb && !xs->packets_out && !xtcp_window_allows(xs, skb))
-		xtcp_arm_rtx_if_idle(sk);	/* the persist timer */
+	/* The persist timer: for a window update, or to send what TCP_CORK
+	 * or MSG_MORE holds back (Nagle holds nothing when nothing is out).
+	 */
+	if (skb && !xs->packets_out &&
+	    (held || !xtcp_window_allows(xs, skb)))
+		xtcp_arm_rtx_if_idle(sk);
 	/* New data out: a probe follows it if no ACK does (RFC 8985).  One
 	 * already set stays (the ACK that comes re-arms it): an hrtimer
 	 * re-armed for every send costs more than the later probe gains.
@@ -827,6 +865,9 @@ void xtcp_send_window_probe(struct sock *sk)
 			usable = min_t(u32, usable, xtcp_payload_mss(xs));
 			if (skb->len > usable)
 				skb = xtcp_split_skb(sk, skb, usable);
+			/* Pushed, as Linux's: however small, it goes now. */
+			if (skb)
+				XTCP_SKB_CB(skb)->flags |= XTCP_FLAG_PSH;
 			if (skb && xtcp_send_new(sk, skb))
 				return;
 		}
@@ -1256,6 +1297,10 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 	if (copied && (msg->msg_flags & MSG_OOB))
 		xtcp_urg_mark(xs);
 	xtcp_push(sk);
+	/* MSG_MORE holds back this write's push only, as in Linux: an ACK's
+	 * push later applies Nagle's rules alone.
+	 */
+	xs->more = 0;
 	if (copied)
 		return copied;
 	return sk_stream_error(sk, msg->msg_flags, err);

@@ -341,6 +341,10 @@ static bool xtcp_write_timed_out(struct sock *sk)
  * its RTO has backed off to rto_max_ms, it ends after orphan_retries
  * backoffs, answered or not (tcp_probe_timer()); so does any socket
  * TCP_USER_TIMEOUT after its first probe.
+ *
+ * The same timer sends a partial segment that TCP_CORK or MSG_MORE held
+ * back while nothing was in flight, one RTO after it was held, as
+ * Linux's probe timer does (the "200 ms ceiling" of tcp(7)).
  */
 static void xtcp_persist_expired(struct sock *sk)
 {
@@ -369,6 +373,13 @@ static void xtcp_persist_expired(struct sock *sk)
 		return;
 	}
 	xtcp_send_window_probe(sk);
+	if (xs->packets_out) {
+		/* Data went: the retransmission timer watches it now
+		 * (tcp_send_probe0()).
+		 */
+		xs->probes_out = 0;
+		return;
+	}
 	xs->probes_out++;
 	xtcp_backoff_rto(sk);
 	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,

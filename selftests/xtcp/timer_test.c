@@ -7,7 +7,8 @@
  * what Linux does as well as that XTCP does it:
  * - TCP_USER_TIMEOUT (MUST-21): connect(), unacknowledged data, a
  *   zero-window stall and keep-alive end with ETIMEDOUT when it passes,
- *   near it rather than at the next backed-off expiry.
+ *   near it rather than at the next backed-off expiry;
+ * - a partial segment held by TCP_CORK or MSG_MORE (MUST-60).
  *
  * The peer offers no timestamps and no SACK: Linux takes an RTT sample
  * from an echoed timestamp even for resent data, and sends tail-loss
@@ -451,6 +452,132 @@ TEST_F(tm, keepalive_gives_up_at_the_user_timeout)
 	keepalive_user_timeout(_metadata, self, AF_INET);
 	use_family(self, AF_XTCP);
 	keepalive_user_timeout(_metadata, self, AF_XTCP);
+}
+
+/* ---- TCP_CORK and MSG_MORE ---- */
+
+/* The first data segment at or after @from in the trace, or NULL. */
+static const struct xseg *first_data(const struct trace *t, int from)
+{
+	for (; from < t->n; from++)
+		if (t->s[from].len)
+			return &t->s[from];
+	return NULL;
+}
+
+/*
+ * A partial segment held with nothing in flight goes one RTO later
+ * (~200 ms here), as Linux's probe timer sends it: TCP_CORK's "200 ms
+ * ceiling" of tcp(7), and MSG_MORE's likewise.
+ */
+static void held_alone(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(tm) *self, int family, int cork)
+{
+	struct xconn *c = &self->c;
+	const struct xseg *s;
+	uint64_t t0, end = 0;
+	double ms;
+
+	active_open(_metadata, &self->p, c, family, 42050 + cork, PEER_WIN);
+	if (cork)
+		ASSERT_EQ(0, set_int(c->fd, IPPROTO_TCP, TCP_CORK, 1));
+	t0 = xpeer_now_ns();
+	ASSERT_EQ(100, send(c->fd, zeros, 100, cork ? 0 : MSG_MORE));
+	watch(_metadata, &self->p, c, &self->t, 1500, 0, &end);
+	s = first_data(&self->t, 0);
+	ASSERT_NE(NULL, s) TH_LOG("%s: held for good", fam_name(family));
+	ms = ms_between(t0, s->when_ns);
+	TH_LOG("%s: the held segment went after %.0f ms", fam_name(family),
+	       ms);
+	EXPECT_EQ(100, s->len);
+	EXPECT_EQ(c->isn + 1, s->seq);
+	/* Linux's probe timer pushes it, MSG_MORE or not. */
+	EXPECT_EQ(F_ACK | F_PSH, s->flags);
+	EXPECT_LE(150, ms) TH_LOG("%s: sent after %.0f ms", fam_name(family),
+				  ms);
+	EXPECT_GT(1000, ms) TH_LOG("%s: sent after %.0f ms", fam_name(family),
+				   ms);
+	/* Nothing before it: the rest are its resends, never acknowledged. */
+	EXPECT_EQ(&self->t.s[0], s) trace_log(_metadata, fam_name(family),
+					      &self->t, t0);
+}
+
+TEST_F(tm, tcp_cork_sends_a_held_segment_after_an_rto)
+{
+	use_family(self, AF_INET);
+	held_alone(_metadata, self, AF_INET, 1);
+	use_family(self, AF_XTCP);
+	held_alone(_metadata, self, AF_XTCP, 1);
+}
+
+TEST_F(tm, msg_more_sends_a_held_segment_after_an_rto)
+{
+	use_family(self, AF_INET);
+	held_alone(_metadata, self, AF_INET, 0);
+	use_family(self, AF_XTCP);
+	held_alone(_metadata, self, AF_XTCP, 0);
+}
+
+/*
+ * Two full segments and a 100-byte tail, the peer's ACK of the two
+ * 100 ms later.  TCP_CORK keeps holding the tail until one RTO after that
+ * ACK (nothing is in flight then); MSG_MORE held it only for the write's
+ * own push, and the ACK's push sends it at once (Nagle has nothing
+ * in flight to wait for).
+ */
+static void held_behind_data(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(tm) *self, int family, int cork)
+{
+	struct xconn *c = &self->c;
+	const struct xseg *s;
+	uint64_t t_ack, end = 0;
+	double ms;
+
+	active_open(_metadata, &self->p, c, family, 42060 + cork, PEER_WIN);
+	if (cork)
+		ASSERT_EQ(0, set_int(c->fd, IPPROTO_TCP, TCP_CORK, 1));
+	ASSERT_EQ(2 * MSS + 100, send(c->fd, zeros, 2 * MSS + 100,
+				      cork ? 0 : MSG_MORE));
+	watch(_metadata, &self->p, c, &self->t, 100, 0, &end);
+	ASSERT_EQ(2, self->t.n) trace_log(_metadata, fam_name(family),
+					  &self->t, xpeer_now_ns());
+	EXPECT_EQ(MSS, self->t.s[0].len);
+	EXPECT_EQ(MSS, self->t.s[1].len);
+	peer_ack(_metadata, &self->p, c, 1 + 2 * MSS, PEER_WIN);
+	t_ack = xpeer_now_ns();
+	watch(_metadata, &self->p, c, &self->t, 1500, 0, &end);
+	s = first_data(&self->t, 2);
+	ASSERT_NE(NULL, s) TH_LOG("%s: held for good", fam_name(family));
+	ms = ms_between(t_ack, s->when_ns);
+	TH_LOG("%s: the tail went %.0f ms after the ACK", fam_name(family),
+	       ms);
+	EXPECT_EQ(100, s->len);
+	EXPECT_EQ(c->isn + 1 + 2 * MSS, s->seq);
+	if (cork) {
+		EXPECT_LE(150, ms) TH_LOG("%s: sent %.0f ms after the ACK",
+					  fam_name(family), ms);
+		EXPECT_GT(1000, ms) TH_LOG("%s: sent %.0f ms after the ACK",
+					   fam_name(family), ms);
+	} else {
+		EXPECT_GT(60, ms) TH_LOG("%s: sent %.0f ms after the ACK",
+					 fam_name(family), ms);
+	}
+}
+
+TEST_F(tm, tcp_cork_holds_a_tail_until_an_rto_after_the_last_ack)
+{
+	use_family(self, AF_INET);
+	held_behind_data(_metadata, self, AF_INET, 1);
+	use_family(self, AF_XTCP);
+	held_behind_data(_metadata, self, AF_XTCP, 1);
+}
+
+TEST_F(tm, msg_more_tail_goes_with_the_ack_of_the_rest)
+{
+	use_family(self, AF_INET);
+	held_behind_data(_metadata, self, AF_INET, 0);
+	use_family(self, AF_XTCP);
+	held_behind_data(_metadata, self, AF_XTCP, 0);
 }
 
 TEST_HARNESS_MAIN
