@@ -266,6 +266,7 @@ static void xtcp_established(struct sock *sk)
 {
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_buffers_established(sk);
+	xtcp_rto_established(sk);
 	xtcp_sk(sk)->rcv_tstamp = ktime_get_ns();
 	xtcp_stats_established(xtcp_sk(sk), false);
 	xtcp_keepalive_reset(sk);
@@ -334,10 +335,11 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 	rtt = xtcp_clean_acked(sk, ack, &acked);
 	sk_mem_reclaim(sk);
 	xs->retransmits = 0;
+	/* Karn (RFC 6298 sections 3 and 5.5): an ACK with no valid sample
+	 * keeps the backed-off RTO; only a sample resets it (tcp_ack()).
+	 */
 	if (rtt)
 		xtcp_rtt_sample(sk, rtt);
-	else
-		xtcp_set_rto(sk);
 	if (xs->snd_una == xs->snd_nxt)
 		xtcp_stop_rtx(sk);
 	else if (!xtcp_schedule_loss_probe(sk, true))

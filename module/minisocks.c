@@ -322,6 +322,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	/* The handshake's round trip, from a SYN-ACK sent once (Karn). */
 	if (!from_cookie && !req->retransmits && req->synack_ns)
 		xtcp_rtt_sample(child, ktime_get_ns() - req->synack_ns);
+	xtcp_rto_established(child);
 
 	xs->ehash = req->h;
 	xs->ehash.kind = XTCP_HK_SOCK;

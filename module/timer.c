@@ -103,6 +103,24 @@ void xtcp_set_rto(struct sock *sk)
 }
 
 /*
+ * RFC 6298 section 5.7, as Linux's tcp_init_metrics(): a handshake that
+ * gave no RTT sample (its SYN or SYN-ACK was resent, or it ended with a
+ * syncookie) starts the data with a conservative RTO, so that the first
+ * data segment is not resent as spuriously as the SYN may have been.
+ * Linux's TCP_TIMEOUT_FALLBACK is 3 s, three times its initial RTO;
+ * XTCP's initial RTO is a sysctl, so three times that (3 s by default).
+ */
+void xtcp_rto_established(struct sock *sk)
+{
+	const struct net *net = sock_net(sk);
+
+	if (xtcp_sk(sk)->srtt_us)
+		return;
+	xtcp_sk(sk)->rto_ns = min(3 * xtcp_rto_initial_ns(net),
+				  xtcp_rto_max_ns(net));
+}
+
+/*
  * The deviation of one sample @r from SRTT (RFC 6298 section 2.3, in
  * units of 4 * RTTVAR): a sample below SRTT by more than the deviation
  * counts an eighth as much, since a faster round trip is no reason for a

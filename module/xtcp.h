@@ -889,6 +889,7 @@ u64 xtcp_rto_initial_ns(const struct net *net);
 u64 xtcp_rto_max_ns(const struct net *net);
 void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns);
 void xtcp_set_rto(struct sock *sk);
+void xtcp_rto_established(struct sock *sk);
 void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);
 void xtcp_keepalive_reset(struct sock *sk);
 void xtcp_set_keepalive(struct sock *sk, int on);

@@ -8,7 +8,10 @@
  * - TCP_USER_TIMEOUT (MUST-21): connect(), unacknowledged data, a
  *   zero-window stall and keep-alive end with ETIMEDOUT when it passes,
  *   near it rather than at the next backed-off expiry;
- * - a partial segment held by TCP_CORK or MSG_MORE (MUST-60).
+ * - a partial segment held by TCP_CORK or MSG_MORE (MUST-60);
+ * - Karn's rule (MUST-18): an ACK of resent data keeps the backed-off
+ *   RTO; and RFC 6298 section 5.7: data after a resent SYN or SYN-ACK
+ *   starts with a 3 s RTO.
  *
  * The peer offers no timestamps and no SACK: Linux takes an RTT sample
  * from an echoed timestamp even for resent data, and sends tail-loss
@@ -578,6 +581,142 @@ TEST_F(tm, msg_more_tail_goes_with_the_ack_of_the_rest)
 	held_behind_data(_metadata, self, AF_INET, 0);
 	use_family(self, AF_XTCP);
 	held_behind_data(_metadata, self, AF_XTCP, 0);
+}
+
+/* ---- the RTO: Karn's rule and the 3 s fallback ---- */
+
+/*
+ * Two segments, never acknowledged: the first is resent after one RTO
+ * (r) and after two more (backoff 2: the RTO is now 4r); then the peer
+ * acknowledges it, the resent segment, which gives no RTT sample.  The
+ * RTO stays 4r: the second segment's timeout comes about 4r after that
+ * ACK, not r.
+ */
+static void karn(struct __test_metadata *_metadata, FIXTURE_DATA(tm) *self,
+		 int family)
+{
+	struct xconn *c = &self->c;
+	uint64_t t0, t_ack, end = 0;
+	double r, gap = 0;
+	struct xseg s;
+	int i;
+
+	active_open(_metadata, &self->p, c, family, 42070, PEER_WIN);
+	ASSERT_EQ(2 * MSS, send(c->fd, zeros, 2 * MSS, 0));
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, c->isn + 1, c->pisn + 1);
+	t0 = s.when_ns;
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, c->isn + 1 + MSS, c->pisn + 1);
+	XSEG_EXPECT_DATA(&self->p, &s, 3000, c->isn + 1, c->pisn + 1);
+	r = ms_between(t0, s.when_ns);
+	XSEG_EXPECT_DATA(&self->p, &s, 3000, c->isn + 1, c->pisn + 1);
+	peer_ack(_metadata, &self->p, c, 1 + MSS, PEER_WIN);
+	t_ack = xpeer_now_ns();
+	watch(_metadata, &self->p, c, &self->t, (int)(6 * r) + 500, 0, &end);
+	for (i = 0; i < self->t.n; i++) {
+		gap = ms_between(t_ack, self->t.s[i].when_ns);
+		if (gap > 50)
+			break;
+	}
+	ASSERT_LT(i, self->t.n) trace_log(_metadata, fam_name(family),
+					  &self->t, t_ack);
+	TH_LOG("%s: RTO %.0f ms at first, the next timeout %.0f ms after the ACK",
+	       fam_name(family), r, gap);
+	EXPECT_EQ(c->isn + 1 + MSS, self->t.s[i].seq);
+	EXPECT_LE(2.5 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
+				       fam_name(family), r, gap);
+	EXPECT_GT(6 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
+				     fam_name(family), r, gap);
+}
+
+TEST_F(tm, an_ack_of_resent_data_keeps_the_backed_off_rto)
+{
+	use_family(self, AF_INET);
+	karn(_metadata, self, AF_INET);
+	use_family(self, AF_XTCP);
+	karn(_metadata, self, AF_XTCP);
+}
+
+/* The first data segment's timeout: its resend's delay, in ms. */
+static double first_data_rto(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(tm) *self)
+{
+	struct xconn *c = &self->c;
+	struct xseg s, again;
+
+	ASSERT_EQ(100, send(c->fd, zeros, 100, 0));
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, c->isn + 1, c->pisn + 1);
+	XSEG_EXPECT_DATA(&self->p, &again, 6000, c->isn + 1, c->pisn + 1);
+	return ms_between(s.when_ns, again.when_ns);
+}
+
+/*
+ * RFC 6298 section 5.7: the SYN was resent (the first one is lost), so
+ * the handshake gave no RTT sample, and the data's first RTO is 3 s
+ * rather than the initial 1 s.
+ */
+static void after_resent_syn(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(tm) *self, int family)
+{
+	struct xconn *c = &self->c;
+	struct xseg s;
+	double ms;
+
+	c->fd = start_connect(_metadata, family, 42080);
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c->lport = s.sport;
+	c->rport = 42080;
+	c->isn = s.seq;
+	c->pisn = PISN;
+	XSEG_EXPECT(&self->p, &s, 3000, F_SYN, c->isn, XSEG_ANY);
+	synack(_metadata, &self->p, c, PEER_WIN);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+	ASSERT_EQ(0, set_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1));
+	ms = first_data_rto(_metadata, self);
+	TH_LOG("%s: the first data's RTO %.0f ms", fam_name(family), ms);
+	EXPECT_LE(2500, ms) TH_LOG("%s: first RTO %.0f ms", fam_name(family),
+				   ms);
+	EXPECT_GT(4500, ms) TH_LOG("%s: first RTO %.0f ms", fam_name(family),
+				   ms);
+}
+
+TEST_F(tm, data_after_a_resent_syn_starts_with_a_3s_rto)
+{
+	use_family(self, AF_INET);
+	after_resent_syn(_metadata, self, AF_INET);
+	use_family(self, AF_XTCP);
+	after_resent_syn(_metadata, self, AF_XTCP);
+}
+
+/* The same on the passive side: the first SYN-ACK is lost. */
+static void after_resent_synack(struct __test_metadata *_metadata,
+				FIXTURE_DATA(tm) *self, int family)
+{
+	uint16_t port = 7011 + (family == AF_XTCP);
+	struct xconn *c = &self->c;
+	struct xseg s;
+	double ms;
+
+	self->lfd = listen_on(_metadata, family, port);
+	xc_peer_syn(_metadata, &self->p, c, port, 42090, PISN);
+	XSEG_EXPECT(&self->p, &s, 3000, F_SYN | F_ACK, c->isn, PISN + 1);
+	CONN_SEND(&self->p, c, PISN + 1, c->isn + 1, F_ACK, NULL, 0);
+	c->fd = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, c->fd);
+	ASSERT_EQ(0, set_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1));
+	ms = first_data_rto(_metadata, self);
+	TH_LOG("%s: the first data's RTO %.0f ms", fam_name(family), ms);
+	EXPECT_LE(2500, ms) TH_LOG("%s: first RTO %.0f ms", fam_name(family),
+				   ms);
+	EXPECT_GT(4500, ms) TH_LOG("%s: first RTO %.0f ms", fam_name(family),
+				   ms);
+}
+
+TEST_F(tm, data_after_a_resent_synack_starts_with_a_3s_rto)
+{
+	use_family(self, AF_INET);
+	after_resent_synack(_metadata, self, AF_INET);
+	use_family(self, AF_XTCP);
+	after_resent_synack(_metadata, self, AF_XTCP);
 }
 
 TEST_HARNESS_MAIN
