@@ -760,8 +760,10 @@ bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 			NULL : skb->next;
 	/* The first segment in flight starts a full RTO, whatever the
 	 * persist timer had left (tcp_event_new_data_sent()); a window
-	 * stall is over.
+	 * stall is over, and its probes' backoff with it (tcp_ack_probe()).
 	 */
+	if (xs->probe_stamp)
+		xs->backoff = 0;
 	xs->probe_stamp = 0;
 	if (idle)
 		xtcp_arm_rtx(sk);

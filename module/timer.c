@@ -351,14 +351,29 @@ static bool xtcp_write_timed_out(struct sock *sk)
 }
 
 /*
+ * The persist timer's interval: the RTO doubled for every unanswered
+ * probe (backoff) up to rto_max_ms, as Linux's tcp_probe0_when(), the
+ * RTO itself left as the RTT made it, for the data once the window opens
+ * (an ACK of that data may not bring a sample to reset it: Karn).
+ */
+static u64 xtcp_probe_interval(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 max = xtcp_rto_max_ns(sock_net(sk));
+	u8 shift = min_t(u8, xs->backoff, 32);
+
+	return xs->rto_ns > (max >> shift) ? max : xs->rto_ns << shift;
+}
+
+/*
  * The persist timer (the retransmission timer while nothing is in flight
  * but data waits for the peer's window): probe for a window update, with
  * the same backoff.  A peer that answers resets probes_out; one that
  * stays silent for the retry limit's probes is gone.  An orphan whose
  * peer answers every probe with a zero window would live for ever: once
- * its RTO has backed off to rto_max_ms, it ends after orphan_retries
- * backoffs, answered or not (tcp_probe_timer()); so does any socket
- * TCP_USER_TIMEOUT after its first probe.
+ * its interval has backed off to rto_max_ms, it ends after
+ * orphan_retries backoffs, answered or not (tcp_probe_timer()); so does
+ * any socket TCP_USER_TIMEOUT after its first probe.
  *
  * The same timer sends a partial segment that TCP_CORK or MSG_MORE held
  * back while nothing was in flight, one RTO after it was held, as
@@ -376,7 +391,8 @@ static void xtcp_persist_expired(struct sock *sk)
 		return;
 	}
 	if (sock_flag(sk, SOCK_DEAD)) {
-		bool alive = xs->rto_ns < xtcp_rto_max_ns(sock_net(sk));
+		bool alive = xtcp_probe_interval(sk) <
+			     xtcp_rto_max_ns(sock_net(sk));
 
 		limit = xtcp_orphan_retries(sk, alive);
 		if (!alive && xs->backoff >= limit) {
@@ -399,10 +415,11 @@ static void xtcp_persist_expired(struct sock *sk)
 		return;
 	}
 	xs->probes_out++;
-	xtcp_backoff_rto(sk);
+	if (xs->backoff < U8_MAX)
+		xs->backoff++;
 	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,
 			 xtcp_clamp_to_user_timeout(sk, xs->probe_stamp,
-						    xs->rto_ns));
+						    xtcp_probe_interval(sk)));
 }
 
 static void xtcp_rtx_expired(struct sock *sk)

@@ -10,8 +10,9 @@
  *   near it rather than at the next backed-off expiry;
  * - a partial segment held by TCP_CORK or MSG_MORE (MUST-60);
  * - Karn's rule (MUST-18): an ACK of resent data keeps the backed-off
- *   RTO; and RFC 6298 section 5.7: data after a resent SYN or SYN-ACK
- *   starts with a 3 s RTO.
+ *   RTO; RFC 6298 section 5.7: data after a resent SYN or SYN-ACK
+ *   starts with a 3 s RTO; and zero-window probes back off their own
+ *   interval, not the data's RTO.
  *
  * The peer offers no timestamps and no SACK: Linux takes an RTT sample
  * from an echoed timestamp even for resent data, and sends tail-loss
@@ -717,6 +718,47 @@ TEST_F(tm, data_after_a_resent_synack_starts_with_a_3s_rto)
 	after_resent_synack(_metadata, self, AF_INET);
 	use_family(self, AF_XTCP);
 	after_resent_synack(_metadata, self, AF_XTCP);
+}
+
+/*
+ * Zero-window probes back off their own interval (about 200, 400,
+ * 800 ms here), not the RTO: once the window opens, the data's timeout
+ * is the RTT's RTO again, as Linux keeps icsk_rto apart from the probes'
+ * backoff, not the 1.6 s or more the probes reached.
+ */
+static void after_zero_window(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(tm) *self, int family)
+{
+	struct xconn *c = &self->c;
+	uint64_t end = 0;
+	struct xseg s, again;
+	int i, probes = 0;
+	double ms;
+
+	active_open(_metadata, &self->p, c, family, 42100, 0);
+	ASSERT_EQ(100, send(c->fd, zeros, 100, 0));
+	/* The third probe is due about 1.4 s after the write. */
+	watch(_metadata, &self->p, c, &self->t, 2200, 0, &end);
+	for (i = 0; i < self->t.n; i++)
+		probes += is_probe(c, &self->t.s[i]);
+	ASSERT_LE(3, probes) trace_log(_metadata, fam_name(family), &self->t,
+				       self->t.s[0].when_ns);
+	peer_ack(_metadata, &self->p, c, 1, PEER_WIN);
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, c->isn + 1, c->pisn + 1);
+	XSEG_EXPECT_DATA(&self->p, &again, 4000, c->isn + 1, c->pisn + 1);
+	ms = ms_between(s.when_ns, again.when_ns);
+	TH_LOG("%s: %d probes, then the data's RTO %.0f ms", fam_name(family),
+	       probes, ms);
+	EXPECT_LE(150, ms);
+	EXPECT_GT(700, ms);
+}
+
+TEST_F(tm, data_after_a_zero_window_stall_has_the_rtt_rto)
+{
+	use_family(self, AF_INET);
+	after_zero_window(_metadata, self, AF_INET);
+	use_family(self, AF_XTCP);
+	after_zero_window(_metadata, self, AF_XTCP);
 }
 
 TEST_HARNESS_MAIN
