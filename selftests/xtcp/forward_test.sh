@@ -27,20 +27,7 @@ trap ns_cleanup EXIT
 setup() {
 	ns_cleanup
 	load_xtcp &&
-	ip netns add $A && ip netns add $R && ip netns add $B &&
-	ip link add fa netns $A type veth peer name ra netns $R &&
-	ip link add rb netns $R type veth peer name fb netns $B &&
-	ip -n $A addr add 10.78.1.1/24 dev fa &&
-	ip -n $R addr add 10.78.1.2/24 dev ra &&
-	ip -n $R addr add 10.78.2.2/24 dev rb &&
-	ip -n $B addr add 10.78.2.1/24 dev fb &&
-	for ns in $A $R $B; do ip -n $ns link set lo up || return 1; done &&
-	ip -n $A link set fa up && ip -n $R link set ra up &&
-	ip -n $R link set rb up && ip -n $B link set fb up &&
-	ip -n $A route add default via 10.78.1.2 &&
-	ip -n $B route add default via 10.78.2.2 &&
-	ip netns exec $R sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward' &&
-	ip netns exec $R ethtool -K rb tx-sctp-segmentation off >/dev/null
+	router_ns $A $R $B 10.78
 }
 
 # transfer SECONDS BYTES: A sends to B; the client's status.

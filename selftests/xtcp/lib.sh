@@ -48,6 +48,30 @@ veth_pair() {
 	ip -n "$1" link set lo up && ip -n "$4" link set lo up
 }
 
+# router_ns NS_A NS_R NS_B NET: three new namespaces in a line, NS_R
+# forwarding between NS_A (NET.1.1, device fa) and NS_B (NET.2.1, fb) over
+# veth (its ends ra and rb), each end's default route through NS_R; rb
+# segments GSO skbs in software, as a NIC that knows no XTCP would have
+# the stack do.
+router_ns() {
+	local a=$1 r=$2 b=$3 net=$4 ns
+
+	ip netns add "$a" && ip netns add "$r" && ip netns add "$b" &&
+	ip link add fa netns "$a" type veth peer name ra netns "$r" &&
+	ip link add rb netns "$r" type veth peer name fb netns "$b" &&
+	ip -n "$a" addr add "$net.1.1/24" dev fa &&
+	ip -n "$r" addr add "$net.1.2/24" dev ra &&
+	ip -n "$r" addr add "$net.2.2/24" dev rb &&
+	ip -n "$b" addr add "$net.2.1/24" dev fb &&
+	for ns in "$a" "$r" "$b"; do ip -n "$ns" link set lo up || return 1; done &&
+	ip -n "$a" link set fa up && ip -n "$r" link set ra up &&
+	ip -n "$r" link set rb up && ip -n "$b" link set fb up &&
+	ip -n "$a" route add default via "$net.1.2" &&
+	ip -n "$b" route add default via "$net.2.2" &&
+	ip netns exec "$r" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward' &&
+	ip netns exec "$r" ethtool -K rb tx-sctp-segmentation off >/dev/null
+}
+
 # xtcp_sysctls NS NAME=VALUE...: net.xtcp.* in one namespace.
 xtcp_sysctls() {
 	local ns=$1 kv
