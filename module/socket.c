@@ -190,7 +190,8 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	child->sk_uid = parent->sk_uid;
 	child->sk_userlocks = parent->sk_userlocks;
 	child->sk_flags |= parent->sk_flags & (BIT(SOCK_KEEPOPEN) |
-					      BIT(SOCK_LINGER));
+					      BIT(SOCK_LINGER) |
+					      BIT(SOCK_URGINLINE));
 	child->sk_lingertime = parent->sk_lingertime;
 	xtcp_sk(child)->user_mss = xtcp_sk(parent)->user_mss;
 	xtcp_sk(child)->nodelay = xtcp_sk(parent)->nodelay;

@@ -619,7 +619,7 @@ static int fz_accept_all(struct fz *f, uint16_t rport)
 {
 	struct sockaddr_in sin;
 	socklen_t len;
-	int fd, found = -1;
+	int fd, found = -1, on = 1;
 
 	for (;;) {
 		len = sizeof(sin);
@@ -628,6 +628,11 @@ static int fz_accept_all(struct fz *f, uint16_t rport)
 		if (fd < 0)
 			return found;
 		if (rport && ntohs(sin.sin_port) == rport && found < 0) {
+			/* As the client's (fz_open_active()): urgent bytes
+			 * stay in the stream the reader checks.
+			 */
+			setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on,
+				   sizeof(on));
 			found = fd;
 			continue;
 		}
@@ -729,7 +734,7 @@ static int fz_open_active(struct fz *f, struct fz_conn *c, uint16_t rport)
 	struct fz_view v;
 	struct xseg s, k;
 	socklen_t len = sizeof(int);
-	int err = -1, rcvbuf = LAZY_RCVBUF;
+	int err = -1, rcvbuf = LAZY_RCVBUF, on = 1;
 
 	fz_conn_init(f, c);
 	c->active = 1;
@@ -739,6 +744,11 @@ static int fz_open_active(struct fz *f, struct fz_conn *c, uint16_t rport)
 		return -1;
 	if (c->lazy && setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				  sizeof(rcvbuf)))
+		return -1;
+	/* URG sets a byte apart from the stream; inline, the reader checks
+	 * the peer's whole stream, and SIOCINQ counts all of it.
+	 */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on)))
 		return -1;
 	if (connect(c->fd, (struct sockaddr *)&to, sizeof(to)) == 0 ||
 	    errno != EINPROGRESS)

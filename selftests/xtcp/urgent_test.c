@@ -170,6 +170,40 @@ static void oob_signal(struct __test_metadata *_metadata, int family,
 	signal(SIGURG, SIG_DFL);
 }
 
+static void oob_inherited(struct __test_metadata *_metadata, int family,
+			  struct trace *t)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(sin);
+	int l, a, b, on = 1, val = -1;
+
+	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on)));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	a = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(0, connect(a, (struct sockaddr *)&sin, sizeof(sin)));
+	b = accept(l, NULL, NULL);
+	ASSERT_LE(0, b);
+	len = sizeof(val);
+	ASSERT_EQ(0, getsockopt(b, SOL_SOCKET, SO_OOBINLINE, &val, &len));
+	tr_add(t, "oobinline=%d", val);
+	close(a);
+	close(b);
+	close(l);
+}
+
+/* An accepted socket has its listener's SO_OOBINLINE. */
+TEST_F(ns, oobinline_is_inherited_from_the_listener)
+{
+	SAME_AS_TCP(oob_inherited, "oobinline=1");
+}
+
 /* The owner hears of the mark by SIGURG, and poll() by EPOLLPRI. */
 TEST_F(ns, sigurg_and_epollpri_announce_urgent_data)
 {
