@@ -201,6 +201,7 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	xtcp_sk(child)->user_timeout = READ_ONCE(xtcp_sk(parent)->user_timeout);
 	xtcp_sk(child)->cc = xtcp_sk(parent)->cc;
 	xtcp_sk(child)->recvmsg_inq = xtcp_sk(parent)->recvmsg_inq;
+	xtcp_sockopt_inherit(child, parent);
 	ci->tos = pi->tos;
 	ci->uc_ttl = pi->uc_ttl;
 	ci->pmtudisc = pi->pmtudisc;
@@ -1312,7 +1313,7 @@ static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
 		WRITE_ONCE(xs->user_timeout, val);
 		return 0;
 	}
-	return -ENOPROTOOPT;
+	return xtcp_sockopt_set(sk, optname, val);	/* sockopt.c */
 }
 
 static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
@@ -1357,7 +1358,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_USER_TIMEOUT:
 		break;
 	default:
-		return -ENOPROTOOPT;
+		if (!xtcp_sockopt_known(optname))
+			return -ENOPROTOOPT;
 	}
 	if (optlen < sizeof(int))
 		return -EINVAL;
@@ -1430,7 +1432,8 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_CC_INFO:
 		return xtcp_info_getsockopt(sk, optname, optval, optlen, len);
 	default:
-		return -ENOPROTOOPT;
+		if (xtcp_sockopt_get(sk, optname, &val))
+			return -ENOPROTOOPT;
 	}
 	len = min_t(unsigned int, len, sizeof(int));
 	if (put_user(len, optlen) || copy_to_user(optval, &val, len))

@@ -276,7 +276,8 @@ static int xtcp_retry_limit(const struct sock *sk)
 	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
 
 	if (sk->sk_state == TCP_SYN_SENT)
-		return READ_ONCE(sc->syn_retries);
+		return READ_ONCE(xtcp_sk(sk)->syn_retries) ?:
+		       READ_ONCE(sc->syn_retries);
 	if (sk->sk_state == TCP_SYN_RECV)
 		return READ_ONCE(sc->synack_retries);
 	if (sock_flag(sk, SOCK_DEAD))

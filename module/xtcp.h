@@ -16,6 +16,7 @@
  *   mtu_probe.c  path MTU found by probing (RFC 4821): black holes
  *   urgent.c     urgent data: MSG_OOB, SIOCATMARK, SIGURG
  *   socket.c     the socket calls, and the state changes they cause
+ *   sockopt.c    TCP options beyond socket.c's first few
  *   info.c       TCP_INFO, TCP_CC_INFO, TCP_INQ: what a socket tells of itself
  *   proc.c       /proc/net/xtcp and /proc/net/xtcp_stat
  *   sysctl.c     net.xtcp.* for each namespace
@@ -225,6 +226,7 @@ struct xtcp_sock {
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
+	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: the retry limits */
 	u64 retrans_stamp;	/* the first resend of what is outstanding,
 				 * or while connecting the first SYN; 0: none
@@ -926,6 +928,12 @@ u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
 		     u32 peer_isn, u16 peer_mss);
 u16 xtcp_cookie_check(const struct net *net, const struct xtcp_hnode *h,
 		      u32 peer_isn, u32 cookie);
+
+/* sockopt.c */
+bool xtcp_sockopt_known(int optname);
+int xtcp_sockopt_set(struct sock *sk, int optname, int val);
+int xtcp_sockopt_get(struct sock *sk, int optname, int *val);
+void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent);
 
 /* info.c */
 int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP options a TCP program commonly sets, each case run twice with the
+ * same script and the same expectations: on a Linux TCP socket and on an
+ * XTCP socket.  The scripted peer stands in for the remote end (the same
+ * TUN device carries IP protocol 6 for the TCP run).
+ */
+#include <netinet/tcp.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+#include "peer.h"
+#include "xtcp_conn.h"
+
+#define RPORT		43001
+#define PISN		0x70000000u
+
+FIXTURE(so) {
+	struct xpeer p;
+	struct xconn c;
+};
+
+FIXTURE_VARIANT(so) {
+	int family;
+	int proto;
+	const char *knobs;	/* where the protocol's sysctls are */
+};
+
+FIXTURE_VARIANT_ADD(so, tcp) {
+	.family = AF_INET,
+	.proto = IPPROTO_TCP,
+	.knobs = "/proc/sys/net/ipv4/tcp_",
+};
+
+FIXTURE_VARIANT_ADD(so, xtcp) {
+	.family = AF_XTCP,
+	.proto = IPPROTO_XTCP,
+	.knobs = "/proc/sys/net/xtcp/",
+};
+
+FIXTURE_SETUP(so)
+{
+	self->c.fd = -1;
+	ASSERT_EQ(0, xtcp_ensure_loaded());
+	ASSERT_EQ(0, xpeer_setup(&self->p));
+	self->p.proto = variant->proto;
+}
+
+FIXTURE_TEARDOWN(so)
+{
+	if (self->c.fd >= 0)
+		xc_close_abort(self->c.fd);
+	xpeer_teardown(&self->p);
+}
+
+/* The variant's sysctl @name (XTCP's names are TCP's less "tcp_"). */
+static int set_knob(const FIXTURE_VARIANT(so) *variant, const char *name,
+		    long val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s%s", variant->knobs, name);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+static int get_int(int fd, int optname)
+{
+	socklen_t len = sizeof(int);
+	int val = -12345;
+
+	if (getsockopt(fd, IPPROTO_TCP, optname, &val, &len))
+		return -errno - 100000;
+	return val;
+}
+
+static int set_int(int fd, int optname, int val)
+{
+	return setsockopt(fd, IPPROTO_TCP, optname, &val, sizeof(val)) ?
+	       -errno : 0;
+}
+
+static int new_sock(const FIXTURE_VARIANT(so) *variant)
+{
+	return socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC |
+		      SOCK_NONBLOCK, 0);
+}
+
+/*
+ * TCP_SYNCNT: 1..127, read back; unset it reads back the namespace's
+ * syn_retries.  With 2, connect() gives up with ETIMEDOUT after the SYN
+ * and two resends, each an RTO apart (1 s, then 2 s), and no fourth SYN.
+ */
+TEST_F_TIMEOUT(so, syncnt, 60)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT);
+	uint64_t start, first = 0, last = 0, end;
+	int fd, syns = 0, err = 0;
+	socklen_t len = sizeof(err);
+	struct xseg s;
+
+	ASSERT_EQ(0, set_knob(variant, "syn_retries", 4));
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4, get_int(fd, TCP_SYNCNT));
+	EXPECT_EQ(-EINVAL, set_int(fd, TCP_SYNCNT, 0));
+	EXPECT_EQ(-EINVAL, set_int(fd, TCP_SYNCNT, 128));
+	EXPECT_EQ(-EINVAL, set_int(fd, TCP_SYNCNT, -1));
+	ASSERT_EQ(0, set_int(fd, TCP_SYNCNT, 127));
+	EXPECT_EQ(127, get_int(fd, TCP_SYNCNT));
+	ASSERT_EQ(0, set_int(fd, TCP_SYNCNT, 2));
+	EXPECT_EQ(2, get_int(fd, TCP_SYNCNT));
+
+	start = xpeer_now_ns();
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	end = start + 20000 * MS;
+	while (xpeer_now_ns() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		int ret = xpeer_recv(&self->p, &s, 200);
+
+		ASSERT_LE(0, ret);
+		if (ret) {
+			EXPECT_EQ(F_SYN, s.flags);
+			if (!syns)
+				first = s.when_ns;
+			last = s.when_ns;
+			syns++;
+		}
+		if (poll(&pfd, 1, 0) == 1)
+			break;
+	}
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(ETIMEDOUT, err);
+	EXPECT_EQ(3, syns);
+	/* SYNs at 0, 1 and 3 s; the failure at 7 s: the last RTO waited. */
+	EXPECT_LT(2000.0, ms_between(first, last));
+	EXPECT_GT(6000.0, ms_between(first, last));
+	EXPECT_LT(5000.0, ms_between(start, xpeer_now_ns()));
+	EXPECT_EQ(1, xpeer_expect_silence(&self->p, 1500));
+}
+
+TEST_HARNESS_MAIN
