@@ -1014,7 +1014,7 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* An orphan waits for the peer's FIN as a small entry (Linux's way). */
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
-		xtcp_time_wait(sk, TCP_FIN_WAIT2);
+		xtcp_fin_wait2_orphan(sk, skb);
 drop:
 	if (!queued)
 		kfree_skb(skb);

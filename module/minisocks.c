@@ -628,23 +628,24 @@ static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* How long an entry lives: 2*MSL, or fin_timeout in FIN_WAIT_2. */
-static u64 xtcp_tw_len_ns(const struct net *net, int substate)
+/* How long an entry lives: 2*MSL, or in FIN_WAIT_2 the socket's
+ * TCP_LINGER2 or fin_timeout (sockopt.c).
+ */
+static u64 xtcp_tw_len_ns(const struct sock *sk, int substate)
 {
-	const struct xtcp_sysctl *sc = xtcp_sysctl(net);
+	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
 
 	if (substate == TCP_FIN_WAIT2)
-		return (u64)READ_ONCE(sc->fin_timeout) * NSEC_PER_SEC;
+		return xtcp_fin_time_ns(sk);
 	return 2ULL * READ_ONCE(sc->msl_ms) * NSEC_PER_MSEC;
 }
 
 /* Restarts the entry's clock, unless it is already on its way out. */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
-	u64 ns = xtcp_tw_len_ns(read_pnet(&tw->h.net), tw->substate);
-
 	if (hrtimer_try_to_cancel(&tw->timer) == 1)
-		hrtimer_start(&tw->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+		hrtimer_start(&tw->timer, ns_to_ktime(tw->len_ns),
+			      HRTIMER_MODE_REL_SOFT);
 }
 
 /*
@@ -669,6 +670,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->h = xs->ehash;
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
+	tw->len_ns = xtcp_tw_len_ns(sk, substate);
 	xtcp_hnode_init(&tw->h);
 	tw->bind = xs->bind;
 	tw->bind.kind = XTCP_HK_TW;
@@ -697,7 +699,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
 		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
-	hrtimer_start(&tw->timer, ns_to_ktime(xtcp_tw_len_ns(net, substate)),
+	hrtimer_start(&tw->timer, ns_to_ktime(tw->len_ns),
 		      HRTIMER_MODE_REL_SOFT);
 	xtcp_done(sk);
 }

@@ -861,7 +861,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_destroy_sock(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_time_wait(sk, TCP_FIN_WAIT2);
+		xtcp_fin_wait2_orphan(sk, NULL);
 	else
 		xtcp_orphan_add(sk);
 	release_sock(sk);

@@ -9,12 +9,14 @@
 #include "xtcp.h"
 
 #define XTCP_MAX_SYNCNT		127	/* MAX_TCP_SYNCNT */
+#define XTCP_MAX_LINGER2	120	/* TCP_FIN_TIMEOUT_MAX, seconds */
 
 /* The options this file serves (socket.c asks before copying a value). */
 bool xtcp_sockopt_known(int optname)
 {
 	switch (optname) {
 	case TCP_SYNCNT:
+	case TCP_LINGER2:
 		return true;
 	}
 	return false;
@@ -32,6 +34,13 @@ int xtcp_sockopt_set(struct sock *sk, int optname, int val)
 			return -EINVAL;
 		WRITE_ONCE(xs->syn_retries, val);
 		return 0;
+	case TCP_LINGER2:
+		/* Seconds an orphan waits in FIN_WAIT_2; below 0 it does not
+		 * (a RST ends it).  Linux caps it and takes no error.
+		 */
+		WRITE_ONCE(xs->linger2, val < 0 ? -1 :
+			   min_t(int, val, XTCP_MAX_LINGER2));
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -46,6 +55,11 @@ int xtcp_sockopt_get(struct sock *sk, int optname, int *val)
 	case TCP_SYNCNT:
 		*val = READ_ONCE(xs->syn_retries) ?: READ_ONCE(sc->syn_retries);
 		return 0;
+	case TCP_LINGER2:
+		*val = READ_ONCE(xs->linger2);
+		if (*val >= 0)
+			*val = *val ?: READ_ONCE(sc->fin_timeout);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -54,4 +68,41 @@ int xtcp_sockopt_get(struct sock *sk, int optname, int *val)
 void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent)
 {
 	xtcp_sk(child)->syn_retries = READ_ONCE(xtcp_sk(parent)->syn_retries);
+	xtcp_sk(child)->linger2 = READ_ONCE(xtcp_sk(parent)->linger2);
+}
+
+/*
+ * How long an orphan waits for the peer's FIN in FIN_WAIT_2: TCP_LINGER2,
+ * or net.xtcp.fin_timeout; never under three and a half RTOs, so that the
+ * peer's resent FIN still finds it (Linux's tcp_fin_time()).
+ */
+u64 xtcp_fin_time_ns(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int secs = READ_ONCE(xs->linger2);
+	u64 ns, floor = (xs->rto_ns << 2) - (xs->rto_ns >> 1);
+
+	if (secs <= 0)
+		secs = READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout);
+	ns = (u64)secs * NSEC_PER_SEC;
+	return max(ns, floor);
+}
+
+/*
+ * An orphan reaches FIN_WAIT_2 (@in: the ACK that took it there; NULL:
+ * close() in FIN_WAIT_2).  It waits for the peer's FIN as a small entry,
+ * or with TCP_LINGER2 below 0 ends now with a RST, as Linux: a reply to
+ * that ACK, or an active reset.
+ */
+void xtcp_fin_wait2_orphan(struct sock *sk, struct sk_buff *in)
+{
+	if (READ_ONCE(xtcp_sk(sk)->linger2) >= 0) {
+		xtcp_time_wait(sk, TCP_FIN_WAIT2);
+		return;
+	}
+	if (in)
+		xtcp_send_reset_reply(sock_net(sk), in);
+	else
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+	xtcp_done(sk);
 }

@@ -227,6 +227,7 @@ struct xtcp_sock {
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
+	int linger2;		/* TCP_LINGER2, s; 0: fin_timeout, -1: none */
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: the retry limits */
 	u64 retrans_stamp;	/* the first resend of what is outstanding,
 				 * or while connecting the first SYN; 0: none
@@ -439,6 +440,7 @@ struct xtcp_tw {
 	u8 rcv_wscale;
 	u8 tos;
 	struct hrtimer timer;
+	u64 len_ns;		/* how long it lives (restarted by a FIN) */
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
@@ -934,6 +936,8 @@ bool xtcp_sockopt_known(int optname);
 int xtcp_sockopt_set(struct sock *sk, int optname, int val);
 int xtcp_sockopt_get(struct sock *sk, int optname, int *val);
 void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent);
+u64 xtcp_fin_time_ns(const struct sock *sk);
+void xtcp_fin_wait2_orphan(struct sock *sk, struct sk_buff *in);
 
 /* info.c */
 int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,

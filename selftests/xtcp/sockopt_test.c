@@ -94,6 +94,48 @@ static int new_sock(const FIXTURE_VARIANT(so) *variant)
 }
 
 /*
+ * An active open to the peer's @rport, the peer's SYN-ACK offering MSS
+ * 1460 only; the socket is left blocking.  A nonzero @optname is set
+ * to @val before connect().
+ */
+static void so_open(struct __test_metadata *_metadata, struct xpeer *p,
+		    const FIXTURE_VARIANT(so) *variant, struct xconn *c,
+		    uint16_t rport, int optname, int val)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, rport);
+	struct xseg s;
+
+	c->fd = new_sock(variant);
+	ASSERT_LE(0, c->fd);
+	if (optname)
+		ASSERT_EQ(0, set_int(c->fd, optname, val));
+	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	XSEG_EXPECT(p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c->lport = s.sport;
+	c->rport = rport;
+	c->isn = s.seq;
+	c->pisn = PISN;
+	s = xc_seg(rport, c->lport, PISN, c->isn + 1, F_SYN | F_ACK);
+	s.has_mss = 1;
+	s.mss = 1460;
+	ASSERT_EQ(0, xpeer_send(p, &s));
+	XSEG_EXPECT(p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+}
+
+/* shutdown(SHUT_WR), and the peer acknowledges the FIN: FIN_WAIT_2. */
+static void so_fin_wait2(struct __test_metadata *_metadata, struct xpeer *p,
+			 struct xconn *c)
+{
+	struct xseg s;
+
+	ASSERT_EQ(0, shutdown(c->fd, SHUT_WR));
+	XSEG_EXPECT(p, &s, 2000, F_FIN | F_ACK, c->isn + 1, c->pisn + 1);
+	CONN_SEND(p, c, c->pisn + 1, c->isn + 2, F_ACK, NULL, 0);
+}
+
+/*
  * TCP_SYNCNT: 1..127, read back; unset it reads back the namespace's
  * syn_retries.  With 2, connect() gives up with ETIMEDOUT after the SYN
  * and two resends, each an RTO apart (1 s, then 2 s), and no fourth SYN.
@@ -145,6 +187,93 @@ TEST_F_TIMEOUT(so, syncnt, 60)
 	EXPECT_GT(6000.0, ms_between(first, last));
 	EXPECT_LT(5000.0, ms_between(start, xpeer_now_ns()));
 	EXPECT_EQ(1, xpeer_expect_silence(&self->p, 1500));
+}
+
+/*
+ * TCP_LINGER2 reads back as Linux's: unset or 0, the namespace's
+ * fin_timeout; below 0, -1; above 120 s, 120 (no error).
+ */
+TEST_F(so, linger2_readback)
+{
+	int fd;
+
+	ASSERT_EQ(0, set_knob(variant, "fin_timeout", 30));
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(30, get_int(fd, TCP_LINGER2));
+	ASSERT_EQ(0, set_int(fd, TCP_LINGER2, 5));
+	EXPECT_EQ(5, get_int(fd, TCP_LINGER2));
+	ASSERT_EQ(0, set_int(fd, TCP_LINGER2, 1000));
+	EXPECT_EQ(120, get_int(fd, TCP_LINGER2));
+	ASSERT_EQ(0, set_int(fd, TCP_LINGER2, -5));
+	EXPECT_EQ(-1, get_int(fd, TCP_LINGER2));
+	ASSERT_EQ(0, set_int(fd, TCP_LINGER2, 0));
+	EXPECT_EQ(30, get_int(fd, TCP_LINGER2));
+}
+
+/*
+ * TCP_LINGER2 -1: close() in FIN_WAIT_2 does not wait for the peer's
+ * FIN: a RST (with an ACK, seq past our FIN) ends the connection.
+ */
+TEST_F(so, linger2_negative_close)
+{
+	struct xseg s;
+
+	so_open(_metadata, &self->p, variant, &self->c, RPORT, TCP_LINGER2,
+		-1);
+	so_fin_wait2(_metadata, &self->p, &self->c);
+	EXPECT_EQ(1, xpeer_expect_silence(&self->p, 300));
+	ASSERT_EQ(0, close(self->c.fd));
+	self->c.fd = -1;
+	XSEG_EXPECT(&self->p, &s, 2000, F_RST | F_ACK, self->c.isn + 2,
+		    self->c.pisn + 1);
+}
+
+/*
+ * TCP_LINGER2 -1, closed in ESTABLISHED: the peer's ACK of the FIN gets
+ * a RST in reply (seq its ack), where the orphan would enter FIN_WAIT_2.
+ */
+TEST_F(so, linger2_negative_orphan)
+{
+	struct xconn *c = &self->c;
+	struct xseg s;
+
+	so_open(_metadata, &self->p, variant, c, RPORT, TCP_LINGER2, -1);
+	ASSERT_EQ(0, close(c->fd));
+	c->fd = -1;
+	XSEG_EXPECT(&self->p, &s, 2000, F_FIN | F_ACK, c->isn + 1,
+		    c->pisn + 1);
+	CONN_SEND(&self->p, c, c->pisn + 1, c->isn + 2, F_ACK, NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_RST, c->isn + 2, XSEG_ANY);
+}
+
+/*
+ * TCP_LINGER2 2 with fin_timeout 60: 5 s after close() in FIN_WAIT_2
+ * the orphan is gone, and the peer's FIN gets a RST; without the option
+ * the same FIN gets the ACK that takes it to TIME_WAIT.
+ */
+TEST_F_TIMEOUT(so, linger2_time, 60)
+{
+	struct xconn c2 = { .fd = -1 };
+	struct xconn *c = &self->c;
+	struct xseg s;
+
+	ASSERT_EQ(0, set_knob(variant, "fin_timeout", 60));
+	so_open(_metadata, &self->p, variant, c, RPORT, TCP_LINGER2, 2);
+	so_fin_wait2(_metadata, &self->p, c);
+	so_open(_metadata, &self->p, variant, &c2, RPORT + 1, 0, 0);
+	so_fin_wait2(_metadata, &self->p, &c2);
+	ASSERT_EQ(0, close(c->fd));
+	c->fd = -1;
+	ASSERT_EQ(0, close(c2.fd));
+	EXPECT_EQ(1, xpeer_expect_silence(&self->p, 5000));
+
+	CONN_SEND(&self->p, &c2, c2.pisn + 1, c2.isn + 2, F_FIN | F_ACK,
+		  NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c2.isn + 2, c2.pisn + 2);
+	CONN_SEND(&self->p, c, c->pisn + 1, c->isn + 2, F_FIN | F_ACK,
+		  NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_RST, c->isn + 2, XSEG_ANY);
 }
 
 TEST_HARNESS_MAIN
