@@ -289,7 +289,8 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u8 shift = syn ? 0 : xs->rcv_wscale;
-	u32 wnd = clamp_t(s64, xtcp_free_window(sk), 0, XTCP_RCV_WND << shift);
+	u32 wnd = clamp_t(s64, xtcp_free_window(sk), 0,
+			  min(XTCP_RCV_WND << shift, xtcp_window_clamp(xs)));
 	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
 
@@ -372,11 +373,12 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 }
 
 /* Our window shift: the smallest that lets the window cover the largest
- * receive buffer this socket may have (RFC 7323 section 2.3).
+ * receive buffer this socket may have, or its TCP_WINDOW_CLAMP (RFC 7323
+ * section 2.3).
  */
 u8 xtcp_choose_wscale(const struct sock *sk)
 {
-	u32 space = xtcp_rcvbuf_max(sk);
+	u32 space = min(xtcp_rcvbuf_max(sk), xtcp_window_clamp(xtcp_sk(sk)));
 	u8 shift = 0;
 
 	while (shift < XTCP_MAX_WSCALE && (XTCP_RCV_WND << shift) < space)
@@ -1363,7 +1365,8 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 		.seq = req->iss,
 		.ack = req->irs + 1,
 		.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-		.window = XTCP_RCV_WND,
+		.window = min(XTCP_RCV_WND,
+			      xtcp_window_clamp(xtcp_sk(req->listener))),
 	};
 	struct net *net = sock_net(req->listener);
 	struct rtable *rt;

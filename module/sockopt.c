@@ -17,9 +17,29 @@ bool xtcp_sockopt_known(int optname)
 	switch (optname) {
 	case TCP_SYNCNT:
 	case TCP_LINGER2:
+	case TCP_WINDOW_CLAMP:
 		return true;
 	}
 	return false;
+}
+
+/*
+ * TCP_WINDOW_CLAMP, as Linux: the advertised window stays at or below it
+ * (output.c), though what was already offered is not taken back; a tiny
+ * one is raised to half the smallest receive buffer.  0 clears it, only
+ * before a connection.
+ */
+static int xtcp_set_window_clamp(struct sock *sk, int val)
+{
+	if (!val) {
+		if (sk->sk_state != TCP_CLOSE)
+			return -EINVAL;
+		WRITE_ONCE(xtcp_sk(sk)->window_clamp, 0);
+		return 0;
+	}
+	WRITE_ONCE(xtcp_sk(sk)->window_clamp,
+		   max_t(int, val, SOCK_MIN_RCVBUF / 2));
+	return 0;
 }
 
 /* Called locked; -ENOPROTOOPT for an option not ours. */
@@ -41,8 +61,25 @@ int xtcp_sockopt_set(struct sock *sk, int optname, int val)
 		WRITE_ONCE(xs->linger2, val < 0 ? -1 :
 			   min_t(int, val, XTCP_MAX_LINGER2));
 		return 0;
+	case TCP_WINDOW_CLAMP:
+		return xtcp_set_window_clamp(sk, val);
 	}
 	return -ENOPROTOOPT;
+}
+
+/* TCP_WINDOW_CLAMP read back: the one set, or once connected the most
+ * the receive buffer and window shift let us offer (Linux's figure then).
+ */
+static int xtcp_window_clamp_now(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 clamp = READ_ONCE(xs->window_clamp);
+
+	if (clamp || (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return clamp;
+	clamp = clamp_t(s64, xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf)),
+			0, XTCP_RCV_WND << xs->rcv_wscale);
+	return min_t(u32, clamp, INT_MAX);
 }
 
 /* The value getsockopt() reads back, as Linux's; -ENOPROTOOPT if unknown. */
@@ -60,6 +97,9 @@ int xtcp_sockopt_get(struct sock *sk, int optname, int *val)
 		if (*val >= 0)
 			*val = *val ?: READ_ONCE(sc->fin_timeout);
 		return 0;
+	case TCP_WINDOW_CLAMP:
+		*val = xtcp_window_clamp_now(sk);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -69,6 +109,7 @@ void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent)
 {
 	xtcp_sk(child)->syn_retries = READ_ONCE(xtcp_sk(parent)->syn_retries);
 	xtcp_sk(child)->linger2 = READ_ONCE(xtcp_sk(parent)->linger2);
+	xtcp_sk(child)->window_clamp = READ_ONCE(xtcp_sk(parent)->window_clamp);
 }
 
 /*

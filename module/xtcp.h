@@ -228,6 +228,7 @@ struct xtcp_sock {
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
 	int linger2;		/* TCP_LINGER2, s; 0: fin_timeout, -1: none */
+	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: the retry limits */
 	u64 retrans_stamp;	/* the first resend of what is outstanding,
 				 * or while connecting the first SYN; 0: none
@@ -371,10 +372,16 @@ static inline s64 xtcp_free_window(const struct sock *sk)
 				    atomic_read(&sk->sk_rmem_alloc));
 }
 
+/* The most window we may advertise: TCP_WINDOW_CLAMP, if set. */
+static inline u32 xtcp_window_clamp(const struct xtcp_sock *xs)
+{
+	return READ_ONCE(xs->window_clamp) ?: U32_MAX;
+}
+
 /* The receive window a new connection starts with (its SYN said so). */
 static inline void xtcp_init_rcv_wnd(struct xtcp_sock *xs)
 {
-	xs->rcv_edge = xs->rcv_nxt + XTCP_RCV_WND;
+	xs->rcv_edge = xs->rcv_nxt + min(XTCP_RCV_WND, xtcp_window_clamp(xs));
 }
 
 /*

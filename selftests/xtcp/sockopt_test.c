@@ -93,6 +93,8 @@ static int new_sock(const FIXTURE_VARIANT(so) *variant)
 		      SOCK_NONBLOCK, 0);
 }
 
+static struct xseg so_syn;	/* the SYN of the latest so_open() */
+
 /*
  * An active open to the peer's @rport, the peer's SYN-ACK offering MSS
  * 1460 only; the socket is left blocking.  A nonzero @optname is set
@@ -112,6 +114,7 @@ static void so_open(struct __test_metadata *_metadata, struct xpeer *p,
 	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
 	ASSERT_EQ(EINPROGRESS, errno);
 	XSEG_EXPECT(p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	so_syn = s;
 	c->lport = s.sport;
 	c->rport = rport;
 	c->isn = s.seq;
@@ -274,6 +277,66 @@ TEST_F_TIMEOUT(so, linger2_time, 60)
 	CONN_SEND(&self->p, c, c->pisn + 1, c->isn + 2, F_FIN | F_ACK,
 		  NULL, 0);
 	XSEG_EXPECT(&self->p, &s, 2000, F_RST, c->isn + 2, XSEG_ANY);
+}
+
+/*
+ * TCP_WINDOW_CLAMP: read back as set; a tiny value is raised to half the
+ * smallest receive buffer (under 2 KiB); 0 is taken only before a
+ * connection.
+ */
+TEST_F(so, window_clamp_readback)
+{
+	int fd, v;
+
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, get_int(fd, TCP_WINDOW_CLAMP));
+	ASSERT_EQ(0, set_int(fd, TCP_WINDOW_CLAMP, 5000));
+	EXPECT_EQ(5000, get_int(fd, TCP_WINDOW_CLAMP));
+	ASSERT_EQ(0, set_int(fd, TCP_WINDOW_CLAMP, 100));
+	v = get_int(fd, TCP_WINDOW_CLAMP);
+	EXPECT_LT(100, v);
+	EXPECT_GT(2048, v);
+	ASSERT_EQ(0, set_int(fd, TCP_WINDOW_CLAMP, 0));
+	EXPECT_EQ(0, get_int(fd, TCP_WINDOW_CLAMP));
+}
+
+/*
+ * TCP_WINDOW_CLAMP 5000 set before connect(): the SYN offers at most
+ * 5000 bytes and no window shift above 0, and the ACKs of data never
+ * offer more; without it the SYN offers more.  Once connected 0 is
+ * refused.
+ */
+TEST_F(so, window_clamp_wire)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT + 1);
+	struct xconn *c = &self->c;
+	char data[1000] = { 0 };
+	struct xseg s;
+	int fd, i;
+
+	fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	EXPECT_LT(5000, s.win);
+	xc_close_abort(fd);
+
+	so_open(_metadata, &self->p, variant, c, RPORT, TCP_WINDOW_CLAMP,
+		5000);
+	EXPECT_GE(5000, so_syn.win);
+	EXPECT_LT(0, so_syn.win);
+	EXPECT_EQ(0, so_syn.has_wscale ? so_syn.wscale : 0);
+	EXPECT_EQ(-EINVAL, set_int(c->fd, TCP_WINDOW_CLAMP, 0));
+	EXPECT_EQ(5000, get_int(c->fd, TCP_WINDOW_CLAMP));
+	for (i = 0; i < 3; i++) {
+		CONN_SEND(&self->p, c, c->pisn + 1 + i * sizeof(data),
+			  c->isn + 1, F_ACK | F_PSH, data, sizeof(data));
+		XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1,
+			    c->pisn + 1 + (i + 1) * sizeof(data));
+		EXPECT_GE(5000, s.win);
+		EXPECT_LT(0, s.win);
+	}
 }
 
 TEST_HARNESS_MAIN
