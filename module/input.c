@@ -419,6 +419,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_cong_on_ack(sk, acked, in_flight);
 	xtcp_update_window(sk, cb, advanced);
 	xtcp_push(sk);
+	xtcp_notsent_check(sk);	/* what went may bring it under the mark */
 
 	switch (sk->sk_state) {
 	case TCP_FIN_WAIT1:

@@ -1263,7 +1263,7 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 			err = -EPIPE;
 			break;
 		}
-		if (READ_ONCE(sk->sk_wmem_queued) >= READ_ONCE(sk->sk_sndbuf)) {
+		if (!sk_stream_memory_free(sk)) {	/* TCP_NOTSENT_LOWAT too */
 			err = xtcp_wait_for_space(sk, &timeo);
 			if (err)
 				break;

@@ -136,7 +136,8 @@ static void xtcp_write_space(struct sock *sk)
 	struct socket *sock = sk->sk_socket;
 
 	if (!sock || !test_bit(SOCK_NOSPACE, &sock->flags) ||
-	    sk->sk_wmem_queued > READ_ONCE(sk->sk_sndbuf) / 2)
+	    sk->sk_wmem_queued > READ_ONCE(sk->sk_sndbuf) / 2 ||
+	    !__sk_stream_memory_free(sk, 1))
 		return;
 	clear_bit(SOCK_NOSPACE, &sock->flags);
 	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
@@ -964,8 +965,7 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 		if (xtcp_readable(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (!(shutdown & SEND_SHUTDOWN)) {
-			if (READ_ONCE(sk->sk_wmem_queued) <
-			    READ_ONCE(sk->sk_sndbuf))
+			if (__sk_stream_memory_free(sk, 1))	/* sockopt.c */
 				mask |= EPOLLOUT | EPOLLWRNORM;
 			else
 				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
@@ -1457,6 +1457,7 @@ struct proto xtcp_prot = {
 	.sysctl_rmem	= xtcp_rmem_floor,
 	.sysctl_wmem	= xtcp_wmem_floor,
 	.keepalive	= xtcp_set_keepalive,
+	.stream_memory_free	= xtcp_stream_memory_free,
 	.obj_size	= sizeof(struct xtcp_sock),
 };
 

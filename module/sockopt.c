@@ -18,6 +18,7 @@ bool xtcp_sockopt_known(int optname)
 	case TCP_SYNCNT:
 	case TCP_LINGER2:
 	case TCP_WINDOW_CLAMP:
+	case TCP_NOTSENT_LOWAT:
 		return true;
 	}
 	return false;
@@ -63,6 +64,11 @@ int xtcp_sockopt_set(struct sock *sk, int optname, int val)
 		return 0;
 	case TCP_WINDOW_CLAMP:
 		return xtcp_set_window_clamp(sk, val);
+	case TCP_NOTSENT_LOWAT:
+		/* Unsigned, as Linux's: -1 is as good as none. */
+		WRITE_ONCE(xs->notsent_lowat, val);
+		sk->sk_write_space(sk);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -100,6 +106,9 @@ int xtcp_sockopt_get(struct sock *sk, int optname, int *val)
 	case TCP_WINDOW_CLAMP:
 		*val = xtcp_window_clamp_now(sk);
 		return 0;
+	case TCP_NOTSENT_LOWAT:
+		*val = READ_ONCE(xs->notsent_lowat);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -110,6 +119,7 @@ void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent)
 	xtcp_sk(child)->syn_retries = READ_ONCE(xtcp_sk(parent)->syn_retries);
 	xtcp_sk(child)->linger2 = READ_ONCE(xtcp_sk(parent)->linger2);
 	xtcp_sk(child)->window_clamp = READ_ONCE(xtcp_sk(parent)->window_clamp);
+	xtcp_sk(child)->notsent_lowat = READ_ONCE(xtcp_sk(parent)->notsent_lowat);
 }
 
 /*
@@ -146,4 +156,29 @@ void xtcp_fin_wait2_orphan(struct sock *sk, struct sk_buff *in)
 	else
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 	xtcp_done(sk);
+}
+
+/*
+ * Is there room for another write?  The send buffer's test is the socket
+ * core's; with TCP_NOTSENT_LOWAT the bytes queued but not yet sent must
+ * also be under the mark, or under half of it (@wake) for poll() and a
+ * writer's wake-up, so that one wakes to room for a good write (Linux's
+ * tcp_stream_memory_free()).
+ */
+bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 lowat = READ_ONCE(xs->notsent_lowat) ?: UINT_MAX;
+	u32 notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+
+	return ((u64)notsent << wake) < lowat;
+}
+
+/* Sending brought the unsent bytes down: a writer waiting on
+ * TCP_NOTSENT_LOWAT may go on.
+ */
+void xtcp_notsent_check(struct sock *sk)
+{
+	if (READ_ONCE(xtcp_sk(sk)->notsent_lowat))
+		sk->sk_write_space(sk);
 }

@@ -229,6 +229,7 @@ struct xtcp_sock {
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
 	int linger2;		/* TCP_LINGER2, s; 0: fin_timeout, -1: none */
 	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
+	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, bytes; 0: none */
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: the retry limits */
 	u64 retrans_stamp;	/* the first resend of what is outstanding,
 				 * or while connecting the first SYN; 0: none
@@ -944,6 +945,8 @@ int xtcp_sockopt_set(struct sock *sk, int optname, int val);
 int xtcp_sockopt_get(struct sock *sk, int optname, int *val);
 void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent);
 u64 xtcp_fin_time_ns(const struct sock *sk);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
+void xtcp_notsent_check(struct sock *sk);
 void xtcp_fin_wait2_orphan(struct sock *sk, struct sk_buff *in);
 
 /* info.c */

@@ -339,4 +339,58 @@ TEST_F(so, window_clamp_wire)
 	}
 }
 
+/* Reads data segments until @ms pass without one: the highest end seq. */
+static uint32_t so_drain(struct __test_metadata *_metadata, struct xpeer *p,
+			 uint32_t end, int ms)
+{
+	struct xseg s;
+	int ret;
+
+	while ((ret = xpeer_recv(p, &s, ms)) == 1)
+		if ((int32_t)(s.seq + s.len - end) > 0)
+			end = s.seq + s.len;
+	EXPECT_EQ(0, ret);
+	return end;
+}
+
+static int so_writable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLOUT);
+}
+
+/*
+ * TCP_NOTSENT_LOWAT 4000: with a send buffer of room but some 15 KB
+ * queued beyond the initial window, the socket is not writable; once the
+ * peer's ACK lets the rest go, it is.
+ */
+TEST_F(so, notsent_lowat)
+{
+	static char data[30000];
+	struct xconn *c = &self->c;
+	int sndbuf = 1 << 20;
+	uint32_t end;
+
+	so_open(_metadata, &self->p, variant, c, RPORT, 0, 0);
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				sizeof(sndbuf)));
+	EXPECT_EQ(0, get_int(c->fd, TCP_NOTSENT_LOWAT));
+	ASSERT_EQ(0, set_int(c->fd, TCP_NODELAY, 1));
+	ASSERT_EQ((ssize_t)sizeof(data), send(c->fd, data, sizeof(data),
+					      MSG_DONTWAIT));
+	end = so_drain(_metadata, &self->p, c->isn + 1, 500);
+	EXPECT_LT(4000, (int)(c->isn + 1 + sizeof(data) - end));
+	EXPECT_EQ(1, so_writable(c->fd, 0));	/* the buffer has room */
+
+	ASSERT_EQ(0, set_int(c->fd, TCP_NOTSENT_LOWAT, 4000));
+	EXPECT_EQ(4000, get_int(c->fd, TCP_NOTSENT_LOWAT));
+	EXPECT_EQ(0, so_writable(c->fd, 300));
+
+	CONN_SEND(&self->p, c, c->pisn + 1, end, F_ACK, NULL, 0);
+	EXPECT_EQ(1, so_writable(c->fd, 3000));
+	end = so_drain(_metadata, &self->p, end, 500);
+	EXPECT_EQ(c->isn + 1 + sizeof(data), end);
+}
+
 TEST_HARNESS_MAIN
