@@ -152,6 +152,11 @@ TEST_F_TIMEOUT(so, syncnt, 60)
 	struct xseg s;
 
 	ASSERT_EQ(0, set_knob(variant, "syn_retries", 4));
+	/* Linux 6.5 on spaces its first SYN resends 1 s apart; XTCP backs
+	 * off from the first, as 6.1 and tcp_syn_linear_timeouts 0.
+	 */
+	if (variant->proto == IPPROTO_TCP)
+		set_knob(variant, "syn_linear_timeouts", 0);
 	fd = self->c.fd = new_sock(variant);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(4, get_int(fd, TCP_SYNCNT));
@@ -303,15 +308,18 @@ TEST_F(so, window_clamp_readback)
 
 /*
  * TCP_WINDOW_CLAMP 5000 set before connect(): the SYN offers at most
- * 5000 bytes and no window shift above 0, and the ACKs of data never
- * offer more; without it the SYN offers more.  Once connected 0 is
+ * 5000 bytes and no window shift above 0, and the ACKs of two full
+ * segments never offer more; without it the SYN offers more.  Once connected 0 is
  * refused.
  */
 TEST_F(so, window_clamp_wire)
 {
 	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT + 1);
 	struct xconn *c = &self->c;
-	char data[1000] = { 0 };
+	char data[1460] = { 0 };	/* a full MSS: Linux 6.12 resets
+					 * the clamp on a segment of another
+					 * size (tcp_measure_rcv_mss())
+					 */
 	struct xseg s;
 	int fd, i;
 
@@ -329,13 +337,12 @@ TEST_F(so, window_clamp_wire)
 	EXPECT_EQ(0, so_syn.has_wscale ? so_syn.wscale : 0);
 	EXPECT_EQ(-EINVAL, set_int(c->fd, TCP_WINDOW_CLAMP, 0));
 	EXPECT_EQ(5000, get_int(c->fd, TCP_WINDOW_CLAMP));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 2; i++) {
 		CONN_SEND(&self->p, c, c->pisn + 1 + i * sizeof(data),
 			  c->isn + 1, F_ACK | F_PSH, data, sizeof(data));
 		XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1,
 			    c->pisn + 1 + (i + 1) * sizeof(data));
 		EXPECT_GE(5000, s.win);
-		EXPECT_LT(0, s.win);
 	}
 }
 
@@ -363,13 +370,13 @@ static int so_writable(int fd, int ms)
 /*
  * TCP_NOTSENT_LOWAT 4000: with a send buffer of room but some 15 KB
  * queued beyond the initial window, the socket is not writable; once the
- * peer's ACK lets the rest go, it is.
+ * peer's ACKs let the rest go, it is.
  */
 TEST_F(so, notsent_lowat)
 {
 	static char data[30000];
 	struct xconn *c = &self->c;
-	int sndbuf = 1 << 20;
+	int sndbuf = 1 << 20, i;
 	uint32_t end;
 
 	so_open(_metadata, &self->p, variant, c, RPORT, 0, 0);
@@ -387,10 +394,66 @@ TEST_F(so, notsent_lowat)
 	EXPECT_EQ(4000, get_int(c->fd, TCP_NOTSENT_LOWAT));
 	EXPECT_EQ(0, so_writable(c->fd, 300));
 
-	CONN_SEND(&self->p, c, c->pisn + 1, end, F_ACK, NULL, 0);
-	EXPECT_EQ(1, so_writable(c->fd, 3000));
-	end = so_drain(_metadata, &self->p, end, 500);
+	/* The peer takes all: once under half the mark, writable. */
+	for (i = 0; i < 20 && end != c->isn + 1 + sizeof(data); i++) {
+		CONN_SEND(&self->p, c, c->pisn + 1, end, F_ACK, NULL, 0);
+		end = so_drain(_metadata, &self->p, end, 500);
+	}
 	EXPECT_EQ(c->isn + 1 + sizeof(data), end);
+	EXPECT_EQ(1, so_writable(c->fd, 1000));
+}
+
+/*
+ * TCP_CONGESTION reads back the algorithm in use: the default, then the
+ * one set; an unknown name is refused with ENOENT and changes nothing.
+ */
+TEST_F(so, congestion_readback)
+{
+	char name[16];
+	socklen_t len = sizeof(name);
+	int fd;
+
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len));
+	EXPECT_STREQ("cubic", name);
+	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	len = sizeof(name);
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len));
+	EXPECT_STREQ("reno", name);
+	EXPECT_EQ(-1, setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "nosuch", 6));
+	EXPECT_EQ(ENOENT, errno);
+	len = sizeof(name);
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len));
+	EXPECT_STREQ("reno", name);
+}
+
+/*
+ * An option number TCP does not know is refused with ENOPROTOOPT, both
+ * ways; XTCP refuses so the TCP options it has no machinery for.
+ */
+TEST_F(so, unknown_options)
+{
+	static const int none[] = { TCP_FASTOPEN, TCP_MD5SIG, TCP_ULP,
+				    TCP_REPAIR, TCP_ZEROCOPY_RECEIVE,
+				    TCP_FASTOPEN_CONNECT, TCP_SAVE_SYN };
+	char buf[256] = { 0 };
+	socklen_t len = sizeof(buf);
+	unsigned int i;
+	int fd;
+
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOPROTOOPT, set_int(fd, 1000, 1));
+	EXPECT_EQ(-1, getsockopt(fd, IPPROTO_TCP, 1000, buf, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	if (variant->proto != IPPROTO_XTCP)
+		return;
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		EXPECT_EQ(-1, setsockopt(fd, IPPROTO_TCP, none[i], buf,
+					 sizeof(buf)));
+		EXPECT_EQ(ENOPROTOOPT, errno) TH_LOG("option %d", none[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
