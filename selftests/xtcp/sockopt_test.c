@@ -456,4 +456,63 @@ TEST_F(so, unknown_options)
 	}
 }
 
+/* connect() to the peer: 0 when its SYN came out, else the errno. */
+static int so_try_connect(struct __test_metadata *_metadata,
+			  struct xpeer *p, int fd)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT);
+	struct xseg s;
+
+	if (!connect(fd, (struct sockaddr *)&to, sizeof(to)) ||
+	    errno != EINPROGRESS)
+		return errno;
+	EXPECT_EQ(1, xpeer_recv(p, &s, 2000));
+	EXPECT_EQ(F_SYN, s.flags);
+	return 0;
+}
+
+/*
+ * SO_MARK selects the route, as for TCP: with a policy rule sending
+ * fwmark 7 to a table where the peer is unreachable, a marked socket's
+ * connect() fails with EHOSTUNREACH; an unmarked one sends its SYN.
+ */
+TEST_F(so, mark_route)
+{
+	int fd, mark = 7;
+
+	ASSERT_EQ(0, system("ip rule add fwmark 7 lookup 100 && "
+			    "ip route add unreachable 10.0.0.2 table 100"));
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_MARK, &mark,
+				sizeof(mark)));
+	EXPECT_EQ(EHOSTUNREACH, so_try_connect(_metadata, &self->p, fd));
+	close(fd);
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, so_try_connect(_metadata, &self->p, fd));
+}
+
+/*
+ * SO_BINDTODEVICE picks the output device, as for TCP: bound to a device
+ * that is down, connect() fails with ENETUNREACH; bound to the peer's
+ * device, the SYN goes.
+ */
+TEST_F(so, bindtodevice)
+{
+	int fd;
+
+	ASSERT_EQ(0, system("ip link set lo down"));
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+	EXPECT_EQ(ENETUNREACH, so_try_connect(_metadata, &self->p, fd));
+	close(fd);
+	fd = self->c.fd = new_sock(variant);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+				XPEER_IFNAME, sizeof(XPEER_IFNAME)));
+	EXPECT_EQ(0, so_try_connect(_metadata, &self->p, fd));
+}
+
 TEST_HARNESS_MAIN
