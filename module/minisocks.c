@@ -628,24 +628,22 @@ static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* How long an entry lives: 2*MSL, or in FIN_WAIT_2 the socket's
- * TCP_LINGER2 or fin_timeout (sockopt.c).
- */
-static u64 xtcp_tw_len_ns(const struct sock *sk, int substate)
+/* TIME_WAIT's length: 2*MSL. */
+static u64 xtcp_tw_2msl_ns(const struct net *net)
 {
-	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
-
-	if (substate == TCP_FIN_WAIT2)
-		return xtcp_fin_time_ns(sk);
-	return 2ULL * READ_ONCE(sc->msl_ms) * NSEC_PER_MSEC;
+	return 2ULL * READ_ONCE(xtcp_sysctl(net)->msl_ms) * NSEC_PER_MSEC;
 }
 
-/* Restarts the entry's clock, unless it is already on its way out. */
+/* Restarts the entry's clock, unless it is already on its way out: 2*MSL
+ * in TIME_WAIT, the orphan's own FIN_WAIT_2 time (fin_ns) before.
+ */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
+	u64 ns = tw->substate == TCP_FIN_WAIT2 ? tw->fin_ns :
+		 xtcp_tw_2msl_ns(read_pnet(&tw->h.net));
+
 	if (hrtimer_try_to_cancel(&tw->timer) == 1)
-		hrtimer_start(&tw->timer, ns_to_ktime(tw->len_ns),
-			      HRTIMER_MODE_REL_SOFT);
+		hrtimer_start(&tw->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
 }
 
 /*
@@ -670,7 +668,8 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->h = xs->ehash;
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
-	tw->len_ns = xtcp_tw_len_ns(sk, substate);
+	/* In FIN_WAIT_2: TCP_LINGER2 or fin_timeout (sockopt.c). */
+	tw->fin_ns = substate == TCP_FIN_WAIT2 ? xtcp_fin_time_ns(sk) : 0;
 	xtcp_hnode_init(&tw->h);
 	tw->bind = xs->bind;
 	tw->bind.kind = XTCP_HK_TW;
@@ -699,7 +698,8 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
 		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
-	hrtimer_start(&tw->timer, ns_to_ktime(tw->len_ns),
+	hrtimer_start(&tw->timer, ns_to_ktime(tw->fin_ns ?:
+					      xtcp_tw_2msl_ns(net)),
 		      HRTIMER_MODE_REL_SOFT);
 	xtcp_done(sk);
 }

@@ -448,7 +448,7 @@ struct xtcp_tw {
 	u8 rcv_wscale;
 	u8 tos;
 	struct hrtimer timer;
-	u64 len_ns;		/* how long it lives (restarted by a FIN) */
+	u64 fin_ns;		/* its time in FIN_WAIT_2 (TCP_LINGER2) */
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
