@@ -317,9 +317,11 @@ static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 }
 
 /* New acknowledgments free what they cover and restart the clock.
- * Returns how many segments left the queue.
+ * Returns how many segments left the queue; XTCP_ACK_RTT joins @flag
+ * when they gave a round-trip sample.
  */
-static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
+static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb,
+			    int *flag)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = cb->ack_seq, acked = 0, prior_una = xs->snd_una;
@@ -338,8 +340,10 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb)
 	/* Karn (RFC 6298 sections 3 and 5.5): an ACK with no valid sample
 	 * keeps the backed-off RTO; only a sample resets it (tcp_ack()).
 	 */
-	if (rtt)
+	if (rtt) {
 		xtcp_rtt_sample(sk, rtt);
+		*flag |= XTCP_ACK_RTT;
+	}
 	if (xs->snd_una == xs->snd_nxt)
 		xtcp_stop_rtx(sk);
 	else if (!xtcp_schedule_loss_probe(sk, true))
@@ -386,7 +390,8 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = cb->ack_seq, acked = 0, in_flight = xtcp_in_flight(xs);
-	bool dupack = false, advanced;
+	bool advanced;
+	int flag = 0;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_after(ack, xs->snd_una) || xtcp_after(ack, xs->snd_nxt))
@@ -406,16 +411,16 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	advanced = xtcp_after(ack, xs->snd_una);
 	if (advanced) {
 		xs->dupacks = 0;
-		acked = xtcp_ack_advance(sk, cb);
+		acked = xtcp_ack_advance(sk, cb, &flag);
 		xtcp_mtu_probe_acked(sk);
 	} else if (xtcp_dupack(xs, cb)) {
 		xs->dupacks++;
-		dupack = true;
+		flag |= XTCP_ACK_DUP;
 	}
 	if (xs->tlp_high_seq)
 		xtcp_tlp_ack(sk, cb, advanced);
 	/* Losses first, then the window: RFC 5681 section 3.2 and 3.1. */
-	if (xtcp_recovery_ack(sk, skb, acked, dupack) && acked)
+	if (xtcp_recovery_ack(sk, skb, acked, flag) && acked)
 		xtcp_cong_on_ack(sk, acked, in_flight);
 	xtcp_update_window(sk, cb, advanced);
 	xtcp_push(sk);
@@ -876,8 +881,10 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xtcp_sync_with_peer(xs, cb->seq, cb, cb->mss);
 
 	if (ack) {
+		int flag = 0;
+
 		xs->recover = cb->ack_seq;
-		xtcp_ack_advance(sk, cb);
+		xtcp_ack_advance(sk, cb, &flag);
 		xtcp_established(sk);
 		xtcp_send_ack(sk);
 		return;

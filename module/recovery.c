@@ -99,12 +99,15 @@ static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 	xs->rack_rtt_ns = rtt;
 }
 
-static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
+/* Marks @skb SACKed.  Returns its send time when that is newly known to
+ * have arrived and was never resent (a valid round trip, by Karn), else 0.
+ */
+static u64 xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 {
 	struct xtcp_snd_state *st = xtcp_st(skb);
 
 	if (st->state & XTCP_SKB_SACKED)
-		return;
+		return 0;
 	if (st->state & XTCP_SKB_LOST)
 		xs->lost_out -= st->pcount;
 	if (st->state & XTCP_SKB_RTX_OUT)
@@ -114,6 +117,13 @@ static void xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 	xs->sacked_out += st->pcount;
 	xtcp_stats_delivered(xs, st->pcount, skb->len);
 	xtcp_rack_advance(xs, skb);
+	return st->state & XTCP_SKB_RETRANS ? 0 : st->sent_ns;
+}
+
+/* The earlier of two send times, 0 meaning none. */
+static u64 xtcp_earliest(u64 a, u64 b)
+{
+	return !a || (b && b < a) ? b : a;
 }
 
 /* A sent skb now makes @delta more segments (split, or trimmed when
@@ -169,13 +179,15 @@ static struct sk_buff *xtcp_prev_sent(const struct sock *sk,
  * stays unmarked.  A peer that SACKs every other byte thus cuts nothing
  * (CVE-2019-11478), and one that SACKs every other segment makes at
  * most one skb per segment, within xtcp_split_skb()'s bound.  New blocks
- * sit near the newest data, so the walk starts there.
+ * sit near the newest data, so the walk starts there.  Returns the
+ * earliest send time of what it newly marked (xtcp_mark_skb_sacked()).
  */
-static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
+static u64 xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_payload_mss(xs);
 	struct sk_buff *skb, *head;
+	u64 first = 0, sent;
 
 	for (skb = xtcp_last_sent(sk); skb; skb = xtcp_prev_sent(sk, skb)) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -201,26 +213,29 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 			if (len >= skb->len)
 				break;
 			head = xtcp_split_skb(sk, skb, len);
-			if (head)
-				xtcp_mark_skb_sacked(xs, head->next);
+			sent = head ? xtcp_mark_skb_sacked(xs, head->next) : 0;
+			first = xtcp_earliest(first, sent);
 			break;
 		}
-		xtcp_mark_skb_sacked(xs, skb);
+		first = xtcp_earliest(first, xtcp_mark_skb_sacked(xs, skb));
 	}
+	return first;
 }
 
 /* The SACK option of an ACK: blocks outside what is outstanding (old
- * ones, D-SACKs, forgeries) are ignored.
+ * ones, D-SACKs, forgeries) are ignored.  Returns the earliest send time
+ * of the segments it newly marks that were sent once, 0 if none.
  */
-static void xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
+static u64 xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u16 off = xtcp_rcv_opts(skb)->sack_off;
+	u64 first = 0;
 	const u8 *p;
 	int n, i;
 
 	if (!off || !xtcp_sack_on(xs))
-		return;
+		return 0;
 	p = skb_transport_header(skb) + off;
 	n = (p[1] - 2) / 8;
 	for (i = 0; i < n; i++) {
@@ -231,8 +246,19 @@ static void xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
 		    !xtcp_after(start, xs->snd_una) ||
 		    xtcp_after(end, xs->snd_nxt))
 			continue;
-		xtcp_sack_block(sk, start, end);
+		first = xtcp_earliest(first, xtcp_sack_block(sk, start, end));
 	}
+	return first;
+}
+
+/* A SACK is a round trip too when the cumulative ACK gave none (Linux's
+ * sack_rtt), from the earliest segment it newly covers (@sent): RACK's
+ * window, a quarter of the least RTT, must not wait for the next ACK.
+ */
+static void xtcp_sack_rtt(struct sock *sk, u64 sent, int flag)
+{
+	if (sent && !(flag & XTCP_ACK_RTT))
+		xtcp_rtt_sample(sk, xtcp_sk(sk)->clock_ns - sent);
 }
 
 /* RFC 6675's IsLost: three SACKed segments above a hole mark it lost.
@@ -595,19 +621,19 @@ static bool xtcp_recovery_was_spurious(struct sock *sk, struct sk_buff *skb,
 
 /*
  * What an ACK changes in the recovery state: @acked segments newly
- * acknowledged, @dupack when it is a duplicate.  Returns true when the
+ * acknowledged, @flag what else it was (XTCP_ACK_*).  Returns true when the
  * congestion window may grow.
  */
 bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
-		       bool dupack)
+		       int flag)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool sack = xtcp_sack_on(xs), rack = xtcp_rack_on(sk);
 	u64 wait = 0;
 
 	if (sack)
-		xtcp_sacktag(sk, skb);
-	else if (dupack)
+		xtcp_sack_rtt(sk, xtcp_sacktag(sk, skb), flag);
+	else if (flag & XTCP_ACK_DUP)
 		xtcp_reno_dupack(xs);
 	else if (acked)
 		xs->sacked_out -= min(xs->sacked_out, acked);

@@ -842,8 +842,10 @@ u8 xtcp_syn_opts_wanted(const struct net *net);
 /* recovery.c */
 void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb);
 void xtcp_enter_loss(struct sock *sk);
+#define XTCP_ACK_DUP	0x01	/* a duplicate ACK (RFC 5681) */
+#define XTCP_ACK_RTT	0x02	/* its cumulative part gave an RTT sample */
 bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
-		       bool dupack);
+		       int flag);
 void xtcp_retransmit_lost(struct sock *sk);
 struct sk_buff *xtcp_last_sent(const struct sock *sk);
 bool xtcp_rack_on(const struct sock *sk);

@@ -745,9 +745,9 @@ TEST_F(cf, an_application_limited_sender_keeps_its_window)
  * 6937, which XTCP does not do; with one hole both send the same.)
  */
 static void six_segments_one_hole(struct __test_metadata *_metadata,
-				  struct run *r)
+				  struct run *r, int handshake_rtt_ms)
 {
-	r_passive_open(_metadata, r, 20);
+	r_passive_open(_metadata, r, handshake_rtt_ms);
 	r_write(_metadata, r, 6 * 1448);
 	ASSERT_EQ(6, r_expect_n(_metadata, r, 6, 100));
 	sleep_ms(20);
@@ -756,7 +756,7 @@ static void six_segments_one_hole(struct __test_metadata *_metadata,
 
 static void rack_one_hole(struct __test_metadata *_metadata, struct run *r)
 {
-	six_segments_one_hole(_metadata, r);
+	six_segments_one_hole(_metadata, r, 20);
 	EXPECT_EQ(1, r_expect_n(_metadata, r, 1, 100)) TH_LOG("%s", r->name);
 	EXPECT_GT(50, r->seg[r->n - 1].ms) TH_LOG("%s", r->name);
 	r_send(_metadata, r, 1, 1 + 6 * 1448, F_ACK, 0);
@@ -771,13 +771,34 @@ TEST_F(cf, rack_resends_a_hole_below_sacked_data_without_dupthresh)
 }
 
 /*
+ * A SACK is a round-trip sample when the cumulative ACK gives none (RFC
+ * 6675 section 5, Linux's sack_rtt): after a slow handshake (300 ms) the
+ * SACK's 20 ms is the smallest RTT, and RACK's reordering window (a
+ * quarter of it) shrinks at once.  Without the sample the window would be
+ * a quarter of the handshake's round trip, and the hole would wait 75 ms.
+ */
+static void sack_rtt_sample(struct __test_metadata *_metadata, struct run *r)
+{
+	six_segments_one_hole(_metadata, r, 300);
+	EXPECT_EQ(1, r_expect_n(_metadata, r, 1, 150)) TH_LOG("%s", r->name);
+	EXPECT_GT(50, r->seg[r->n - 1].ms) TH_LOG("%s", r->name);
+	r_send(_metadata, r, 1, 1 + 6 * 1448, F_ACK, 0);
+	r_collect(_metadata, r, 30);
+}
+
+TEST_F(cf, a_sack_is_a_round_trip_sample)
+{
+	CONFORM(sack_rtt_sample);
+}
+
+/*
  * The same with RACK-TLP turned off (net.ipv4.tcp_recovery and
  * tcp_early_retrans 0 for TCP, net.xtcp.recovery 0 for XTCP): the hole
  * waits for the RTO.
  */
 static void dupthresh_only(struct __test_metadata *_metadata, struct run *r)
 {
-	six_segments_one_hole(_metadata, r);
+	six_segments_one_hole(_metadata, r, 20);
 	EXPECT_EQ(0, r_collect(_metadata, r, 100)) TH_LOG("%s", r->name);
 	EXPECT_EQ(1, r_expect_n(_metadata, r, 1, 400)) TH_LOG("%s", r->name);
 	r_send(_metadata, r, 1, 1 + 6 * 1448, F_ACK, 0);
