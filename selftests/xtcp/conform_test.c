@@ -57,19 +57,6 @@ struct run {
 	int nnote;
 };
 
-static int write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "we");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = fputs(val, f) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
-
 FIXTURE(cf) {
 	struct xpeer p;
 	struct run tcp, xtcp;

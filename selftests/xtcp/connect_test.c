@@ -30,21 +30,6 @@ static struct sockaddr_in lo_addr(unsigned short port)
 	return sin;
 }
 
-static int sysctl_set(const char *name, int val)
-{
-	char path[128], buf[32];
-	int fd, n, ret;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%d", val);
-	ret = write(fd, buf, n) == n ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
 static int listener(unsigned short port, int backlog)
 {
 	struct sockaddr_in sin = lo_addr(port);
@@ -135,8 +120,8 @@ FIXTURE_SETUP(lo)
 {
 	ASSERT_EQ(0, xtcp_ensure_loaded());
 	ASSERT_EQ(0, xtcp_netns_with_lo());
-	ASSERT_EQ(0, sysctl_set("rto_initial_ms", 100));
-	ASSERT_EQ(0, sysctl_set("msl_ms", 200));
+	ASSERT_EQ(0, xtcp_sysctl_set("rto_initial_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 200));
 	self->lfd = listener(5000, 16);
 	ASSERT_LE(0, self->lfd);
 }
@@ -362,15 +347,12 @@ TEST_F(lo, connect_without_bind_picks_an_ephemeral_port_in_range)
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
 	int c[8], i, l2, lo_port = 40000, hi_port = 40003;
-	FILE *f;
 
 	/* A range of four ports: the fifth connection to one destination
 	 * finds none, while another destination reuses the same ports.
 	 */
-	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "we");
-	ASSERT_NE(NULL, f);
-	fprintf(f, "%d %d", lo_port, hi_port);
-	fclose(f);
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/ip_local_port_range",
+				"40000 40003"));
 	for (i = 0; i < 4; i++) {
 		c[i] = connect_to(5000, 0);
 		ASSERT_LE(0, c[i]);
@@ -397,7 +379,7 @@ TEST_F(lo, accept_queue_is_bounded_by_the_backlog)
 	long before = xtcp_stat("ListenOverflows");
 
 	/* No SYN retransmission may slip in while the queue is drained. */
-	ASSERT_EQ(0, sysctl_set("rto_initial_ms", 10000));
+	ASSERT_EQ(0, xtcp_sysctl_set("rto_initial_ms", 10000));
 	l = listener(5005, 1);
 	ASSERT_LE(0, l);
 	for (i = 0; i < 4; i++) {
@@ -424,8 +406,8 @@ TEST_F(lo, time_wait_entries_beyond_max_tw_buckets_are_not_kept)
 	long overflow = xtcp_stat("TWOverflow");
 	int c[4], a[4], i;
 
-	ASSERT_EQ(0, sysctl_set("max_tw_buckets", 2));
-	ASSERT_EQ(0, sysctl_set("msl_ms", 5000));
+	ASSERT_EQ(0, xtcp_sysctl_set("max_tw_buckets", 2));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 5000));
 	for (i = 0; i < 4; i++) {
 		c[i] = connect_to(5000, 0);
 		ASSERT_LE(0, c[i]);
@@ -459,14 +441,11 @@ TEST_F(lo, connect_skips_a_four_tuple_in_time_wait)
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
 	int c, a, c2, first;
-	FILE *f;
 
-	ASSERT_EQ(0, sysctl_set("msl_ms", 5000));
-	ASSERT_EQ(0, sysctl_set("tw_reuse", 0));
-	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "we");
-	ASSERT_NE(NULL, f);
-	fprintf(f, "40000 40001");
-	fclose(f);
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 5000));
+	ASSERT_EQ(0, xtcp_sysctl_set("tw_reuse", 0));
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/ip_local_port_range",
+				"40000 40001"));
 
 	c = connect_to(5000, 0);
 	ASSERT_LE(0, c);
@@ -495,7 +474,7 @@ TEST_F(lo, namespace_exit_takes_its_time_wait_entries_along)
 {
 	int c[8], a[8], i;
 
-	ASSERT_EQ(0, sysctl_set("msl_ms", 60000));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 60000));
 	for (i = 0; i < 8; i++) {
 		c[i] = connect_to(5000, 0);
 		ASSERT_LE(0, c[i]);
@@ -591,12 +570,12 @@ TEST_F(lo, queue_ioctls_count_bytes_and_refuse_a_listener)
 
 TEST_F(lo, sysctls_refuse_values_out_of_range)
 {
-	EXPECT_EQ(-EINVAL, sysctl_set("syn_retries", 0));
-	EXPECT_EQ(-EINVAL, sysctl_set("syn_retries", 128));
-	EXPECT_EQ(-EINVAL, sysctl_set("abort_on_overflow", 2));
-	EXPECT_EQ(-EINVAL, sysctl_set("rto_initial_ms", 1));
-	EXPECT_EQ(-EINVAL, sysctl_set("msl_ms", -1));
-	EXPECT_EQ(0, sysctl_set("syn_retries", 3));
+	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("syn_retries", 0));
+	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("syn_retries", 128));
+	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("abort_on_overflow", 2));
+	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("rto_initial_ms", 1));
+	EXPECT_EQ(-EINVAL, xtcp_sysctl_set("msl_ms", -1));
+	EXPECT_EQ(0, xtcp_sysctl_set("syn_retries", 3));
 }
 
 /* XTCP's memory in pages, from /proc/net/protocols' "memory" column. */
@@ -683,7 +662,7 @@ TEST(a_stalled_reader_bounds_the_senders_memory)
 	n = read(memfd, old, sizeof(old) - 1);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, xtcp_netns_with_lo());
-	ASSERT_EQ(0, sysctl_set("rto_initial_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set("rto_initial_ms", 100));
 	lfd = listener(5001, 4);
 	ASSERT_LE(0, lfd);
 	c = connect_to(5001, 0);

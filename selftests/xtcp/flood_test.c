@@ -189,16 +189,6 @@ static int client_once(int family, double *lat_ms)
 	return ok;
 }
 
-static int write_sysctl(const char *path, int val)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -1;
-	fprintf(f, "%d", val);
-	return fclose(f);
-}
-
 /*
  * Runs the client for FLOOD_SECS against a listener of @family, under a
  * flood if @flood.  Fills @o; returns 0 or -errno.
@@ -277,7 +267,7 @@ FIXTURE_SETUP(flood)
 	fcntl(self->p.tun, F_SETFL, O_NONBLOCK);
 	/* SYN-queue entries of spoofed peers must not expire mid-test. */
 	ASSERT_EQ(0, xtcp_sysctl_set("synack_retries", 5));
-	ASSERT_EQ(0, write_sysctl("/proc/sys/net/ipv4/tcp_synack_retries", 5));
+	ASSERT_EQ(0, write_knob("/proc/sys/net/ipv4/tcp_synack_retries", 5));
 }
 
 FIXTURE_TEARDOWN(flood)
@@ -325,12 +315,12 @@ TEST_F_TIMEOUT(flood, linux_tcp_under_the_same_flood_for_comparison, 60)
 {
 	struct outcome calm, on, off;
 
-	ASSERT_EQ(0, write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", 1));
+	ASSERT_EQ(0, write_knob("/proc/sys/net/ipv4/tcp_syncookies", 1));
 	ASSERT_EQ(0, run(&self->p, AF_INET, false, &calm));
 	report(_metadata, "TCP, no flood", &calm);
 	ASSERT_EQ(0, run(&self->p, AF_INET, true, &on));
 	report(_metadata, "TCP, flood, tcp_syncookies=1", &on);
-	ASSERT_EQ(0, write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", 0));
+	ASSERT_EQ(0, write_knob("/proc/sys/net/ipv4/tcp_syncookies", 0));
 	ASSERT_EQ(0, run(&self->p, AF_INET, true, &off));
 	report(_metadata, "TCP, flood, tcp_syncookies=0", &off);
 	/* Only a sanity check: the comparison is the numbers above. */

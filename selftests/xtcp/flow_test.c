@@ -58,15 +58,9 @@ FIXTURE_TEARDOWN(fl)
 static int xtcp_sysctl_set_str(const char *name, const char *val)
 {
 	char path[128];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
-	close(fd);
-	return ret;
+	return write_file(path, val);
 }
 
 /* An ACK from the peer with a window field and SACK blocks. */

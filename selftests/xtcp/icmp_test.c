@@ -60,25 +60,11 @@ FIXTURE_TEARDOWN(icmp)
 	xpeer_teardown(&self->p);
 }
 
-/* A /proc/sys knob of the namespace, by path. */
-static int set_knob(const char *path, long val)
-{
-	FILE *f = fopen(path, "we");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
-
 /* The data retry limit, for the variant's protocol. */
 static int set_retries2(const FIXTURE_VARIANT(icmp) *variant, long n)
 {
 	if (variant->proto == IPPROTO_TCP)
-		return set_knob("/proc/sys/net/ipv4/tcp_retries2", n);
+		return write_knob("/proc/sys/net/ipv4/tcp_retries2", n);
 	return xtcp_sysctl_set("retries2", n);
 }
 

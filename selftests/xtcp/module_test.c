@@ -222,13 +222,9 @@ TEST_F(mod, unload_with_time_wait_entries_pending_succeeds)
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
 	int l, c, a, i;
-	FILE *f;
 
 	ASSERT_EQ(0, xtcp_insmod(xtcp_ko_path(), NULL));
-	f = fopen("/proc/sys/net/xtcp/msl_ms", "we");
-	ASSERT_NE(NULL, f);
-	fprintf(f, "60000");
-	fclose(f);
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 60000));
 	l = socket(AF_XTCP, SOCK_STREAM, 0);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));

@@ -125,7 +125,7 @@ static int if_set_in(const char *name, unsigned long req, uint32_t addr)
 	return if_ioctl(req, &ifr);
 }
 
-static int write_file(const char *path, const char *text)
+int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	ssize_t len = strlen(text), n;
@@ -767,13 +767,20 @@ static void sysctl_path(char *path, size_t size, const char *name)
 	snprintf(path, size, "/proc/sys/net/xtcp/%s", name);
 }
 
-int xtcp_sysctl_set(const char *name, long value)
+int write_knob(const char *path, long value)
 {
-	char path[256], text[32];
+	char text[32];
 
-	sysctl_path(path, sizeof(path), name);
 	snprintf(text, sizeof(text), "%ld\n", value);
 	return write_file(path, text);
+}
+
+int xtcp_sysctl_set(const char *name, long value)
+{
+	char path[256];
+
+	sysctl_path(path, sizeof(path), name);
+	return write_knob(path, value);
 }
 
 long xtcp_sysctl_get(const char *name)

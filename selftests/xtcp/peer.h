@@ -21,6 +21,8 @@
 
 #include <linux/xtcp.h>
 
+#include "xtcp_util.h"
+
 #define XPEER_LOCAL_ADDR	"10.0.0.1"	/* the module's side */
 #define XPEER_REMOTE_ADDR	"10.0.0.2"	/* the scripted peer */
 #define XPEER_IFNAME		"xtun0"
@@ -152,11 +154,6 @@ const char *xseg_flags_str(uint8_t flags, char buf[16]);
 void xseg_print(const struct xseg *s, FILE *f);
 int xseg_snprint(char *buf, size_t size, const struct xseg *s);
 
-/* /proc/sys/net/xtcp/<name>: set gives 0 or -errno; get gives the value,
- * or LONG_MIN with errno set.
- */
-int xtcp_sysctl_set(const char *name, long value);
-long xtcp_sysctl_get(const char *name);
 
 uint64_t xpeer_now_ns(void);
 

@@ -19,18 +19,6 @@
 
 #define BASE_PORT	6000
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 static int listen_on(unsigned short port)
 {
 	struct sockaddr_in sin = {

@@ -58,17 +58,9 @@ static int set_knob(const FIXTURE_VARIANT(so) *variant, const char *name,
 		    long val)
 {
 	char path[128];
-	FILE *f;
-	int ret;
 
 	snprintf(path, sizeof(path), "%s%s", variant->knobs, name);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
+	return write_knob(path, val);
 }
 
 static int get_int(int fd, int optname)

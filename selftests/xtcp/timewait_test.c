@@ -37,19 +37,6 @@ struct run {
 	uint32_t tsecr;		/* the socket's last TSval, to echo */
 };
 
-static int write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "we");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = fputs(val, f) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
-
 /* net.xtcp.tw_reuse and net.ipv4.tcp_tw_reuse at once. */
 static int set_tw_reuse(int v)
 {

@@ -225,4 +225,11 @@ static inline uint64_t xtcp_fnv(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
+/* Knobs, by path or by name (peer.c): 0 or -errno when written. */
+int write_file(const char *path, const char *text);
+int write_knob(const char *path, long value);
+/* /proc/sys/net/xtcp/<name>; get gives LONG_MIN with errno set on error. */
+int xtcp_sysctl_set(const char *name, long value);
+long xtcp_sysctl_get(const char *name);
+
 #endif /* XTCP_UTIL_H */
