@@ -403,13 +403,13 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		goto drop;
 	}
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, req->irs + 1,
-				 XTCP_RCV_WND)) {
+				 xtcp_syn_window(sk))) {
 		if (!xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
 					   XTCP_MIB_ACKSKIPPEDSYNRECV)) {
 			struct xtcp_reply r = {
 				.seq = req->iss + 1,
 				.ack = req->irs + 1,
-				.win = XTCP_RCV_WND,
+				.win = xtcp_syn_window(sk),
 			};
 
 			xtcp_send_ack_reply(net, skb, &r);

@@ -282,17 +282,23 @@ u16 xtcp_advmss(struct sock *sk)
  * payload-to-memory ratio of what arrived so far (a 1448-byte segment may
  * take 4 KiB), but never less than we already promised, since a window
  * that shrank would drop segments already in flight.  Scaled by our
- * shift except in a SYN (RFC 7323 section 2.2), and rounded up so that
- * the scaled edge never moves left.
+ * shift, and rounded up so that the scaled edge never moves left; a SYN
+ * offers xtcp_syn_window(), unscaled.
  */
 static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u8 shift = syn ? 0 : xs->rcv_wscale;
+	u8 shift = xs->rcv_wscale;
 	u32 wnd = clamp_t(s64, xtcp_free_window(sk), 0,
 			  min(XTCP_RCV_WND << shift, xtcp_window_clamp(xs)));
 	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
+
+	if (syn) {
+		field = xtcp_syn_window(sk);
+		xs->rcv_edge = xs->rcv_nxt + field;
+		return field;
+	}
 
 	/* Receiver silly-window avoidance (RFC 1122 section 4.2.3.3): the
 	 * edge moves right by a segment, or half the buffer, at a time.
@@ -1365,8 +1371,7 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 		.seq = req->iss,
 		.ack = req->irs + 1,
 		.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-		.window = min(XTCP_RCV_WND,
-			      xtcp_window_clamp(xtcp_sk(req->listener))),
+		.window = xtcp_syn_window(req->listener),
 	};
 	struct net *net = sock_net(req->listener);
 	struct rtable *rt;

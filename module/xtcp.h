@@ -379,10 +379,23 @@ static inline u32 xtcp_window_clamp(const struct xtcp_sock *xs)
 	return READ_ONCE(xs->window_clamp) ?: U32_MAX;
 }
 
+/*
+ * The window a SYN or SYN-ACK offers (never scaled, RFC 7323 section
+ * 2.2): what the free receive buffer holds, at most 65535 and
+ * TCP_WINDOW_CLAMP, as tcp_select_initial_window() sizes it.  A small
+ * SO_RCVBUF set before connect() or listen() is a small window from the
+ * first segment on, not one the buffer cannot hold.
+ */
+static inline u32 xtcp_syn_window(const struct sock *sk)
+{
+	return clamp_t(s64, xtcp_free_window(sk), 0,
+		       min(XTCP_RCV_WND, xtcp_window_clamp(xtcp_sk(sk))));
+}
+
 /* The receive window a new connection starts with (its SYN said so). */
 static inline void xtcp_init_rcv_wnd(struct xtcp_sock *xs)
 {
-	xs->rcv_edge = xs->rcv_nxt + min(XTCP_RCV_WND, xtcp_window_clamp(xs));
+	xs->rcv_edge = xs->rcv_nxt + xtcp_syn_window(&xs->inet.sk);
 }
 
 /*

@@ -343,6 +343,84 @@ TEST_F(so, window_clamp_wire)
 	}
 }
 
+/*
+ * SO_RCVBUF 2048 set before connect(): the window the SYN offers, and all
+ * the peer may send before the window closes with nothing read, fit in
+ * the buffer (getsockopt's doubled figure), as tcp_select_initial_window()
+ * makes them; not a 64 KiB window the buffer cannot hold.
+ */
+TEST_F(so, rcvbuf_bounds_the_first_window)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT + 2);
+	struct xconn *c = &self->c;
+	int buf = 2048, i;
+	char data[1000] = { 0 };
+	socklen_t len = sizeof(buf);
+	uint32_t taken = 0;
+	struct xseg s;
+
+	c->fd = new_sock(variant);
+	ASSERT_LE(0, c->fd);
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf,
+				sizeof(buf)));
+	ASSERT_EQ(0, getsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, &len));
+	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	EXPECT_GE(buf, s.win);
+	EXPECT_LT(0, s.win);
+	c->lport = s.sport;
+	c->rport = RPORT + 2;
+	c->isn = s.seq;
+	c->pisn = PISN;
+	PEER_SEND(&self->p, c->rport, c->lport, PISN, c->isn + 1,
+		  F_SYN | F_ACK, NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	for (i = 0; s.win && i < 80; i++) {
+		uint32_t n = s.win < sizeof(data) ? s.win : sizeof(data);
+
+		CONN_SEND(&self->p, c, PISN + 1 + taken, c->isn + 1, F_ACK,
+			  data, n);
+		XSEG_EXPECT(&self->p, &s, 1000, F_ACK, c->isn + 1, XSEG_ANY);
+		taken = s.ack - PISN - 1;
+	}
+	EXPECT_EQ(0, s.win);
+	EXPECT_GE((uint32_t)buf, taken);
+	TH_LOG("SO_RCVBUF %d: %u bytes taken before the window closed",
+	       buf, taken);
+}
+
+/* The same for a listener's SYN-ACK, and the child's window after it. */
+TEST_F(so, rcvbuf_bounds_a_listeners_syn_ack)
+{
+	struct sockaddr_in sin = xc_addr(XPEER_LOCAL_ADDR, 6301);
+	int l = new_sock(variant), buf = 2048;
+	char data[1000] = { 0 };
+	socklen_t len = sizeof(buf);
+	struct xconn *c = &self->c;
+	struct xseg s;
+
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)));
+	ASSERT_EQ(0, getsockopt(l, SOL_SOCKET, SO_RCVBUF, &buf, &len));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 4));
+	c->lport = 6301;
+	c->rport = RPORT + 3;
+	c->pisn = PISN;
+	PEER_SEND(&self->p, c->rport, c->lport, PISN, 0, F_SYN, NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN | F_ACK, XSEG_ANY, PISN + 1);
+	EXPECT_GE(buf, s.win);
+	EXPECT_LT(0, s.win);
+	c->isn = s.seq;
+	CONN_SEND(&self->p, c, PISN + 1, c->isn + 1, F_ACK, NULL, 0);
+	/* Twice what the SYN-ACK offered: the child takes only that. */
+	CONN_SEND(&self->p, c, PISN + 1, c->isn + 1, F_ACK, data, s.win);
+	XSEG_EXPECT(&self->p, &s, 1000, F_ACK, c->isn + 1, XSEG_ANY);
+	EXPECT_GE((uint32_t)buf, s.ack - PISN - 1);
+	EXPECT_EQ(0, s.win);
+	close(l);
+}
+
 /* Reads data segments until @ms pass without one: the highest end seq. */
 static uint32_t so_drain(struct __test_metadata *_metadata, struct xpeer *p,
 			 uint32_t end, int ms)
