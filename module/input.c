@@ -159,6 +159,19 @@ bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_nxt, u32 rcv_wnd)
 /* ---- a connection's segment, step by step ---- */
 
 /*
+ * With the window closed no segment with data is acceptable, but RFC 9293
+ * section 3.4 (MUST-66) wants ACKs, URGs and RSTs taken all the same: one
+ * at RCV.NXT goes on, and its data is dropped when it would be queued
+ * (xtcp_rcv_data()), as Linux's tcp_sequence() and tcp_data_queue() do.
+ * A bare FIN then closes, as Linux 6.12 takes it (6.1 drops it).
+ */
+static bool xtcp_zero_window_allows(const struct xtcp_sock *xs,
+				    const struct xtcp_skb_cb *cb)
+{
+	return !xtcp_rcv_wnd(xs) && cb->seq == xs->rcv_nxt;
+}
+
+/*
  * At most one answer per net.xtcp.invalid_ratelimit_ms to the segments a
  * socket (or a TIME_WAIT or SYN-queue entry, each with its own @last)
  * cannot take, as Linux's tcp_oow_rate_limited(): neither a blind sender
@@ -753,6 +766,13 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_ack(sk);
 		return false;
 	}
+	if (!xtcp_rcv_wnd(xs)) {
+		/* Let in by xtcp_zero_window_allows(): no room for it. */
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ZEROWINDOWDROP);
+		xtcp_incr_quickack(xs);
+		xtcp_send_ack(sk);
+		return false;
+	}
 	if (!xtcp_queue_rcv(sk, skb)) {
 		xtcp_send_ack(sk);	/* the peer resends it */
 		return false;
@@ -976,7 +996,8 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* First: is it in the window? */
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_nxt,
-				 xtcp_rcv_wnd(xs))) {
+				 xtcp_rcv_wnd(xs)) &&
+	    !xtcp_zero_window_allows(xs, cb)) {
 		if (!(cb->flags & XTCP_FLAG_RST))
 			xtcp_send_oow_ack(sk, cb, XTCP_MIB_ACKSKIPPEDSEQ);
 		goto drop;

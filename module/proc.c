@@ -52,6 +52,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_OFODROP]		= "OfoDrop",
 	[XTCP_MIB_OFOPRUNED]		= "OfoPruned",
 	[XTCP_MIB_RCVQDROP]		= "RcvQDrop",
+	[XTCP_MIB_ZEROWINDOWDROP]	= "ZeroWindowDrop",
 	[XTCP_MIB_WQUEUETOOBIG]		= "WQueueTooBig",
 	[XTCP_MIB_SACKRENEGING]		= "SACKReneging",
 	[XTCP_MIB_ABORTONMEMORY]	= "AbortOnMemory",

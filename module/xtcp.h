@@ -657,6 +657,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
 	XTCP_MIB_OFOPRUNED,		/* ... dropped later to make room */
 	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */
+	XTCP_MIB_ZEROWINDOWDROP,	/* data at RCV.NXT, the window closed */
 	XTCP_MIB_WQUEUETOOBIG,		/* a sent skb not cut: queue at 2 x sndbuf */
 	XTCP_MIB_SACKRENEGING,		/* SACKed data found dropped at a timeout */
 	XTCP_MIB_ABORTONMEMORY,		/* an orphan killed: too many, or no memory */

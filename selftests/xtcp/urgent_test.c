@@ -258,28 +258,36 @@ FIXTURE_VARIANT_ADD(wire, xtcp) {
 	.proto = IPPROTO_XTCP,
 };
 
-FIXTURE_SETUP(wire)
+/* An active open of @c to the peer's @rport; @rcvbuf, if not 0, first. */
+static void wire_connect(struct __test_metadata *_metadata, struct xpeer *p,
+			 struct xconn *c, int family, uint16_t rport,
+			 int rcvbuf)
 {
-	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT);
-	struct xconn *c = &self->c;
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, rport);
 	struct xseg s;
 
+	c->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, c->fd);
+	if (rcvbuf)
+		ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+					sizeof(rcvbuf)));
+	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c->lport = s.sport;
+	c->rport = rport;
+	c->isn = s.seq;
+	c->pisn = PISN;
+	PEER_SEND(p, rport, c->lport, PISN, c->isn + 1, F_SYN | F_ACK, NULL, 0);
+	XSEG_EXPECT(p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+}
+
+FIXTURE_SETUP(wire)
+{
 	ASSERT_EQ(0, xtcp_ensure_loaded());
 	ASSERT_EQ(0, xpeer_setup(&self->p));
 	self->p.proto = variant->proto;
-	c->fd = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC |
-		       SOCK_NONBLOCK, 0);
-	ASSERT_LE(0, c->fd);
-	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
-	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
-	c->lport = s.sport;
-	c->rport = RPORT;
-	c->isn = s.seq;
-	c->pisn = PISN;
-	PEER_SEND(&self->p, RPORT, c->lport, PISN, c->isn + 1,
-		  F_SYN | F_ACK, NULL, 0);
-	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
-	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+	wire_connect(_metadata, &self->p, &self->c, variant->family, RPORT, 0);
 }
 
 FIXTURE_TEARDOWN(wire)
@@ -334,6 +342,47 @@ TEST_F(wire, a_peer_urgent_pointer_sets_its_byte_apart)
 	EXPECT_EQ('c', buf[0]);
 	EXPECT_EQ(1, recv(self->c.fd, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ('d', buf[0]);
+}
+
+/*
+ * RFC 9293 section 3.4 (MUST-66): with the receive window closed, a
+ * segment at RCV.NXT still brings its URG (and its ACK).  Its data is
+ * dropped for want of room, as Linux's tcp_data_queue() does, but the
+ * urgent byte it carries is set apart (Linux's tcp_urg()).
+ */
+TEST_F(wire, urg_is_taken_with_the_window_closed)
+{
+	struct xconn c = { .fd = -1 };
+	char fill[1000] = { 0 }, buf[4];
+	uint32_t seq = PISN + 1;
+	struct xseg s;
+	int i;
+
+	wire_connect(_metadata, &self->p, &c, variant->family, RPORT + 1, 2048);
+	/* Fill the window: the reader reads nothing. */
+	for (i = 0, s.win = 1; s.win && i < 64; i++) {
+		uint32_t len = s.win < sizeof(fill) ? s.win : sizeof(fill);
+
+		if (i == 0)
+			len = sizeof(fill);
+		CONN_SEND(&self->p, &c, seq, c.isn + 1, F_ACK, fill, len);
+		XSEG_EXPECT(&self->p, &s, 1000, F_ACK, c.isn + 1, XSEG_ANY);
+		seq = s.ack;
+	}
+	ASSERT_EQ(0, s.win) TH_LOG("the window never closed");
+	/* One urgent byte at RCV.NXT: the data does not fit, URG counts. */
+	s = xc_seg(RPORT + 1, c.lport, seq, c.isn + 1, F_ACK | F_PSH | F_URG);
+	s.data = (const uint8_t *)"!";
+	s.len = 1;
+	s.urg = 1;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	XSEG_EXPECT(&self->p, &s, 1000, F_ACK, c.isn + 1, seq);
+	EXPECT_EQ(0, s.win);
+	EXPECT_EQ(1, recv(c.fd, buf, sizeof(buf), MSG_OOB | MSG_DONTWAIT));
+	EXPECT_EQ('!', buf[0]);
+	if (variant->proto == IPPROTO_XTCP)
+		EXPECT_EQ(1, xtcp_stat("ZeroWindowDrop"));
+	xc_close_abort(c.fd);
 }
 
 TEST_HARNESS_MAIN
