@@ -83,25 +83,53 @@ void xtcp_request_kill(struct xtcp_request *req)
 	xtcp_request_unhash(req);
 }
 
-/* The listener is gone, or the peer never answered synack_retries
- * SYN-ACKs: forget it.  Otherwise resend, with the timeout doubled.
+/*
+ * Is the entry done for?  After synack_retries timeouts, as a rule; but
+ * one whose final ACK TCP_DEFER_ACCEPT held (@defer timeouts) waits out
+ * that period too, as Linux's syn_ack_recalc().
+ */
+static bool xtcp_request_expired(const struct xtcp_request *req, int limit,
+				 u8 defer)
+{
+	return req->timeouts >= limit &&
+	       (!req->acked || req->timeouts >= defer);
+}
+
+/*
+ * Does this timeout resend the SYN-ACK?  Not while the peer's ACK came
+ * and TCP_DEFER_ACCEPT waits for its data; again from the period's last
+ * timeout, so that the peer's answer, data or ACK, makes the connection
+ * in time (syn_ack_recalc()).
+ */
+static bool xtcp_request_resends(const struct xtcp_request *req, u8 defer)
+{
+	return !defer || !req->acked || req->timeouts >= defer - 1;
+}
+
+/* The listener is gone, or the entry expired: forget it.  Otherwise
+ * resend, if it is to, and double the timeout.
  */
 static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 {
 	struct xtcp_request *req = container_of(t, struct xtcp_request, timer);
 	struct sock *sk = req->listener;
 	int limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries);
+	u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
 
 	if (!xtcp_hnode_hashed(&req->h) ||
 	    READ_ONCE(sk->sk_state) != TCP_LISTEN ||
-	    req->retransmits >= limit) {
+	    xtcp_request_expired(req, limit, defer)) {
 		xtcp_request_unhash(req);
 		xtcp_request_put(req);
 		return HRTIMER_NORESTART;
 	}
-	if (!xtcp_send_request_synack(req))
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
-	req->retransmits++;
+	if (xtcp_request_resends(req, defer)) {
+		if (!xtcp_send_request_synack(req))
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+		req->retransmits++;
+	}
+	if (req->timeouts < U8_MAX)
+		req->timeouts++;
 	req->rto_ns = min(req->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
 	hrtimer_forward_now(t, ns_to_ktime(req->rto_ns));
 	return HRTIMER_RESTART;
@@ -369,6 +397,26 @@ static void xtcp_child_rcv(struct sock *child, struct sk_buff *skb)
 	bh_unlock_sock(child);
 }
 
+/*
+ * TCP_DEFER_ACCEPT: a final ACK with neither data nor FIN makes no
+ * connection until the listener's period is over (counted in the entry's
+ * SYN-ACK timeouts); the peer's data will.  The entry remembers it came,
+ * which holds back SYN-ACK resends (xtcp_request_resends()).  Linux's
+ * tcp_check_req() does this after the checks an ACK must pass and before
+ * the accept queue's, as here.  A cookie's ACK is not held (xtcp_cookie_ack()),
+ * as Linux's cookie_v4_check() does not either: there is no entry to wait in.
+ */
+static bool xtcp_defer_bare_ack(struct sock *sk, struct xtcp_request *req,
+				const struct xtcp_skb_cb *cb)
+{
+	if (req->timeouts >= READ_ONCE(xtcp_sk(sk)->defer_accept) ||
+	    cb->end_seq != req->irs + 1)
+		return false;
+	req->acked = 1;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DEFERACCEPTDROP);
+	return true;
+}
+
 /* A segment for a SYN-queue entry, RFC 9293 section 3.10.7.4 for
  * SYN-RECEIVED.  Called with the listener locked.
  */
@@ -416,12 +464,16 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		}
 		goto drop;
 	}
+	if (xtcp_defer_bare_ack(sk, req, cb))
+		goto drop;
 	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
 		if (READ_ONCE(xtcp_sysctl(net)->abort_on_overflow)) {
 			xtcp_send_reset_reply(net, skb);
 			xtcp_request_kill(req);
+		} else {
+			req->acked = 1;	/* as Linux: see xtcp_request_resends() */
 		}
 		goto drop;
 	}

@@ -34,6 +34,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TIMEWAITENTRIES]	= "TimeWaitEntries",
 	[XTCP_MIB_TWOVERFLOW]		= "TWOverflow",
 	[XTCP_MIB_TWRECYCLED]		= "TWRecycled",
+	[XTCP_MIB_DEFERACCEPTDROP]	= "DeferAcceptDrop",
 	[XTCP_MIB_CHALLENGEACKS]	= "ChallengeACKs",
 	[XTCP_MIB_CHALLENGEACKSSKIPPED]	= "ChallengeACKsSkipped",
 	[XTCP_MIB_ACKSKIPPEDSEQ]	= "ACKSkippedSeq",
@@ -163,7 +164,7 @@ static void xtcp_proc_entry(struct xtcp_hnode *h, void *arg)
 		l.state = TCP_SYN_RECV;
 		l.timer = 1;
 		l.timer_ns = xtcp_timer_remaining_ns(&req->timer);
-		l.retransmits = req->retransmits;
+		l.retransmits = req->timeouts;	/* Linux's num_timeout */
 	} else {
 		struct xtcp_tw *tw = container_of(h, struct xtcp_tw, h);
 

@@ -10,6 +10,12 @@
 
 #define XTCP_MAX_SYNCNT		127	/* MAX_TCP_SYNCNT */
 #define XTCP_MAX_LINGER2	120	/* TCP_FIN_TIMEOUT_MAX, seconds */
+/* What TCP_DEFER_ACCEPT's seconds are counted in: Linux's fixed initial
+ * and largest RTOs, whatever net.xtcp.rto_initial_ms says, so that a
+ * value reads back as it does on TCP.
+ */
+#define XTCP_DEFER_RTO_INIT	1	/* TCP_TIMEOUT_INIT, seconds */
+#define XTCP_DEFER_RTO_MAX	120	/* TCP_RTO_MAX, seconds */
 
 /* The options this file serves (socket.c asks before copying a value). */
 bool xtcp_sockopt_known(int optname)
@@ -19,9 +25,41 @@ bool xtcp_sockopt_known(int optname)
 	case TCP_LINGER2:
 	case TCP_WINDOW_CLAMP:
 	case TCP_NOTSENT_LOWAT:
+	case TCP_DEFER_ACCEPT:
 		return true;
 	}
 	return false;
+}
+
+/*
+ * TCP_DEFER_ACCEPT's seconds as the SYN-ACK timeouts that cover them
+ * (Linux's secs_to_retrans()): the timeouts double from 1 s up to 120 s,
+ * so 1 s is one, 2 or 3 s two, 4 to 7 s three; at most 255.
+ */
+static u8 xtcp_defer_secs_to_timeouts(int secs)
+{
+	int timeout = XTCP_DEFER_RTO_INIT, period = timeout;
+	u8 n;
+
+	if (secs <= 0)
+		return 0;
+	for (n = 1; secs > period && n < U8_MAX; n++) {
+		timeout = min(timeout << 1, XTCP_DEFER_RTO_MAX);
+		period += timeout;
+	}
+	return n;
+}
+
+/* And back (retrans_to_secs()): the whole time those timeouts take. */
+static int xtcp_defer_timeouts_to_secs(u8 n)
+{
+	int timeout = XTCP_DEFER_RTO_INIT, period;
+
+	if (!n)
+		return 0;
+	for (period = timeout; --n; period += timeout)
+		timeout = min(timeout << 1, XTCP_DEFER_RTO_MAX);
+	return period;
 }
 
 /*
@@ -69,6 +107,12 @@ int xtcp_sockopt_set(struct sock *sk, int optname, int val)
 		WRITE_ONCE(xs->notsent_lowat, val);
 		sk->sk_write_space(sk);
 		return 0;
+	case TCP_DEFER_ACCEPT:
+		/* Any socket takes it, a listener uses it (minisocks.c);
+		 * below 0 is 0, as Linux, which takes no error either.
+		 */
+		WRITE_ONCE(xs->defer_accept, xtcp_defer_secs_to_timeouts(val));
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -109,11 +153,17 @@ int xtcp_sockopt_get(struct sock *sk, int optname, int *val)
 	case TCP_NOTSENT_LOWAT:
 		*val = READ_ONCE(xs->notsent_lowat);
 		return 0;
+	case TCP_DEFER_ACCEPT:
+		*val = xtcp_defer_timeouts_to_secs(READ_ONCE(xs->defer_accept));
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
 
-/* A listener's child takes these over, as a clone of it does in Linux. */
+/* A listener's child takes these over, as a clone of it does in Linux;
+ * not TCP_DEFER_ACCEPT, which Linux's clone starts without (its accept
+ * queue is zeroed).
+ */
 void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent)
 {
 	xtcp_sk(child)->syn_retries = READ_ONCE(xtcp_sk(parent)->syn_retries);

@@ -227,6 +227,7 @@ struct xtcp_sock {
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
+	u8 defer_accept;	/* TCP_DEFER_ACCEPT, as SYN-ACK timeouts */
 	int linger2;		/* TCP_LINGER2, s; 0: fin_timeout, -1: none */
 	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
 	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, bytes; 0: none */
@@ -432,11 +433,13 @@ struct xtcp_request {
 	u32 irs;
 	u32 snd_wnd;
 	u16 mss;
-	u8 retransmits;
+	u8 retransmits;		/* SYN-ACKs resent */
+	u8 timeouts;		/* timer expiries, resent or not */
 	u8 opts;		/* XTCP_OPT_* both sides agreed on */
 	u8 snd_wscale;
 	u8 rcv_wscale;
 	u8 cookie:1;		/* on the stack for a cookie SYN-ACK */
+	u8 acked:1;		/* a final ACK came, and was not taken */
 	u32 ts_recent;
 	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
 	u64 rto_ns;
@@ -639,6 +642,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_TIMEWAITENTRIES,
 	XTCP_MIB_TWOVERFLOW,
 	XTCP_MIB_TWRECYCLED,		/* a TIME_WAIT four-tuple connect() took */
+	XTCP_MIB_DEFERACCEPTDROP,	/* a bare final ACK TCP_DEFER_ACCEPT held */
 	XTCP_MIB_CHALLENGEACKS,
 	XTCP_MIB_CHALLENGEACKSSKIPPED,	/* over challenge_ack_limit */
 	XTCP_MIB_ACKSKIPPEDSEQ,		/* out-of-window answer rate-limited */
