@@ -873,6 +873,25 @@ void xtcp_set_opts(struct xtcp_sock *xs, u8 opts, u8 snd_wscale, u32 ts_recent)
 }
 
 /*
+ * The handshake's last ACK.  A socket with TCP_DEFER_ACCEPT holds it up
+ * to 200 ms (TCP_DELACK_MAX) for its first data to carry, as Linux's
+ * tcp_rcv_synsent_state_process() does, then acknowledges quickly.
+ */
+static void xtcp_ack_synack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!READ_ONCE(xs->defer_accept)) {
+		xtcp_send_ack(sk);
+		return;
+	}
+	xs->pingpong = 0;
+	xtcp_incr_quickack(xs);
+	xs->ack_pending = 1;
+	xtcp_timer_arm(sk, &xs->delack_timer, XTCP_DELACK_MAX_NS);
+}
+
+/*
  * SYN-SENT, RFC 9293 section 3.10.7.3.  An ACK that does not cover our SYN
  * (an old duplicate SYN-ACK of a previous connection) gets a RST and
  * changes nothing.
@@ -906,7 +925,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		xs->recover = cb->ack_seq;
 		xtcp_ack_advance(sk, cb, &flag);
 		xtcp_established(sk);
-		xtcp_send_ack(sk);
+		xtcp_ack_synack(sk);
 		return;
 	}
 	/* Simultaneous open: their SYN crossed ours.  Our SYN goes again,

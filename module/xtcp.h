@@ -616,6 +616,7 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 }
 
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
+#define XTCP_DELACK_MAX_NS	(200ULL * NSEC_PER_MSEC)	/* TCP_DELACK_MAX */
 #define XTCP_MAX_QUICKACKS	16
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
 #define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */

@@ -13,6 +13,8 @@
  *   timeout, and outlives synack_retries until the period is over; a
  *   bare ACK after that makes the connection.
  * - A SYN-ACK with a cookie holds nothing: its ACK makes the connection.
+ * - A connecting socket with the option delays its handshake ACK for
+ *   its first data to carry.
  */
 #include <limits.h>
 #include <netinet/tcp.h>
@@ -362,6 +364,69 @@ TEST_F(defer, a_cookies_ack_is_not_held)
 		  NULL, 0);
 	expect_child(_metadata, self);
 	EXPECT_EQ(before, drops(variant));
+}
+
+/*
+ * A connecting socket with the option, the peer's SYN-ACK sent: the
+ * time it was sent; the socket in self->c.fd, connected.
+ */
+static uint64_t defer_connect(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(defer) *self,
+			      const FIXTURE_VARIANT(defer) *variant)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT);
+	struct pollfd pfd = { .events = POLLOUT };
+	struct xseg s;
+	uint64_t t0;
+
+	self->c.fd = socket(variant->family,
+			    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	EXPECT_LE(0, self->c.fd);
+	EXPECT_EQ(0, set_defer(self->c.fd, 1));
+	EXPECT_EQ(-1, connect(self->c.fd, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(EINPROGRESS, errno);
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	self->c.lport = s.sport;
+	self->c.isn = s.seq;
+	t0 = xpeer_now_ns();
+	PEER_SEND(&self->p, RPORT, self->c.lport, PISN, self->c.isn + 1,
+		  F_SYN | F_ACK, NULL, 0);
+	pfd.fd = self->c.fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 1000));
+	return t0;
+}
+
+/*
+ * On a connecting socket the option holds the handshake's last ACK, as
+ * a delayed ACK of up to 200 ms (Linux's TCP_DELACK_MAX), though
+ * connect() completes at once.
+ */
+TEST_F(defer, a_connecting_socket_holds_its_last_ack)
+{
+	uint64_t t0 = defer_connect(_metadata, self, variant);
+	struct xseg s;
+	double gap;
+
+	XSEG_EXPECT(&self->p, &s, 1000, F_ACK, self->c.isn + 1, PISN + 1);
+	EXPECT_EQ(0, s.len);
+	gap = ms_between(t0, s.when_ns);
+	EXPECT_LE(150, gap);
+	EXPECT_GE(600, gap);
+}
+
+/* ... so that the first data carries it. */
+TEST_F(defer, a_connecting_sockets_first_data_carries_its_last_ack)
+{
+	struct xseg s;
+
+	defer_connect(_metadata, self, variant);
+	EXPECT_EQ(1, send(self->c.fd, "x", 1, 0));
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, self->c.isn + 1, PISN + 1);
+	EXPECT_EQ(1, s.len);
+	/* Past the 200 ms: no ACK of its own follows. */
+	CONN_SEND(&self->p, &self->c, PISN + 1, self->c.isn + 2, F_ACK,
+		  NULL, 0);
+	XSEG_EXPECT_SILENCE(&self->p, 400);
 }
 
 TEST_HARNESS_MAIN
