@@ -185,7 +185,7 @@ void xtcp_inherit(struct sock *child, const struct sock *parent)
 	child->sk_reuseport = parent->sk_reuseport;
 	child->sk_bound_dev_if = parent->sk_bound_dev_if;
 	child->sk_mark = parent->sk_mark;
-	child->sk_priority = parent->sk_priority;
+	/* Not SO_PRIORITY: Linux's sk_clone_lock() starts a child at 0. */
 	child->sk_rcvbuf = parent->sk_rcvbuf;
 	child->sk_sndbuf = parent->sk_sndbuf;
 	child->sk_uid = parent->sk_uid;

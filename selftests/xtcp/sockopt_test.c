@@ -546,6 +546,90 @@ static int so_try_connect(struct __test_metadata *_metadata,
 	return 0;
 }
 
+/* Packets the tun device's prio qdisc sent in its class 1:@minor. */
+static long prio_sent(int minor)
+{
+	char cmd[128], line[256];
+	long n = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "tc -s class show dev %s classid 1:%d",
+		 XPEER_IFNAME, minor);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *pk = strstr(line, " bytes ");
+
+		if (strstr(line, "Sent ") && pk)
+			n = atol(pk + 7);
+	}
+	pclose(f);
+	return n;
+}
+
+#define PRIO(minor)	(0x10000 | (minor))	/* class 1:minor, as tc writes it */
+
+/*
+ * SO_PRIORITY reaches every segment's skb, as for TCP: an active open's
+ * SYN, ACK and data in class 1:4; a listener's SYN-ACK in its 1:5; but
+ * its child starts at 0, as Linux's sk_clone_lock() leaves it, and sends
+ * in class 1:1.  A prio qdisc on the tun device sorts them by
+ * skb->priority and counts.
+ */
+TEST_F(so, priority_wire)
+{
+	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT + 4);
+	struct sockaddr_in sin = xc_addr(XPEER_LOCAL_ADDR, 6302);
+	int four = PRIO(4), five = PRIO(5), l, a, val;
+	socklen_t len = sizeof(val);
+	struct xconn *c = &self->c;
+	struct xseg s;
+
+	ASSERT_EQ(0, system("tc qdisc add dev " XPEER_IFNAME " root handle 1: "
+			    "prio bands 5 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"));
+	EXPECT_EQ(0, prio_sent(4));
+	c->fd = new_sock(variant);
+	ASSERT_LE(0, c->fd);
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_PRIORITY, &four,
+				sizeof(four)));
+	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	c->lport = s.sport;
+	c->rport = RPORT + 4;
+	c->isn = s.seq;
+	c->pisn = PISN;
+	PEER_SEND(&self->p, c->rport, c->lport, PISN, c->isn + 1,
+		  F_SYN | F_ACK, NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	ASSERT_EQ(1, send(c->fd, "x", 1, 0));
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK | F_PSH, c->isn + 1, PISN + 1);
+	CONN_SEND(&self->p, c, PISN + 1, c->isn + 2, F_ACK, NULL, 0);
+	EXPECT_EQ(3, prio_sent(4));
+
+	l = new_sock(variant);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_PRIORITY, &five,
+				sizeof(five)));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 4));
+	PEER_SEND(&self->p, RPORT + 5, 6302, PISN, 0, F_SYN, NULL, 0);
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN | F_ACK, XSEG_ANY, PISN + 1);
+	PEER_SEND(&self->p, RPORT + 5, 6302, PISN + 1, s.seq + 1, F_ACK,
+		  NULL, 0);
+	ASSERT_EQ(0, xc_set_nonblock(l, 0));
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, getsockopt(a, SOL_SOCKET, SO_PRIORITY, &val, &len));
+	EXPECT_EQ(0, val);
+	ASSERT_EQ(1, send(a, "y", 1, 0));
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK | F_PSH, XSEG_ANY, PISN + 1);
+	EXPECT_EQ(1, prio_sent(5));
+	EXPECT_EQ(3, prio_sent(4));
+	xc_close_abort(a);
+	close(l);
+}
+
 /*
  * SO_MARK selects the route, as for TCP: with a policy rule sending
  * fwmark 7 to a table where the peer is unreachable, a marked socket's
