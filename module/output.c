@@ -691,6 +691,37 @@ struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * How much of a lost @skb the peer's window takes now, as Linux's
+ * __tcp_retransmit_skb(): a window that shrank (RFC 9293 section 3.8.6)
+ * leaves sent data past its right edge; that waits, and a resend goes
+ * only as far as the window does, in whole segments, or as the sliver
+ * left when less than one fits (SHLD-16).  The oldest segment is the
+ * exception: it goes, one segment of it, whatever the window says, as
+ * the probe of a window shrunk to zero (MUST-35).  SYN and FIN need no
+ * room.  Returns what may go, or NULL.
+ */
+struct sk_buff *xtcp_fit_rwnd_resend(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_payload_mss(xs);
+	s32 avail = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
+
+	if (!skb->len)
+		return skb;
+	if (avail <= 0) {
+		if (XTCP_SKB_CB(skb)->seq != xs->snd_una)
+			return NULL;
+		avail = mss;
+	}
+	if (skb->len <= (u32)avail)
+		return skb;
+	if ((u32)avail >= mss)
+		avail = rounddown(avail, mss);
+	/* Past the window even for memory: it waits for the next turn. */
+	return xtcp_split_skb(sk, skb, avail);
+}
+
+/*
  * Nagle's algorithm (RFC 1122 section 4.2.3.4), with Minshall's change as
  * in Linux: the last, partly filled segment waits while an earlier small
  * segment is unacknowledged, so that small writes travel together but a
@@ -925,7 +956,9 @@ void xtcp_send_loss_probe(struct sock *sk)
 			goto rearm;
 		skb = head->next;
 	}
-	if (xtcp_resend_skb(sk, skb))
+	/* Past a shrunk window's edge it may not go again, nor be probed. */
+	skb = xtcp_fit_rwnd_resend(sk, skb);
+	if (!skb || xtcp_resend_skb(sk, skb))
 		goto rearm;
 	xs->tlp_retrans = 1;
 	xs->tlp_tsval = xtcp_ts_now(xs);

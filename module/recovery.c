@@ -701,7 +701,13 @@ void xtcp_retransmit_lost(struct sock *sk)
 			continue;
 		if (xtcp_in_flight(xs) >= xs->cwnd)
 			break;
-		/* The rest of a cut skb stays lost, for the next ACK's room. */
+		/* The rest of a cut skb stays lost, for the next ACK's room,
+		 * and what lies past a shrunk window waits for it to open.
+		 */
+		skb = xtcp_fit_rwnd_resend(sk, skb);
+		if (!skb)
+			break;
+		xs->rtx_hint = skb;
 		skb = xtcp_fit_cwnd(sk, skb, false);
 		xs->rtx_hint = skb;
 		st = xtcp_st(skb);

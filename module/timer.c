@@ -423,6 +423,79 @@ static void xtcp_persist_expired(struct sock *sk)
 						    xtcp_probe_interval(sk)));
 }
 
+/*
+ * Has a window shrunk to zero under our data been probed for too long
+ * (Linux's tcp_rtx_probe0_timed_out())?  Only when the peer has been
+ * silent for twice rto_max_ms (Linux's 2 * TCP_RTO_MAX: 240 s by
+ * default) and the first resend is that old too: a peer that answers
+ * the probes keeps the connection (RFC 9293 MUST-37), however long its
+ * window stays shut.  TCP_USER_TIMEOUT shortens both, and ends the
+ * connection that long after the first resend even while the peer
+ * answers, as Linux's: the user wants progress, not answers.  (6.1
+ * compares that first-resend age in jiffies with the milliseconds of
+ * TCP_USER_TIMEOUT, so at HZ=250 it waits four times as long; 6.12
+ * compares milliseconds, as here.)
+ */
+static bool xtcp_rtx_probe0_timed_out(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	u64 limit = 2 * xtcp_rto_max_ns(sock_net(sk));
+	u64 ut = xtcp_user_timeout_ns(sk), first;
+	s64 rtx_age, quiet;
+
+	first = xs->retrans_stamp ?:
+		(head ? XTCP_SKB_CB(head)->header.out.sent_ns : xs->clock_ns);
+	rtx_age = xs->clock_ns - first;
+	if (ut) {
+		if (rtx_age > (s64)ut)
+			return true;
+		limit = min(limit, ut);
+	}
+	/* The peer may have spoken after this clock was read. */
+	quiet = xs->clock_ns - xs->rcv_tstamp;
+	if (quiet <= (s64)limit)
+		return false;
+	return rtx_age > (s64)limit;
+}
+
+/*
+ * The peer shrank its window to zero with our data in flight: the
+ * resends of the oldest segment are its zero-window probes (RFC 9293
+ * section 3.8.6.1), and, as Linux's tcp_retransmit_timer(), they count
+ * toward no retry limit (SHLD-17: data past the right edge is no reason
+ * to give up), only the peer's silence does.  Not for an orphan, which
+ * may not live for ever behind a shut window (it ends by
+ * orphan_retries), nor while connecting.
+ */
+static bool xtcp_probing_shrunk_window(const struct sock *sk)
+{
+	return !xtcp_sk(sk)->snd_wnd && !sock_flag(sk, SOCK_DEAD) &&
+	       !((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV));
+}
+
+/*
+ * One probe of a window shrunk to zero: the oldest segment again, the
+ * RTO doubled for the next, but neither the retransmission count nor
+ * the backoff raised (Linux 6.1, which jumps past icsk_backoff++; 6.12
+ * raises icsk_backoff here, and so tcpi_backoff).
+ */
+static void xtcp_probe_shrunk_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_rtx_probe0_timed_out(sk)) {
+		xtcp_write_err(sk);
+		return;
+	}
+	xtcp_enter_loss(sk);
+	xtcp_push(sk);
+	xs->rto_ns = min(xs->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,
+			 xtcp_clamp_to_user_timeout(sk, xs->retrans_stamp,
+						    xs->rto_ns));
+}
+
 static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -443,6 +516,10 @@ static void xtcp_rtx_expired(struct sock *sk)
 	}
 	if (xs->timer_event == XTCP_TIMER_REO) {
 		xtcp_rack_timeout(sk);
+		return;
+	}
+	if (xtcp_probing_shrunk_window(sk)) {
+		xtcp_probe_shrunk_window(sk);
 		return;
 	}
 	if (xtcp_write_timed_out(sk)) {
