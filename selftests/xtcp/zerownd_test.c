@@ -74,11 +74,12 @@ static int set_retries2(const FIXTURE_VARIANT(zw) *variant, long n)
 }
 
 /*
- * The peer connects (MSS 1000, window @win, no other option) to a
- * listener on the family's socket; the accepted socket in self->c.fd.
+ * The peer connects (MSS 1000, window @win, SACK-permitted if @sack, no
+ * other option) to a listener on the family's socket; the accepted
+ * socket in self->c.fd.
  */
 static void zw_open(struct __test_metadata *_metadata, FIXTURE_DATA(zw) *self,
-		    const FIXTURE_VARIANT(zw) *variant, uint16_t win)
+		    const FIXTURE_VARIANT(zw) *variant, uint16_t win, int sack)
 {
 	struct sockaddr_in sin = xc_addr(XPEER_LOCAL_ADDR, LPORT);
 	struct xseg syn = xc_seg(RPORT, LPORT, PISN, 0, F_SYN), s;
@@ -90,6 +91,7 @@ static void zw_open(struct __test_metadata *_metadata, FIXTURE_DATA(zw) *self,
 	ASSERT_EQ(0, listen(self->lfd, 8));
 	syn.mss = MSS;
 	syn.win = win;
+	syn.has_sackperm = sack;
 	ASSERT_EQ(0, xpeer_send(&self->p, &syn));
 	XSEG_EXPECT(&self->p, &s, 2000, F_SYN | F_ACK, XSEG_ANY, PISN + 1);
 	self->c.isn = s.seq;
@@ -217,7 +219,7 @@ TEST_F(zw, a_shrunk_zero_window_stays_open_while_the_peer_answers)
 	int probes, outq = -1;
 
 	ASSERT_EQ(0, set_retries2(variant, 3));
-	zw_open(_metadata, self, variant, PEER_WIN);
+	zw_open(_metadata, self, variant, PEER_WIN, 0);
 	zw_shut_window(_metadata, self);
 	probes = zw_answer_probes(_metadata, self, 9000, NULL);
 	/* Linux's probes back off from its RTO: 0.2, 0.6, 1.4, 3 and 6.2 s. */
@@ -262,7 +264,7 @@ TEST_F(zw, a_shrunk_zero_window_ends_once_the_peer_falls_silent)
 		SKIP(return, "Linux waits 240 s of silence (2 * TCP_RTO_MAX)");
 	ASSERT_EQ(0, set_retries2(variant, 3));
 	ASSERT_EQ(0, xtcp_sysctl_set("rto_max_ms", 1000));
-	zw_open(_metadata, self, variant, PEER_WIN);
+	zw_open(_metadata, self, variant, PEER_WIN, 0);
 	zw_shut_window(_metadata, self);
 	EXPECT_LE(4, zw_answer_probes(_metadata, self, 4000, &quiet));
 	ASSERT_EQ(0, zw_so_error(self->c.fd));
@@ -288,7 +290,9 @@ TEST_F(zw, a_shrunk_zero_window_ends_once_the_peer_falls_silent)
  * data, each ACK offering 1000 bytes more), nothing is sent past the
  * right edge the peer last announced: no new data while old data lies
  * beyond it, and resends, after the timeout or on the ACKs that open
- * the window a segment at a time, stay within it.
+ * the window a segment at a time, stay within it.  SACK is on, so that
+ * the tail-loss probe (RFC 8985) that follows the shrinking ACK must
+ * not resend the last segment, past the edge, either.
  */
 TEST_F(zw, a_shrunk_window_bounds_new_data_and_resends)
 {
@@ -297,7 +301,7 @@ TEST_F(zw, a_shrunk_window_bounds_new_data_and_resends)
 	struct xseg s;
 	int outq = -1;
 
-	zw_open(_metadata, self, variant, PEER_WIN);
+	zw_open(_metadata, self, variant, PEER_WIN, 1);
 	zw_write(_metadata, self->c.fd, 5000);
 	while (got < 5000) {
 		XSEG_EXPECT_DATA(&self->p, &s, 2000, XSEG_ANY, PISN + 1);
@@ -344,7 +348,7 @@ TEST_F(zw, the_first_zero_window_probe_comes_one_rto_after_it_closed)
 	struct xseg s;
 	double ratio;
 
-	zw_open(_metadata, self, variant, 4 * MSS);
+	zw_open(_metadata, self, variant, 4 * MSS, 0);
 	zw_write(_metadata, self->c.fd, 5 * MSS);
 	while (got < 4 * MSS) {
 		XSEG_EXPECT_DATA(&self->p, &s, 2000, self->c.isn + 1 + got,
