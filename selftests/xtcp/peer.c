@@ -333,15 +333,28 @@ static int build_opts(const struct xseg *s, uint8_t *o)
 	return n;
 }
 
+/* The bytes s's IP options take after the IP header, or -EINVAL. */
+static int ip_opts_room(const struct xseg *s)
+{
+	if (s->ip_opts_len < 0 || s->ip_opts_len > 40)
+		return -EINVAL;
+	return (s->ip_opts_len + 3) & ~3;
+}
+
+/* Writes the IP header with s's options (ip_opts_room() checked them):
+ * the payload starts IP_HLEN + ip_opts_room(s) bytes into ip.
+ */
 static void build_ip_proto(struct xpeer *p, const struct xseg *s, uint8_t *ip,
 			   size_t total, int proto)
 {
 	uint32_t saddr = s->saddr ? s->saddr : htonl(XPEER_REMOTE);
 	uint32_t daddr = s->daddr ? s->daddr : htonl(XPEER_LOCAL);
+	int room = ip_opts_room(s);
 	uint16_t check;
 
-	memset(ip, 0, IP_HLEN);
-	ip[0] = 0x45;
+	memset(ip, 0, IP_HLEN + room);
+	memcpy(ip + IP_HLEN, s->ip_opts, s->ip_opts_len);
+	ip[0] = 0x40 | (IP_HLEN + room) / 4;
 	ip[1] = s->tos;
 	put16(ip + 2, total);
 	put16(ip + 4, p->ip_id++);
@@ -350,7 +363,7 @@ static void build_ip_proto(struct xpeer *p, const struct xseg *s, uint8_t *ip,
 	ip[9] = proto;
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
-	check = csum_fold(csum_add(0, ip, IP_HLEN));
+	check = csum_fold(csum_add(0, ip, IP_HLEN + room));
 	memcpy(ip + 10, &check, 2);
 }
 
@@ -377,25 +390,28 @@ static void build_hdr(const struct xseg *s, uint8_t *th, int optlen)
 
 int xpeer_send(struct xpeer *p, const struct xseg *s)
 {
-	uint8_t *ip = p->txbuf, *th = ip + IP_HLEN;
+	int iphlen = IP_HLEN + ip_opts_room(s);
+	uint8_t *ip = p->txbuf, *th = ip + iphlen;
 	size_t hlen, seglen;
 	uint16_t check;
 	uint32_t saddr, daddr;
 	int optlen;
 	ssize_t n;
 
+	if (iphlen < IP_HLEN)
+		return -EINVAL;
 	optlen = build_opts(s, th + XTCP_HDR_MIN_LEN);
 	if (optlen < 0)
 		return optlen;
 	hlen = XTCP_HDR_MIN_LEN + optlen;
-	if (s->len > sizeof(p->txbuf) - IP_HLEN - hlen ||
+	if (s->len > sizeof(p->txbuf) - iphlen - hlen ||
 	    (s->len && !s->data))
 		return -EINVAL;
 	seglen = hlen + s->len;
 	build_hdr(s, th, optlen);
 	if (s->len)
 		memcpy(th + hlen, s->data, s->len);
-	build_ip(p, s, ip, IP_HLEN + seglen);
+	build_ip(p, s, ip, iphlen + seglen);
 
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
@@ -404,10 +420,10 @@ int xpeer_send(struct xpeer *p, const struct xseg *s)
 		check ^= htons(1);
 	memcpy(th + 16, &check, 2);
 
-	n = write(p->tun, ip, IP_HLEN + seglen);
+	n = write(p->tun, ip, iphlen + seglen);
 	if (n < 0)
 		return -errno;
-	return n == (ssize_t)(IP_HLEN + seglen) ? 0 : -EIO;
+	return n == (ssize_t)(iphlen + seglen) ? 0 : -EIO;
 }
 
 int xpeer_send_raw(struct xpeer *p, const void *seg, size_t len)
@@ -437,8 +453,11 @@ int xpeer_send_icmp(struct xpeer *p, uint8_t type, uint8_t code,
 	uint16_t check;
 	ssize_t n;
 
-	/* As the module sent it: its header's length is not needed here. */
+	/* As the module sent it: its header's length is not needed here,
+	 * nor its IP options (the quote is a bare IP header).
+	 */
 	inner.ttl = quoted->ttl ? quoted->ttl : 64;
+	inner.ip_opts_len = 0;
 	build_ip_proto(p, &inner, q, IP_HLEN + XTCP_HDR_MIN_LEN + quoted->len,
 		       p->proto);
 	put16(q + IP_HLEN, quoted->sport);
@@ -541,11 +560,36 @@ static void parse_opts(struct xseg *s, const uint8_t *o, int len)
 	}
 }
 
+/*
+ * The destination a segment's checksum covers: the IP destination, or,
+ * while a source route has hops to go, the route's last address, the
+ * final destination (RFC 791, RFC 9293 section 3.1).
+ */
+static uint32_t csum_daddr(const struct xseg *s)
+{
+	const uint8_t *o = s->ip_opts, *end = s->ip_opts + s->ip_opts_len;
+	uint32_t daddr = s->daddr;
+
+	while (o < end && *o != 0) {
+		if (*o == 1) {		/* NOP */
+			o++;
+			continue;
+		}
+		if (end - o < 2 || o[1] < 2 || o[1] > end - o)
+			break;
+		if ((*o == 0x83 || *o == 0x89) && o[1] >= 7 && o[2] <= o[1])
+			memcpy(&daddr, o + o[1] - 4, 4);
+		o += o[1];
+	}
+	return daddr;
+}
+
 static void parse_seg(struct xseg *s, int proto, const uint8_t *th, size_t len)
 {
 	size_t hlen;
 
-	s->csum_ok = xseg_csum_proto(s->saddr, s->daddr, proto, th, len) == 0;
+	s->csum_ok = xseg_csum_proto(s->saddr, csum_daddr(s), proto, th,
+				     len) == 0;
 	if (len < XTCP_HDR_MIN_LEN) {
 		seg_err(s, "%zu bytes, shorter than a header", len);
 		return;
@@ -590,6 +634,8 @@ static int parse_packet(const uint8_t *pkt, size_t n, int proto,
 			ihl, total, n);
 		return 1;
 	}
+	s->ip_opts_len = ihl - IP_HLEN;
+	memcpy(s->ip_opts, pkt + IP_HLEN, s->ip_opts_len);
 	if (get16(pkt + 6) & (IP_MF | IP_OFFMASK)) {
 		seg_err(s, "IP fragment (frag_off 0x%04x)", get16(pkt + 6));
 		return 1;

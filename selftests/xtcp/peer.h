@@ -76,7 +76,9 @@ struct xseg {
 
 	/* Receiving only. */
 	uint64_t when_ns;		/* CLOCK_MONOTONIC when read */
-	int csum_ok;			/* the XTCP checksum verified */
+	int csum_ok;			/* the XTCP checksum verified (to a
+					 * source route's final address)
+					 */
 	char parse_err[64];		/* "" unless the segment is malformed */
 
 	/* From the IP header on receive; on send 0 means 64, peer, local;
@@ -85,6 +87,16 @@ struct xseg {
 	uint8_t ttl;
 	uint8_t tos;
 	uint32_t saddr, daddr;		/* network byte order */
+
+	/*
+	 * IP options.  Sending: these bytes follow the IP header verbatim,
+	 * padded with zeros (End of Option List) to a 4-byte boundary, the
+	 * header length and checksum to match; the segment's checksum still
+	 * covers saddr and daddr as above.  Receiving: the IP header's
+	 * options as they came.  0 bytes: none.
+	 */
+	uint8_t ip_opts[40];
+	int ip_opts_len;
 };
 
 struct xpeer {

@@ -303,6 +303,78 @@ TEST_F(peer, send_refuses_options_longer_than_forty_bytes)
 	EXPECT_EQ(-EINVAL, xpeer_send(&self->p, &s));
 }
 
+/* The one's complement sum of an IP header, 0 when its checksum is right. */
+static uint16_t ip_hdr_sum(const uint8_t *ip, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (ip[i] << 8) | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* IP options go out after the IP header, padded to a word, ihl to match. */
+TEST_F(peer, send_writes_ip_options_with_header_length_and_checksum)
+{
+	static const uint8_t opts[8] = {
+		1, 0x5e, 3, 0xaa, 1,	/* NOP, an unknown option, NOP */
+		0, 0, 0,		/* End of Option List padding */
+	};
+	struct xseg s = peer_syn();
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_XTCP);
+	uint8_t pkt[256];
+
+	ASSERT_LE(0, fd);
+	memcpy(s.ip_opts, opts, 5);
+	s.ip_opts_len = 5;
+	ASSERT_EQ(0, xpeer_send(&self->p, &s));
+	ASSERT_EQ(28 + 20, raw_recv(fd, pkt, sizeof(pkt), 1000));
+	close(fd);
+	EXPECT_EQ(0x47, pkt[0]);
+	EXPECT_EQ(48, (pkt[2] << 8) | pkt[3]);
+	EXPECT_EQ(0, ip_hdr_sum(pkt, 28));
+	EXPECT_EQ(0, memcmp(opts, pkt + 20, sizeof(opts)));
+	EXPECT_EQ(0, xseg_csum(addr(XPEER_REMOTE_ADDR),
+			       addr(XPEER_LOCAL_ADDR), pkt + 28, 20));
+	EXPECT_EQ(0x0f, pkt[28]);	/* port 4000 where the segment begins */
+	EXPECT_EQ(1, xtcp_wait_stat("NoSocket", 1));
+	EXPECT_EQ(0, xtcp_stat("InErrs"));
+
+	s.ip_opts_len = 41;
+	EXPECT_EQ(-EINVAL, xpeer_send(&self->p, &s));
+}
+
+/* A kernel packet's IP options are read back as they came. */
+TEST_F(peer, kernel_ip_options_are_read_back)
+{
+	/* Record route, one slot: the kernel records its own address. */
+	static const uint8_t rr[4] = { 7, 7, 4, 0 };
+	static const uint8_t want[8] = { 7, 7, 8, 10, 0, 0, 1, 0 };
+	size_t len = build_kernel_seg(self->seg, syn_opts, sizeof(syn_opts), 0);
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_XTCP);
+	uint8_t opt[8] = { 0 };
+
+	ASSERT_LE(0, fd);
+	memcpy(opt, rr, sizeof(rr));
+	ASSERT_EQ(0, setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt)));
+	inet_pton(AF_INET, XPEER_REMOTE_ADDR, &dst.sin_addr);
+	ASSERT_EQ((ssize_t)len, sendto(fd, self->seg, len, 0,
+				       (struct sockaddr *)&dst, sizeof(dst)));
+	close(fd);
+	ASSERT_EQ(1, xpeer_recv(&self->p, &self->s, 1000));
+	EXPECT_STREQ("", self->s.parse_err);
+	EXPECT_EQ(1, self->s.csum_ok);
+	EXPECT_EQ(5000, self->s.sport);
+	ASSERT_EQ(8, self->s.ip_opts_len);
+	EXPECT_EQ(0, memcmp(want, self->s.ip_opts, sizeof(want)));
+	ASSERT_EQ(5, self->s.len);
+	EXPECT_EQ(0, memcmp("hello", self->s.data, 5));
+}
+
 TEST_F(peer, kernel_segment_is_read_with_every_field_parsed)
 {
 	size_t len = build_kernel_seg(self->seg, syn_opts, sizeof(syn_opts), 0);
