@@ -126,13 +126,18 @@ static bool xtcp_fill_cb(struct sk_buff *skb)
 	const struct xtcphdr *th = (const struct xtcphdr *)skb->data;
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	unsigned int hlen = th->doff * 4;
+	struct xtcp_ip_seen seen;
 
+	BUILD_BUG_ON(sizeof(*cb) > sizeof(skb->cb));
+	/* IP's notes on its options share the room ours take. */
+	xtcp_ip_opts_note(&seen, skb);
 	cb->flags = ((const u8 *)th)[13] & 0x3f;
 	cb->seq = ntohl(th->seq);
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->window = ntohs(th->window);
 	cb->mss = 0;
 	memset(&cb->header.in, 0, sizeof(cb->header.in));
+	cb->header.in.ip = seen;
 	cb->end_seq = xtcp_cb_end_seq(cb, skb->len - hlen);
 	if (!xtcp_parse_options(th, cb))
 		return false;
@@ -1148,7 +1153,11 @@ static void xtcp_rcv_unowned(struct net *net, struct sk_buff *skb)
 		return;
 	}
 	__XTCP_INC_STATS(net, XTCP_MIB_NOSOCKET);
-	xtcp_send_reset_reply(net, skb);
+	/* No RST to a broadcast or multicast address (RFC 9293 MUST-57),
+	 * as Linux's tcp_v4_send_reset() answers only local ones.
+	 */
+	if (skb_rtable(skb) && skb_rtable(skb)->rt_type == RTN_LOCAL)
+		xtcp_send_reset_reply(net, skb);
 	kfree_skb(skb);
 }
 

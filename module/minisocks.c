@@ -14,6 +14,7 @@
  * period.  Each holds one reference for the table and one for its timer.
  */
 #include <linux/slab.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "xtcp.h"
@@ -52,10 +53,15 @@ u64 xtcp_timer_remaining_ns(struct hrtimer *t)
 
 /* ---- SYN-queue request entries ---- */
 
+static void xtcp_request_free(struct xtcp_request *req)
+{
+	kfree(req->ipopt);
+	kmem_cache_free(xtcp_request_cache, req);
+}
+
 static void xtcp_request_free_rcu(struct rcu_head *head)
 {
-	kmem_cache_free(xtcp_request_cache,
-			container_of(head, struct xtcp_request, rcu));
+	xtcp_request_free(container_of(head, struct xtcp_request, rcu));
 }
 
 void xtcp_request_put(struct xtcp_request *req)
@@ -205,18 +211,36 @@ static void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *skb)
 	xtcp_request_take_opts(&r, sk, cb);
 	r.iss = xtcp_cookie_make(net, &r.h, cb->seq,
 				 cb->mss ?: XTCP_MSS_DEFAULT);
+	/* Linux's cookie SYN-ACK answers the SYN's IP options too. */
+	r.ipopt = xtcp_ip_opts_save(net, skb);
 	xtcp_cookie_sent(sk);
 	if (!xtcp_send_request_synack(&r))
 		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
+	kfree(r.ipopt);
+}
+
+/*
+ * Never answer a SYN sent to a broadcast or multicast address (RFC 9293
+ * MUST-57), in a unicast frame too, where only the route tells (Linux's
+ * tcp_v4_conn_request()); xtcp_v4_rcv() dropped the other frames.
+ */
+static bool xtcp_syn_to_group(const struct sk_buff *skb)
+{
+	const struct rtable *rt = skb_rtable(skb);
+
+	return rt && (rt->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST));
 }
 
 /* What a SYN gets, with a full accept queue counted as a drop. */
-static enum xtcp_syn_verdict xtcp_syn_admit(struct sock *sk)
+static enum xtcp_syn_verdict xtcp_syn_admit(struct sock *sk,
+					    const struct sk_buff *skb)
 {
 	struct net *net = sock_net(sk);
 	enum xtcp_syn_verdict v;
 
-	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
+	if (xtcp_syn_to_group(skb)) {
+		v = XTCP_SYN_DROP;
+	} else if (xtcp_accept_queue_full(xtcp_sk(sk))) {
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
 		v = XTCP_SYN_DROP;
 	} else {
@@ -232,7 +256,7 @@ static enum xtcp_syn_verdict xtcp_syn_admit(struct sock *sk)
  */
 static bool xtcp_syn_without_entry(struct sock *sk, struct sk_buff *skb)
 {
-	enum xtcp_syn_verdict v = xtcp_syn_admit(sk);
+	enum xtcp_syn_verdict v = xtcp_syn_admit(sk, skb);
 
 	if (v == XTCP_SYN_COOKIE)
 		xtcp_send_cookie_synack(sk, skb);
@@ -265,6 +289,7 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->mss = cb->mss ?: XTCP_MSS_DEFAULT;
 	xtcp_request_take_opts(req, sk, cb);
 	req->snd_wnd = cb->window;
+	req->ipopt = xtcp_ip_opts_save(net, skb);
 	req->rto_ns = xtcp_rto_initial_ns(net);
 	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	req->timer.function = xtcp_request_timer;
@@ -272,7 +297,7 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	if (xtcp_ehash_insert(&req->h)) {
 		/* The four-tuple appeared meanwhile: that one answers. */
 		sock_put(sk);
-		kmem_cache_free(xtcp_request_cache, req);
+		xtcp_request_free(req);
 		return;
 	}
 	atomic_inc(&lx->syn_len);
@@ -325,8 +350,12 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	inet->inet_sport = req->h.lport;
 	inet->inet_dport = req->h.rport;
 	inet->inet_num = ntohs(req->h.lport);
-	if (xtcp_route_connected(child)) {
-		/* No route back to the peer: nothing to talk over. */
+	/* The SYN's IP options turned around, a copy: the entry may still
+	 * answer with its own (Linux: tcp_v4_syn_recv_sock()).
+	 */
+	if (xtcp_ip_opts_give(child, req->ipopt) ||
+	    xtcp_route_connected(child)) {
+		/* No memory, or no route back to the peer. */
 		xtcp_drop_unborn_child(child);
 		return NULL;
 	}
@@ -544,10 +573,14 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESRECV);
 
 	child = NULL;
-	if (xtcp_accept_queue_full(xtcp_sk(sk)))
+	if (xtcp_accept_queue_full(xtcp_sk(sk))) {
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
-	else
+	} else {
+		/* No SYN was kept: Linux takes the ACK's IP options. */
+		r.ipopt = xtcp_ip_opts_save(net, skb);
 		child = xtcp_create_child(sk, &r, skb, true);
+		kfree(r.ipopt);
+	}
 	if (!child) {
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
 		kfree_skb(skb);

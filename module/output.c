@@ -1364,17 +1364,38 @@ static struct rtable *xtcp_route_reply(struct net *net, const struct sock *sk,
 	return ip_route_output_flow(net, &fl4, sk);
 }
 
+/* The route for an answer to @daddr carrying @opt: to a source route's
+ * next hop, as Linux's inet_csk_route_req().
+ */
+static struct rtable *xtcp_route_answer(struct net *net, const struct sock *sk,
+					const struct xtcp_out *o,
+					__be32 saddr, __be32 daddr,
+					const struct ip_options_rcu *opt,
+					u8 tos)
+{
+	struct rtable *rt;
+
+	rt = xtcp_route_reply(net, sk, saddr,
+			      xtcp_ip_opts_nexthop(opt, daddr),
+			      o->sport, o->dport, tos);
+	if (!IS_ERR(rt) && !xtcp_ip_opts_route_ok(opt, rt)) {
+		ip_rt_put(rt);
+		rt = ERR_PTR(-EHOSTUNREACH);
+	}
+	return rt;
+}
+
 /* Routes and sends a header-only segment through @via (a listener or the
- * namespace's control socket).
+ * namespace's control socket), with IP options @opt if not NULL.
  */
 static void xtcp_send_bare(struct net *net, struct sock *via,
 			   const struct xtcp_out *o, __be32 saddr,
-			   __be32 daddr, u8 tos)
+			   __be32 daddr, struct ip_options_rcu *opt, u8 tos)
 {
 	struct sk_buff *skb;
 	struct rtable *rt;
 
-	rt = xtcp_route_reply(net, via, saddr, daddr, o->sport, o->dport, tos);
+	rt = xtcp_route_answer(net, via, o, saddr, daddr, opt, tos);
 	if (IS_ERR(rt))
 		return;
 	skb = xtcp_alloc_hdr_skb(0, GFP_ATOMIC);
@@ -1385,7 +1406,7 @@ static void xtcp_send_bare(struct net *net, struct sock *via,
 	xtcp_push_header(skb, o);
 	xtcp_set_checksum(skb, saddr, daddr, rt->dst.dev->features);
 	skb_dst_set(skb, &rt->dst);
-	if (!ip_build_and_send_pkt(skb, via, saddr, daddr, NULL, tos))
+	if (!ip_build_and_send_pkt(skb, via, saddr, daddr, opt, tos))
 		XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
 }
 
@@ -1409,8 +1430,8 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 	struct net *net = sock_net(req->listener);
 	struct rtable *rt;
 
-	rt = xtcp_route_reply(net, req->listener, req->h.laddr, req->h.raddr,
-			      o.sport, o.dport, tos);
+	rt = xtcp_route_answer(net, req->listener, &o, req->h.laddr,
+			       req->h.raddr, req->ipopt, tos);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	o.mss = xtcp_mss_to_offer(req->listener, &rt->dst);
@@ -1428,7 +1449,7 @@ int xtcp_send_request_synack(struct xtcp_request *req)
 	}
 	ip_rt_put(rt);
 	xtcp_send_bare(net, req->listener, &o, req->h.laddr, req->h.raddr,
-		       tos);
+		       req->ipopt, tos);
 	return 0;
 }
 
@@ -1457,7 +1478,7 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *in)
 		o.flags |= XTCP_FLAG_ACK;
 	}
 	xtcp_send_bare(net, xtcp_pernet(net)->ctl_sk, &o, iph->daddr,
-		       iph->saddr, 0);
+		       iph->saddr, NULL, 0);
 	XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
 }
 
@@ -1484,7 +1505,7 @@ void xtcp_send_ack_reply(struct net *net, struct sk_buff *in,
 	};
 
 	xtcp_send_bare(net, xtcp_pernet(net)->ctl_sk, &o, iph->daddr,
-		       iph->saddr, r->tos);
+		       iph->saddr, NULL, r->tos);
 }
 
 int xtcp_ctl_init_net(struct net *net)
@@ -1498,19 +1519,36 @@ void xtcp_ctl_exit_net(struct net *net)
 	inet_ctl_sock_destroy(xtcp_pernet(net)->ctl_sk);
 }
 
-/* Routes a socket whose four-tuple is set, and sizes its segments. */
+/*
+ * Routes a socket whose four-tuple is set, and sizes its segments.  A
+ * source route in its IP options (a passive open's, turned around) goes
+ * to its next hop, as Linux's inet_csk_route_child_sock() and
+ * ip_queue_xmit() route.
+ */
 int xtcp_route_connected(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	const struct ip_options_rcu *opt;
 	struct rtable *rt;
+	__be32 nexthop;
+	bool ok;
 
+	rcu_read_lock();
+	opt = rcu_dereference(inet->inet_opt);
+	nexthop = xtcp_ip_opts_nexthop(opt, inet->inet_daddr);
 	rt = ip_route_output_ports(sock_net(sk), &inet->cork.fl.u.ip4, sk,
-				   inet->inet_daddr, inet->inet_saddr,
+				   nexthop, inet->inet_saddr,
 				   inet->inet_dport, inet->inet_sport,
 				   sk->sk_protocol, ip_sock_rt_tos(sk),
 				   sk->sk_bound_dev_if);
+	ok = IS_ERR(rt) || xtcp_ip_opts_route_ok(opt, rt);
+	rcu_read_unlock();
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
+	if (!ok) {
+		ip_rt_put(rt);
+		return -EHOSTUNREACH;
+	}
 	sk_setup_caps(sk, &rt->dst);
 	xtcp_set_mss(sk, &rt->dst);
 	return 0;

@@ -469,6 +469,25 @@ out:
 
 /* ---- connect ---- */
 
+/*
+ * Where a connection's segments go first: to the first hop of a source
+ * route set with IP_OPTIONS (RFC 9293 MUST-51), the destination staying
+ * the final one, as tcp_v4_connect(), which refuses a source route to
+ * 0.0.0.0 with EINVAL.
+ */
+static int xtcp_connect_nexthop(const struct sock *sk, __be32 daddr,
+				__be32 *nexthop)
+{
+	const struct ip_options_rcu *opt;
+
+	opt = rcu_dereference_protected(inet_sk(sk)->inet_opt,
+					lockdep_sock_is_held(sk));
+	if (opt && opt->opt.srr && !daddr)
+		return -EINVAL;
+	*nexthop = xtcp_ip_opts_nexthop(opt, daddr);
+	return 0;
+}
+
 static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 {
 	struct inet_sock *inet = inet_sk(sk);
@@ -476,10 +495,14 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	__be16 orig_sport = inet->inet_sport;
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
 	struct rtable *rt;
+	__be32 nexthop;
 	bool took_tw;
 	int err;
 
-	rt = ip_route_connect(fl4, usin->sin_addr.s_addr, inet->inet_saddr,
+	err = xtcp_connect_nexthop(sk, usin->sin_addr.s_addr, &nexthop);
+	if (err)
+		return err;
+	rt = ip_route_connect(fl4, nexthop, inet->inet_saddr,
 			      sk->sk_bound_dev_if, sk->sk_protocol, orig_sport,
 			      usin->sin_port, sk);
 	if (IS_ERR(rt))

@@ -444,6 +444,10 @@ struct xtcp_request {
 	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
 	u64 rto_ns;
 	u64 synack_ns;		/* when its last SYN-ACK left */
+	/* The SYN's IP options turned for the answer (ipopt.c), or NULL;
+	 * set before the entry is hashed, freed with it.
+	 */
+	struct ip_options_rcu *ipopt;
 	struct rcu_head rcu;
 };
 
@@ -487,6 +491,23 @@ enum xtcp_tw_verdict {
 #define XTCP_OPT_TS		0x04
 
 /* What an incoming segment's options said. */
+/*
+ * What IP found among a segment's IP options (its struct ip_options, which
+ * skb->cb has no room for beside ours): offsets from the IP header, 0 when
+ * absent, and what IP left for the answer to fill in.
+ */
+struct xtcp_ip_seen {
+	u8 len;			/* bytes of options, 0: none */
+	u8 srr;
+	u8 rr;
+	u8 ts;
+	u8 cipso;
+	u8 strict:1,		/* the source route is SSRR */
+	   rr_needaddr:1,
+	   ts_needaddr:1,
+	   ts_needtime:1;
+};
+
 struct xtcp_rcv_opts {
 	u32 tsval;
 	u32 tsecr;
@@ -494,6 +515,7 @@ struct xtcp_rcv_opts {
 	u16 sack_off;		/* SACK option's offset in the header, or 0 */
 	u8 wscale;		/* a SYN's window shift */
 	u8 opts;		/* XTCP_OPT_* present (TS: in any segment) */
+	struct xtcp_ip_seen ip;
 };
 
 /* Where a segment waiting on sk_write_queue stands. */
@@ -930,6 +952,15 @@ void xtcp_set_keepalive(struct sock *sk, int on);
 int xtcp_keepidle(const struct sock *sk);
 int xtcp_keepintvl(const struct sock *sk);
 int xtcp_keepcnt(const struct sock *sk);
+
+/* ipopt.c */
+void xtcp_ip_opts_note(struct xtcp_ip_seen *seen, const struct sk_buff *skb);
+struct ip_options_rcu *xtcp_ip_opts_save(struct net *net,
+					 const struct sk_buff *skb);
+int xtcp_ip_opts_give(struct sock *child, const struct ip_options_rcu *opt);
+__be32 xtcp_ip_opts_nexthop(const struct ip_options_rcu *opt, __be32 daddr);
+bool xtcp_ip_opts_route_ok(const struct ip_options_rcu *opt,
+			   const struct rtable *rt);
 
 /* minisocks.c */
 int xtcp_minisocks_init(void);

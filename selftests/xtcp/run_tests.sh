@@ -20,7 +20,7 @@ export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
 export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-programs=(module_test socket_test input_test peer_selftest handshake_test close_test timewait_test tos_ttl_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test hostile_test ofo_test forward_test.sh pmtu_test.sh info_test conform_test timer_test icmp_test urgent_test sockopt_test rfc9293_test zerownd_test defer_test fuzz_test)
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test timewait_test tos_ttl_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test hostile_test ofo_test forward_test.sh pmtu_test.sh info_test conform_test timer_test icmp_test urgent_test sockopt_test rfc9293_test ipopt_test zerownd_test defer_test fuzz_test)
 [ $# -eq 0 ] || programs=("$@")
 repeat=${XTCP_REPEAT:-1}
 list=()
