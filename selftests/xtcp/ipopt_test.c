@@ -84,6 +84,27 @@ static int ipopt_listen(struct __test_metadata *_metadata, int family,
 	return fd;
 }
 
+/* SYN-queue entries of the stack under test (/proc/net/tcp or xtcp). */
+static int syn_recv_count(int family)
+{
+	unsigned int la, lp, ra, rp, st;
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	if (family == AF_XTCP)
+		return xc_proc_count(ST_SYN_RECV);
+	f = fopen("/proc/net/tcp", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: %x:%x %x:%x %x", &la, &lp, &ra, &rp,
+			   &st) == 5 && st == ST_SYN_RECV)
+			n++;
+	fclose(f);
+	return n;
+}
+
 /* IP accepts source-routed packets on xtun0 only with both knobs on. */
 static void accept_source_route(struct __test_metadata *_metadata)
 {
@@ -142,8 +163,9 @@ static void data_flows(struct __test_metadata *_metadata,
 /*
  * MUST-57: a SYN to the subnet's broadcast address or to a multicast
  * group, in a unicast frame (a TUN device has no other), gets no SYN-ACK
- * from a listener on INADDR_ANY, which answers the unicast address.  Nor
- * does a segment to them with no listener get a RST.
+ * and leaves no SYN-queue entry, from a listener on INADDR_ANY, which
+ * answers the unicast address.  Nor does a segment to them with no
+ * listener get a RST.
  */
 TEST_F(ipopt, a_syn_to_a_broadcast_or_multicast_address_is_not_answered)
 {
@@ -157,6 +179,8 @@ TEST_F(ipopt, a_syn_to_a_broadcast_or_multicast_address_is_not_answered)
 		ASSERT_EQ(0, xpeer_send(&self->p, &s));
 		XSEG_EXPECT_SILENCE(&self->p, 300);
 	}
+	/* Dropped, not an entry whose SYN-ACK finds no route. */
+	EXPECT_EQ(0, syn_recv_count(variant->family));
 	if (variant->family == AF_XTCP)
 		EXPECT_EQ(2, xtcp_stat("ListenDrops"));
 
@@ -169,6 +193,7 @@ TEST_F(ipopt, a_syn_to_a_broadcast_or_multicast_address_is_not_answered)
 	s = xc_seg(RPORT, LPORT, PISN, 0, F_SYN);
 	ASSERT_EQ(0, xpeer_send(&self->p, &s));
 	XSEG_EXPECT(&self->p, &s, 2000, F_SYN | F_ACK, XSEG_ANY, PISN + 1);
+	EXPECT_EQ(1, syn_recv_count(variant->family));
 }
 
 /*
