@@ -254,12 +254,16 @@ static void xtcp_send_challenge_ack(struct sock *sk)
 	xtcp_send_ack(sk);
 }
 
-/* An acceptable RST: the connection ends with TCP's errno for the state. */
+/*
+ * An acceptable RST: the connection ends with TCP's errno for the state.
+ * Only SYN_SENT is refused: a simultaneous open's SYN_RECV is reset,
+ * ECONNRESET, as Linux's tcp_reset() (RFC 9293 section 3.10.7.4 would
+ * say "refused" there too).
+ */
 static void xtcp_rcv_reset(struct sock *sk)
 {
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
-	case TCP_SYN_RECV:
 		xtcp_reset(sk, ECONNREFUSED);
 		break;
 	case TCP_CLOSE_WAIT:
