@@ -24,7 +24,6 @@
 #include "xtcp.h"
 
 /* Timeouts in a row that suggest a black hole: RFC 1122's R1. */
-#define XTCP_BLACK_HOLE_RETRIES	3
 
 /* The headers an MTU holds besides xs->mss (which counts our options). */
 #define XTCP_HDRS	((int)(sizeof(struct iphdr) + sizeof(struct xtcphdr)))
@@ -186,7 +185,7 @@ bool xtcp_mtu_probe_lost(struct sock *sk)
 }
 
 /*
- * A retransmission timeout, the XTCP_BLACK_HOLE_RETRIES'th in a row or
+ * A retransmission timeout, the XTCP_RETRIES1'th in a row or
  * later: with mtu_probing, the path may drop large segments without a
  * word.  The first such timeout turns the search on (the MSS drops to
  * base_mss), each later one halves what is known to work, down to
@@ -200,7 +199,7 @@ void xtcp_mtu_black_hole(struct sock *sk)
 
 	if (xs->mtup_probe)
 		xtcp_mark_oversized_lost(sk);
-	if (xs->retransmits < XTCP_BLACK_HOLE_RETRIES ||
+	if (xs->retransmits < XTCP_RETRIES1 ||
 	    !READ_ONCE(knobs->mtu_probing) || !xs->mss_clamp)
 		return;
 	if (!xs->mtup_on) {

@@ -496,6 +496,25 @@ static void xtcp_probe_shrunk_window(struct sock *sk)
 						    xs->rto_ns));
 }
 
+/*
+ * RFC 9293 MUST-20: at R1 the path may be at fault, and IP is told so
+ * (negative advice), as Linux's tcp_write_timeout() does: from the
+ * third timeout in a row on, and at every resend of a SYN.  IPv4 then
+ * drops the socket's route if a redirect or a learned MTU made it; the
+ * socket routes afresh before the resend (a SYN's MSS comes from it).
+ */
+static void xtcp_route_in_doubt(struct sock *sk)
+{
+	u8 n = xtcp_sk(sk)->retransmits;
+
+	if (n < XTCP_RETRIES1 &&
+	    !(n && (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)))
+		return;
+	__dst_negative_advice(sk);
+	if (!__sk_dst_get(sk))
+		xtcp_route_connected(sk);	/* if none, IP says so at xmit */
+}
+
 static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -530,6 +549,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 	xtcp_stats_rto(xs);
+	xtcp_route_in_doubt(sk);
 	xtcp_mtu_black_hole(sk);
 	xtcp_enter_loss(sk);
 	xtcp_push(sk);

@@ -639,6 +639,10 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 }
 
 #define XTCP_DELACK_NS		(40ULL * NSEC_PER_MSEC)
+/* R1 of RFC 9293 section 3.8.3: timeouts in a row after which the path
+ * is in doubt (Linux's tcp_retries1 default).
+ */
+#define XTCP_RETRIES1		3
 #define XTCP_DELACK_MAX_NS	(200ULL * NSEC_PER_MSEC)	/* TCP_DELACK_MAX */
 #define XTCP_MAX_QUICKACKS	16
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
