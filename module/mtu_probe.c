@@ -26,7 +26,6 @@
 /* Timeouts in a row that suggest a black hole: RFC 1122's R1. */
 
 /* The headers an MTU holds besides xs->mss (which counts our options). */
-#define XTCP_HDRS	((int)(sizeof(struct iphdr) + sizeof(struct xtcphdr)))
 
 static const struct xtcp_sysctl *xtcp_knobs(const struct sock *sk)
 {
@@ -46,16 +45,16 @@ void xtcp_mtup_init(struct sock *sk)
 	xs->mtup_stamp = jiffies;
 }
 
-/* While the search is on, the MSS (@mss, for @hdrs of headers) is what
- * the MTU known to work allows.
+/* While the search is on, the MSS (@mss) is what the MTU known to work
+ * allows.
  */
-int xtcp_mss_limit_by_probing(const struct sock *sk, int mss, int hdrs)
+int xtcp_mss_limit_by_probing(const struct sock *sk, int mss)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (!xs->mtup_on)
 		return mss;
-	return min_t(int, mss, xs->mtup_low - hdrs);
+	return min_t(int, mss, xs->mtup_low - XTCP_HDRS);
 }
 
 /* The search ended long enough ago: it starts again, from the MSS now. */

@@ -186,7 +186,7 @@ static u16 xtcp_mss_for_dst(const struct dst_entry *dst)
 {
 	unsigned int mtu = dst ? dst_mtu(dst) : 576;
 
-	return max_t(int, mtu - sizeof(struct iphdr) - sizeof(struct xtcphdr), 64);
+	return max_t(int, (int)mtu - XTCP_HDRS, 64);
 }
 
 /* The MSS a SYN or SYN-ACK offers: the route's, or less with TCP_MAXSEG. */
@@ -223,13 +223,12 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int floor = READ_ONCE(xtcp_sysctl(sock_net(sk))->min_snd_mss);
-	int hdrs = sizeof(struct iphdr) + sizeof(struct xtcphdr);
-	int mss = (int)mtu - hdrs;
+	int mss = (int)mtu - XTCP_HDRS;
 
 	/* A probe never searches past what the path is known to take. */
 	if (xs->mtup_high > mtu)
 		xs->mtup_high = mtu;
-	mss = xtcp_mss_limit_by_probing(sk, mss, hdrs);
+	mss = xtcp_mss_limit_by_probing(sk, mss);
 	if (xs->user_mss)
 		mss = min_t(int, mss, xs->user_mss);
 	if (xs->mss_clamp)

@@ -646,6 +646,8 @@ static inline const struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 #define XTCP_DELACK_MAX_NS	(200ULL * NSEC_PER_MSEC)	/* TCP_DELACK_MAX */
 #define XTCP_MAX_QUICKACKS	16
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: no MSS option */
+/* An MTU less this is an MSS (no IP or XTCP options). */
+#define XTCP_HDRS		((int)(sizeof(struct iphdr) + sizeof(struct xtcphdr)))
 #define XTCP_MIN_MSS		88	/* TCP_MAXSEG's bounds, TCP's */
 #define XTCP_MIN_SND_MSS	48	/* net.xtcp.min_snd_mss's least, TCP's */
 #define XTCP_MAX_USER_MSS	32767
@@ -1061,7 +1063,7 @@ static inline bool xtcp_urg_mode(const struct xtcp_sock *xs)
 
 /* mtu_probe.c */
 void xtcp_mtup_init(struct sock *sk);
-int xtcp_mss_limit_by_probing(const struct sock *sk, int mss, int hdrs);
+int xtcp_mss_limit_by_probing(const struct sock *sk, int mss);
 void xtcp_mtu_probe(struct sock *sk);
 void xtcp_mtu_probe_acked(struct sock *sk);
 bool xtcp_mtu_probe_lost(struct sock *sk);
