@@ -28,20 +28,7 @@ FIXTURE(icmp) {
 	int lfd;
 };
 
-FIXTURE_VARIANT(icmp) {
-	int family;
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(icmp, tcp) {
-	.family = AF_INET,
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(icmp, xtcp) {
-	.family = AF_XTCP,
-	.proto = IPPROTO_XTCP,
-};
+XC_TCP_AND_XTCP(icmp);
 
 FIXTURE_SETUP(icmp)
 {

@@ -24,20 +24,7 @@ FIXTURE(rfc) {
 	int lfd;
 };
 
-FIXTURE_VARIANT(rfc) {
-	int family;
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(rfc, tcp) {
-	.family = AF_INET,
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(rfc, xtcp) {
-	.family = AF_XTCP,
-	.proto = IPPROTO_XTCP,
-};
+XC_TCP_AND_XTCP(rfc);
 
 FIXTURE_SETUP(rfc)
 {

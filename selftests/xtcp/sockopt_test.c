@@ -20,23 +20,7 @@ FIXTURE(so) {
 	struct xconn c;
 };
 
-FIXTURE_VARIANT(so) {
-	int family;
-	int proto;
-	const char *knobs;	/* where the protocol's sysctls are */
-};
-
-FIXTURE_VARIANT_ADD(so, tcp) {
-	.family = AF_INET,
-	.proto = IPPROTO_TCP,
-	.knobs = "/proc/sys/net/ipv4/tcp_",
-};
-
-FIXTURE_VARIANT_ADD(so, xtcp) {
-	.family = AF_XTCP,
-	.proto = IPPROTO_XTCP,
-	.knobs = "/proc/sys/net/xtcp/",
-};
+XC_TCP_AND_XTCP(so);
 
 FIXTURE_SETUP(so)
 {

@@ -243,20 +243,7 @@ FIXTURE(wire) {
 	struct xconn c;
 };
 
-FIXTURE_VARIANT(wire) {
-	int family;
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(wire, tcp) {
-	.family = AF_INET,
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(wire, xtcp) {
-	.family = AF_XTCP,
-	.proto = IPPROTO_XTCP,
-};
+XC_TCP_AND_XTCP(wire);
 
 /* An active open of @c to the peer's @rport; @rcvbuf, if not 0, first. */
 static void wire_connect(struct __test_metadata *_metadata, struct xpeer *p,

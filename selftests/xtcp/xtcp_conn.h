@@ -456,4 +456,26 @@ static inline void xc_peer_handshake(struct __test_metadata *_metadata,
 	CONN_SEND(p, c, pisn + 1, c->isn + 1, F_ACK, NULL, 0);
 }
 
+/*
+ * A comparison test's two runs: the fixture's variant says which stack,
+ * Linux TCP or XTCP, with that stack's sysctl prefix (XTCP's names are
+ * TCP's less "tcp_").  Each test runs the same script on both.
+ */
+#define XC_TCP_AND_XTCP(f)						\
+	FIXTURE_VARIANT(f) {						\
+		int family;						\
+		int proto;						\
+		const char *knobs;					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, tcp) {					\
+		.family = AF_INET,					\
+		.proto = IPPROTO_TCP,					\
+		.knobs = "/proc/sys/net/ipv4/tcp_",			\
+	};								\
+	FIXTURE_VARIANT_ADD(f, xtcp) {					\
+		.family = AF_XTCP,					\
+		.proto = IPPROTO_XTCP,					\
+		.knobs = "/proc/sys/net/xtcp/",				\
+	}
+
 #endif /* XTCP_CONN_H */

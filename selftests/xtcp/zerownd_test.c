@@ -33,20 +33,7 @@ FIXTURE(zw) {
 	int lfd;
 };
 
-FIXTURE_VARIANT(zw) {
-	int family;
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(zw, tcp) {
-	.family = AF_INET,
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(zw, xtcp) {
-	.family = AF_XTCP,
-	.proto = IPPROTO_XTCP,
-};
+XC_TCP_AND_XTCP(zw);
 
 FIXTURE_SETUP(zw)
 {
