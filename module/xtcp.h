@@ -605,6 +605,8 @@ static inline u16 xtcp_pcount(const struct xtcp_sock *xs, u32 len)
 void xtcp_fill_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 			bool hw);
 struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len);
+struct sk_buff *xtcp_alloc_hdr_skb(unsigned int payload, gfp_t gfp);
+void xtcp_queue_skb(struct sock *sk, struct sk_buff *skb);
 struct sk_buff *xtcp_fit_rwnd_resend(struct sock *sk, struct sk_buff *skb);
 struct sk_buff *xtcp_fit_cwnd(struct sock *sk, struct sk_buff *skb,
 			      bool may_defer);
