@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP options beyond the first few (socket.c takes those): each with
- * Linux TCP's number, bounds, default and read-back, so that a program
- * written for TCP sets it on XTCP unchanged.
+ * Socket options: TCP's, at IPPROTO_TCP or SOL_XTCP, each with Linux
+ * TCP's number, bounds, default and read-back, so that a program written
+ * for TCP sets it on XTCP unchanged; the IP level's and the socket
+ * level's go to the inet and socket code, as TCP's do.
  */
 #include <linux/tcp.h>
 
@@ -231,4 +232,245 @@ void xtcp_notsent_check(struct sock *sk)
 {
 	if (READ_ONCE(xtcp_sk(sk)->notsent_lowat))
 		sk->sk_write_space(sk);
+}
+
+/*
+ * Group membership needs ip_mc_drop_socket() on close, which the kernel
+ * does not export to modules; a byte stream has no use for multicast
+ * groups, so XTCP refuses to join one (TCP does the same for
+ * IP_ADD_MEMBERSHIP).
+ */
+static bool xtcp_ip_opt_joins_group(int optname)
+{
+	switch (optname) {
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
+	case IP_MSFILTER:
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP:
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
+	case MCAST_MSFILTER:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * TCP's options, with TCP's numbers and meanings, at level SOL_XTCP or
+ * IPPROTO_TCP.  Those XTCP has no machinery for yet answer ENOPROTOOPT, as
+ * TCP does for an option it does not know.
+ */
+static bool xtcp_level_is_ours(int level)
+{
+	return level == SOL_XTCP || level == IPPROTO_TCP;
+}
+
+/*
+ * TCP_QUICKACK, as Linux: 0 makes ACKs wait for replies (pingpong); any
+ * other value stops that, and sends an ACK still owed if the reader has
+ * taken everything or a segment's worth waits for it; an even value then
+ * makes them wait again (a one-off ACK).
+ */
+static void xtcp_set_quickack(struct sock *sk, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->pingpong = !val;
+	if (!val)
+		return;
+	if (((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) &&
+	    xs->ack_pending &&
+	    (skb_queue_empty(&sk->sk_receive_queue) ||
+	     xs->rcv_nxt - xs->rcv_wup > xs->mss))
+		xtcp_send_ack_now(sk);
+	if (!(val & 1))
+		xs->pingpong = 1;
+}
+
+static int xtcp_set_tcp_option(struct sock *sk, int optname, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (optname) {
+	case TCP_NODELAY:
+		/* As TCP: turning Nagle off sends what it held back. */
+		xs->nodelay = !!val;
+		if (val)
+			xtcp_push_partial(sk);
+		return 0;
+	case TCP_CORK:
+		xs->corked = !!val;
+		if (!val)
+			xtcp_push_partial(sk);
+		return 0;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > XTCP_MAX_KEEPIDLE)
+			return -EINVAL;
+		if (optname == TCP_KEEPINTVL) {
+			xs->keepintvl = val;
+			return 0;
+		}
+		xs->keepidle = val;
+		xtcp_keepalive_reset(sk);
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > XTCP_MAX_KEEPCNT)
+			return -EINVAL;
+		xs->keepcnt = val;
+		return 0;
+	case TCP_MAXSEG:
+		/* TCP's bounds; it applies from the next connection on. */
+		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS))
+			return -EINVAL;
+		xs->user_mss = val;
+		return 0;
+	case TCP_QUICKACK:
+		xtcp_set_quickack(sk, val);
+		return 0;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		xs->recvmsg_inq = val;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		/* ms; the timers read it as they fire (timer.c). */
+		if (val < 0)
+			return -EINVAL;
+		WRITE_ONCE(xs->user_timeout, val);
+		return 0;
+	}
+	return xtcp_sockopt_set(sk, optname, val);	/* sockopt.c */
+}
+
+static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
+			       unsigned int optlen)
+{
+	char name[XTCP_CC_NAME_MAX];
+	int err;
+
+	if (optlen < 1)
+		return -EINVAL;
+	optlen = min_t(unsigned int, optlen, sizeof(name) - 1);
+	if (copy_from_sockptr(name, optval, optlen))
+		return -EFAULT;
+	name[optlen] = 0;
+	lock_sock(sk);
+	err = xtcp_cong_set(sk, name);
+	release_sock(sk);
+	return err;
+}
+
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	int val, err;
+
+	if (level == SOL_IP && xtcp_ip_opt_joins_group(optname))
+		return -EPROTO;
+	if (!xtcp_level_is_ours(level))
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optname == TCP_CONGESTION)
+		return xtcp_set_congestion(sk, optval, optlen);
+	switch (optname) {
+	case TCP_NODELAY:
+	case TCP_MAXSEG:
+	case TCP_CORK:
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_QUICKACK:
+	case TCP_INQ:
+	case TCP_USER_TIMEOUT:
+		break;
+	default:
+		if (!xtcp_sockopt_known(optname))
+			return -ENOPROTOOPT;
+	}
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	err = xtcp_set_tcp_option(sk, optname, val);
+	release_sock(sk);
+	return err;
+}
+
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int len, val;
+
+	if (!xtcp_level_is_ours(level))
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case TCP_NODELAY:
+		val = xs->nodelay;
+		break;
+	case TCP_CORK:
+		val = xs->corked;
+		break;
+	case TCP_KEEPIDLE:
+		val = xtcp_keepidle(sk);
+		break;
+	case TCP_KEEPINTVL:
+		val = xtcp_keepintvl(sk);
+		break;
+	case TCP_KEEPCNT:
+		val = xtcp_keepcnt(sk);
+		break;
+	case TCP_QUICKACK:
+		val = !xs->pingpong;
+		break;
+	case TCP_MAXSEG:
+		/* As TCP: the payload size in use, or before a connection
+		 * the one asked for, or the default.
+		 */
+		if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+			val = xs->user_mss ?: XTCP_MSS_DEFAULT;
+		else
+			val = xtcp_payload_mss(xs);	/* less the timestamp */
+		break;
+	case TCP_CONGESTION: {
+		char name[XTCP_CC_NAME_MAX] = "";
+
+		strscpy(name, xtcp_cong_name(sk), sizeof(name));
+		len = min_t(unsigned int, len, sizeof(name));
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
+	case TCP_INQ:
+		val = xs->recvmsg_inq;
+		break;
+	case TCP_USER_TIMEOUT:
+		val = READ_ONCE(xs->user_timeout);
+		break;
+	case TCP_INFO:
+	case TCP_CC_INFO:
+		return xtcp_info_getsockopt(sk, optname, optval, optlen, len);
+	default:
+		if (xtcp_sockopt_get(sk, optname, &val))
+			return -ENOPROTOOPT;
+	}
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }

@@ -1005,6 +1005,10 @@ bool xtcp_sockopt_known(int optname);
 int xtcp_sockopt_set(struct sock *sk, int optname, int val);
 int xtcp_sockopt_get(struct sock *sk, int optname, int *val);
 void xtcp_sockopt_inherit(struct sock *child, const struct sock *parent);
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen);
 u64 xtcp_fin_time_ns(const struct sock *sk);
 bool xtcp_stream_memory_free(const struct sock *sk, int wake);
 void xtcp_notsent_check(struct sock *sk);
