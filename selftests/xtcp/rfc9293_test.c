@@ -6,6 +6,10 @@
  * expectations.
  */
 #include <limits.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 
@@ -988,6 +992,95 @@ TEST_F(rfc, a_syn_with_a_newer_tsval_reopens_a_time_wait_four_tuple)
 		    PISN - 100000 + 1);
 	EXPECT_EQ(t, a.tsecr);
 	EXPECT_LE(0, (int32_t)(a.tsval - mine));
+}
+
+/* A send() whose buffer faults, to a userfaultfd that answers late. */
+struct stuck_send {
+	int fd;
+	void *buf;
+	ssize_t ret;
+};
+
+static void *stuck_send_run(void *arg)
+{
+	struct stuck_send *st = arg;
+
+	st->ret = send(st->fd, st->buf, 100, 0);
+	return NULL;
+}
+
+/* A page whose first touch waits for the userfaultfd @uffd to answer. */
+static void *uffd_page(struct __test_metadata *_metadata, int *uffd,
+		       long size)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	void *page;
+
+	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	EXPECT_LE(0, *uffd);
+	EXPECT_EQ(0, ioctl(*uffd, UFFDIO_API, &api));
+	page = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_NE(MAP_FAILED, page);
+	reg.range.start = (unsigned long)page;
+	reg.range.len = size;
+	EXPECT_EQ(0, ioctl(*uffd, UFFDIO_REGISTER, &reg));
+	return page;
+}
+
+/*
+ * MUST-59, as Linux does it: segments that arrive while the application
+ * holds the socket (a send() copying from a page that faults, held by a
+ * userfaultfd) wait in the backlog, unanswered; once the send() is done
+ * they are processed in order, and the last ACK is of all ten.  How
+ * many ACKs: XTCP and Linux 6.1 send each the ACK it would have had (here
+ * in quick-ACK mode: ten); 6.12 coalesces them in tcp_add_backlog() and
+ * sends one.
+ */
+TEST_F(rfc, a_busy_sockets_backlog_waits_for_the_socket)
+{
+	struct xseg syn = xc_seg(RPORT, LPORT, PISN, 0, F_SYN), s;
+	struct uffdio_zeropage zp = { 0 };
+	long size = sysconf(_SC_PAGESIZE);
+	struct pollfd pfd = { .events = POLLIN };
+	struct stuck_send st = { .ret = -1 };
+	char data[1000] = { 0 };
+	int uffd, i, acks = 0;
+	uint32_t last = 0;
+	struct uffd_msg msg;
+	pthread_t t;
+
+	passive_open(_metadata, self, variant, &syn);
+	st.fd = self->c.fd;
+	st.buf = uffd_page(_metadata, &uffd, size);
+	ASSERT_EQ(0, pthread_create(&t, NULL, stuck_send_run, &st));
+	/* The send() now waits on its buffer, the socket in its hands. */
+	pfd.fd = uffd;
+	ASSERT_EQ(1, poll(&pfd, 1, 2000));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	for (i = 0; i < 10; i++)
+		CONN_SEND(&self->p, &self->c, PISN + 1 + i * sizeof(data),
+			  self->c.isn + 1, F_ACK, data, sizeof(data));
+	XSEG_EXPECT_SILENCE(&self->p, 100);
+	zp.range.start = (unsigned long)st.buf;
+	zp.range.len = size;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	pthread_join(t, NULL);
+	EXPECT_EQ(100, st.ret);
+	/* The write's segment goes before the backlog is let in. */
+	while (xpeer_recv(&self->p, &s, 150) == 1) {
+		if (s.len)
+			continue;
+		acks++;
+		last = s.ack;
+	}
+	EXPECT_LE(1, acks);
+	EXPECT_GE(10, acks);
+	EXPECT_EQ(PISN + 1 + 10 * sizeof(data), last);
+	TH_LOG("%d ACKs for the ten segments", acks);
+	munmap(st.buf, size);
+	close(uffd);
 }
 
 TEST_HARNESS_MAIN
