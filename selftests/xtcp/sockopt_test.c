@@ -70,15 +70,16 @@ static int new_sock(const FIXTURE_VARIANT(so) *variant)
 }
 
 static struct xseg so_syn;	/* the SYN of the latest so_open() */
+static struct xseg so_ack;	/* ... and its last ACK */
 
 /*
  * An active open to the peer's @rport, the peer's SYN-ACK offering MSS
- * 1460 only; the socket is left blocking.  A nonzero @optname is set
- * to @val before connect().
+ * 1460 only; the socket is left blocking.  A nonzero @optname is set at
+ * @level to @val before connect().
  */
-static void so_open(struct __test_metadata *_metadata, struct xpeer *p,
-		    const FIXTURE_VARIANT(so) *variant, struct xconn *c,
-		    uint16_t rport, int optname, int val)
+static void so_open_at(struct __test_metadata *_metadata, struct xpeer *p,
+		       const FIXTURE_VARIANT(so) *variant, struct xconn *c,
+		       uint16_t rport, int level, int optname, int val)
 {
 	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, rport);
 	struct xseg s;
@@ -86,7 +87,8 @@ static void so_open(struct __test_metadata *_metadata, struct xpeer *p,
 	c->fd = new_sock(variant);
 	ASSERT_LE(0, c->fd);
 	if (optname)
-		ASSERT_EQ(0, set_int(c->fd, optname, val));
+		ASSERT_EQ(0, setsockopt(c->fd, level, optname, &val,
+					sizeof(val)));
 	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
 	ASSERT_EQ(EINPROGRESS, errno);
 	XSEG_EXPECT(p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
@@ -100,7 +102,16 @@ static void so_open(struct __test_metadata *_metadata, struct xpeer *p,
 	s.mss = 1460;
 	ASSERT_EQ(0, xpeer_send(p, &s));
 	XSEG_EXPECT(p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	so_ack = s;
 	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+}
+
+/* The same with a TCP option (@optname at IPPROTO_TCP), or none. */
+static void so_open(struct __test_metadata *_metadata, struct xpeer *p,
+		    const FIXTURE_VARIANT(so) *variant, struct xconn *c,
+		    uint16_t rport, int optname, int val)
+{
+	so_open_at(_metadata, p, variant, c, rport, IPPROTO_TCP, optname, val);
 }
 
 /* shutdown(SHUT_WR), and the peer acknowledges the FIN: FIN_WAIT_2. */
@@ -335,30 +346,19 @@ TEST_F(so, window_clamp_wire)
  */
 TEST_F(so, rcvbuf_bounds_the_first_window)
 {
-	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT + 2);
 	struct xconn *c = &self->c;
-	int buf = 2048, i;
 	char data[1000] = { 0 };
-	socklen_t len = sizeof(buf);
+	socklen_t len = sizeof(int);
 	uint32_t taken = 0;
 	struct xseg s;
+	int buf, i;
 
-	c->fd = new_sock(variant);
-	ASSERT_LE(0, c->fd);
-	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf,
-				sizeof(buf)));
+	so_open_at(_metadata, &self->p, variant, c, RPORT + 2, SOL_SOCKET,
+		   SO_RCVBUF, 2048);
 	ASSERT_EQ(0, getsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, &len));
-	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
-	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
-	EXPECT_GE(buf, s.win);
-	EXPECT_LT(0, s.win);
-	c->lport = s.sport;
-	c->rport = RPORT + 2;
-	c->isn = s.seq;
-	c->pisn = PISN;
-	PEER_SEND(&self->p, c->rport, c->lport, PISN, c->isn + 1,
-		  F_SYN | F_ACK, NULL, 0);
-	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	EXPECT_GE(buf, so_syn.win);
+	EXPECT_LT(0, so_syn.win);
+	s = so_ack;	/* the window the handshake's last ACK offers */
 	for (i = 0; s.win && i < 80; i++) {
 		uint32_t n = s.win < sizeof(data) ? s.win : sizeof(data);
 
@@ -563,9 +563,8 @@ static long prio_sent(int minor)
  */
 TEST_F(so, priority_wire)
 {
-	struct sockaddr_in to = xc_addr(XPEER_REMOTE_ADDR, RPORT + 4);
 	struct sockaddr_in sin = xc_addr(XPEER_LOCAL_ADDR, 6302);
-	int four = PRIO(4), five = PRIO(5), l, a, val;
+	int five = PRIO(5), l, a, val;
 	socklen_t len = sizeof(val);
 	struct xconn *c = &self->c;
 	struct xseg s;
@@ -573,19 +572,8 @@ TEST_F(so, priority_wire)
 	ASSERT_EQ(0, system("tc qdisc add dev " XPEER_IFNAME " root handle 1: "
 			    "prio bands 5 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"));
 	EXPECT_EQ(0, prio_sent(4));
-	c->fd = new_sock(variant);
-	ASSERT_LE(0, c->fd);
-	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_PRIORITY, &four,
-				sizeof(four)));
-	ASSERT_EQ(-1, connect(c->fd, (struct sockaddr *)&to, sizeof(to)));
-	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
-	c->lport = s.sport;
-	c->rport = RPORT + 4;
-	c->isn = s.seq;
-	c->pisn = PISN;
-	PEER_SEND(&self->p, c->rport, c->lport, PISN, c->isn + 1,
-		  F_SYN | F_ACK, NULL, 0);
-	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	so_open_at(_metadata, &self->p, variant, c, RPORT + 4, SOL_SOCKET,
+		   SO_PRIORITY, PRIO(4));
 	ASSERT_EQ(1, send(c->fd, "x", 1, 0));
 	XSEG_EXPECT(&self->p, &s, 2000, F_ACK | F_PSH, c->isn + 1, PISN + 1);
 	CONN_SEND(&self->p, c, PISN + 1, c->isn + 2, F_ACK, NULL, 0);
