@@ -44,7 +44,6 @@ struct run {
 	int family;
 	struct xconn c;
 	int lfd;
-	int cmp_psh;		/* PSH counts in the comparison */
 	int ts;			/* the peer offers timestamps */
 	int sack;		/* the peer offers SACK */
 	uint32_t tsecr;		/* the module's last TSval, to echo */
@@ -354,7 +353,11 @@ static void trace_log(struct __test_metadata *_metadata, const struct run *r)
 		TH_LOG("  %s = %ld", r->note_name[i], r->note[i]);
 }
 
-/* Two delays (ms) agree within 12 ms and a quarter of the longer. */
+/*
+ * Two delays (ms) agree within 12 ms and a quarter of the longer: enough
+ * to tell an immediate segment from a delayed ACK's 40 ms, and a timer
+ * from the next one.
+ */
 static int same_time(double a, double b)
 {
 	double d = a > b ? a - b : b - a;
@@ -370,50 +373,82 @@ static int same_note(long a, long b)
 	return 2 * d <= (a > b ? a : b);
 }
 
-static int same_seg(const struct tseg *a, const struct tseg *b, int psh)
+/*
+ * The same segment, in all but its timing and PSH (Linux's pushes follow
+ * its skbs; the scripts that care check PSH themselves).
+ */
+static int same_seg(const struct tseg *a, const struct tseg *b)
 {
-	uint8_t mask = psh ? 0xff : (uint8_t)~F_PSH;
-
-	return !((a->flags ^ b->flags) & mask) && a->seq == b->seq &&
-	       a->ack == b->ack &&
-	       a->len == b->len && a->step == b->step && same_time(a->ms, b->ms);
+	return !((a->flags ^ b->flags) & (uint8_t)~F_PSH) && a->seq == b->seq &&
+	       a->ack == b->ack && a->len == b->len && a->step == b->step;
 }
 
-/* XTCP's trace against TCP's: the test fails at the first difference. */
-static void compare(struct __test_metadata *_metadata, const struct run *tcp,
-		    const struct run *x)
+enum { TRACES_SAME, TRACES_TIMING, TRACES_DIFFER };
+
+/* XTCP's trace against TCP's, up to the first difference; logs it. */
+static int traces_compare(struct __test_metadata *_metadata,
+			  const struct run *tcp, const struct run *x)
 {
-	int i, bad = -1;
+	int i, bad = -1, verdict = TRACES_DIFFER;
 
 	for (i = 0; i < tcp->n || i < x->n; i++) {
 		if (i >= tcp->n || i >= x->n ||
-		    !same_seg(&tcp->seg[i], &x->seg[i], tcp->cmp_psh)) {
+		    !same_seg(&tcp->seg[i], &x->seg[i])) {
 			bad = i;
 			break;
+		}
+	}
+	for (i = 0; bad < 0 && i < tcp->n; i++) {
+		if (!same_time(tcp->seg[i].ms, x->seg[i].ms)) {
+			bad = i;
+			verdict = TRACES_TIMING;
 		}
 	}
 	for (i = 0; bad < 0 && i < tcp->nnote; i++) {
 		if (i >= x->nnote || !same_note(tcp->note[i], x->note[i]))
 			bad = 1000 + i;
 	}
-	if (bad >= 0) {
-		TH_LOG("the traces differ at %s %d", bad < 1000 ? "segment" :
-		       "note", bad % 1000);
-		trace_log(_metadata, tcp);
-		trace_log(_metadata, x);
-	}
-	EXPECT_EQ(-1, bad);
+	if (bad < 0)
+		return TRACES_SAME;
+	TH_LOG("the traces differ%s at %s %d",
+	       verdict == TRACES_TIMING ? " only in timing" : "",
+	       bad < 1000 ? "segment" : "note", bad % 1000);
+	trace_log(_metadata, tcp);
+	trace_log(_metadata, x);
+	return verdict;
 }
 
-/* Runs @script on TCP, then on XTCP, and compares. */
+/* The test fails at the first difference. */
+static void compare(struct __test_metadata *_metadata, const struct run *tcp,
+		    const struct run *x)
+{
+	EXPECT_EQ(TRACES_SAME, traces_compare(_metadata, tcp, x));
+}
+
+/*
+ * Runs @script on TCP, then on XTCP, and compares.  Two traces that agree
+ * in every segment but one's timing get one more pair of runs: a busy
+ * host stalls the emulated CPUs, and a segment sent at once has been seen
+ * 37 ms late (a handshake's ACK, on XTCP's run; a RST from close(), on
+ * TCP's) while other guests were building.  A difference in timing that
+ * XTCP makes comes back in the second pair; the emulator's does not.
+ */
 #define CONFORM(script) do {						\
-	run_init(&self->tcp, &self->p, 0);				\
-	script(_metadata, &self->tcp);					\
-	run_close(&self->tcp);						\
-	run_init(&self->xtcp, &self->p, 1);				\
-	script(_metadata, &self->xtcp);					\
-	run_close(&self->xtcp);						\
-	compare(_metadata, &self->tcp, &self->xtcp);			\
+	int verdict_ = TRACES_DIFFER;					\
+	for (int try_ = 0; try_ < 2; try_++) {				\
+		run_init(&self->tcp, &self->p, 0);			\
+		script(_metadata, &self->tcp);				\
+		run_close(&self->tcp);					\
+		run_init(&self->xtcp, &self->p, 1);			\
+		script(_metadata, &self->xtcp);				\
+		run_close(&self->xtcp);					\
+		verdict_ = traces_compare(_metadata, &self->tcp,	\
+					  &self->xtcp);			\
+		if (verdict_ != TRACES_TIMING || !__test_passed(_metadata)) \
+			break;						\
+		TH_LOG("timing alone differs: both runs once more");	\
+	}								\
+	EXPECT_EQ(TRACES_SAME, verdict_);				\
 } while (0)
 
 /* ---- the scripts ---- */
@@ -571,20 +606,44 @@ TEST_F(cf, a_read_that_copies_nothing_sends_nothing)
 }
 
 /*
+ * Segments @from on, one write's: PSH on the last; with @only, on no
+ * other.
+ */
+static void psh_on_the_last(struct __test_metadata *_metadata,
+			    const struct run *r, int from, int only)
+{
+	int i;
+
+	ASSERT_LT(from, r->n);
+	EXPECT_TRUE(r->seg[r->n - 1].flags & F_PSH) TH_LOG("%s", r->name);
+	for (i = from; only && i < r->n - 1; i++)
+		EXPECT_FALSE(r->seg[i].flags & F_PSH)
+			TH_LOG("%s: PSH on segment %d", r->name, i);
+}
+
+/*
  * PSH marks the end of a write, once.  (On the passive side: Linux's
  * active side takes the SYN-ACK's window for its largest (max_window)
  * only once the window changes, and until then pushes every skb.)
+ * Linux TCP may push in mid-write as well (tcp_sendmsg_locked()'s
+ * forced push, or a push before it waits for memory): once in some
+ * thirty runs its 3000-byte write had PSH on its second segment too.  So
+ * the traces are compared without PSH, and XTCP's marks are checked on
+ * their own.
  */
 static void psh_on_the_last_segment(struct __test_metadata *_metadata,
 				    struct run *r)
 {
-	r->cmp_psh = 1;
+	int only = r->family == AF_XTCP;
+
 	r_passive_open(_metadata, r, 1);
 	r_write(_metadata, r, 3000);
 	EXPECT_EQ(3, r_expect_n(_metadata, r, 3, 100));
+	psh_on_the_last(_metadata, r, r->n - 3, only);
 	r_send(_metadata, r, 1, 3001, F_ACK, 0);
 	r_write(_metadata, r, 2 * 1448);
 	EXPECT_EQ(2, r_expect_n(_metadata, r, 2, 100));
+	psh_on_the_last(_metadata, r, r->n - 2, only);
 	r_send(_metadata, r, 1, 3001 + 2 * 1448, F_ACK, 0);
 	r_collect(_metadata, r, 20);
 }
