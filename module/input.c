@@ -896,8 +896,7 @@ static void xtcp_ack_synack(struct sock *sk)
 	}
 	xs->pingpong = 0;
 	xtcp_incr_quickack(xs);
-	xs->ack_pending = 1;
-	xtcp_timer_arm(sk, &xs->delack_timer, XTCP_DELACK_MAX_NS);
+	xtcp_arm_delack_for(sk, XTCP_DELACK_MAX_NS);
 }
 
 /*

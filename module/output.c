@@ -865,11 +865,11 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	    (held || !xtcp_window_allows(xs, skb)))
 		xtcp_arm_rtx_if_idle(sk);
 	/* New data out: a probe follows it if no ACK does (RFC 8985).  One
-	 * already set stays (the ACK that comes re-arms it): an hrtimer
-	 * re-armed for every send costs more than the later probe gains.
+	 * already set stays (the ACK that comes re-arms it): a deadline
+	 * moved earlier moves the hrtimer, for every send.
 	 */
 	if (xs->packets_out > sent && (xs->timer_event == XTCP_TIMER_RTO ||
-				       !hrtimer_is_queued(&xs->rtx_timer)))
+				       !xs->rtx_at))
 		xtcp_schedule_loss_probe(sk, false);
 	xtcp_chrono_update(sk, rwnd_limited);
 }

@@ -134,12 +134,12 @@ static void xtcp_proc_sock(struct seq_file *seq, struct sock *sk)
 		l.tx_queue = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
 		l.rx_queue = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
 	}
-	if (hrtimer_is_queued(&xs->rtx_timer)) {
+	if (READ_ONCE(xs->rtx_at)) {
 		l.timer = 1;
-		l.timer_ns = xtcp_timer_remaining_ns(&xs->rtx_timer);
-	} else if (hrtimer_is_queued(&xs->delack_timer)) {
+		l.timer_ns = xtcp_timer_left_ns(&xs->rtx_at);
+	} else if (READ_ONCE(xs->delack_at)) {
 		l.timer = 2;
-		l.timer_ns = xtcp_timer_remaining_ns(&xs->delack_timer);
+		l.timer_ns = xtcp_timer_left_ns(&xs->delack_at);
 	}
 	xtcp_proc_print(seq, &l);
 }

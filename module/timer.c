@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A full socket's timers, all hrtimers run in softirq context:
+ * A full socket's timers, run in softirq context:
  * - retransmission: resends the oldest unacknowledged segment, doubling
  *   the timeout each time (RFC 6298 section 5), until the state's retry
  *   limit, or TCP_USER_TIMEOUT, ends the connection with ETIMEDOUT (or
@@ -11,7 +11,19 @@
  * (An orphan's wait in FIN_WAIT_2 is a TIME_WAIT-table entry's, in
  * minisocks.c, as in Linux.)
  *
- * A pending timer holds a socket reference.  When a timer fires while the
+ * - keep-alive.
+ *
+ * Each is a deadline on ktime_get()'s clock (0: not set), and one hrtimer
+ * serves the three, armed for the earliest.  The hrtimer moves only when
+ * a deadline comes before it: the retransmission timer, restarted by
+ * every ACK (RFC 6298 section 5.3), only moves its deadline later, and a
+ * timer stopped only clears its deadline, so neither costs an hrtimer
+ * operation.  The hrtimer then fires early, finds nothing due, and is
+ * armed again for what is set, at most once per timeout, where Linux
+ * keeps icsk_timeout beside its timer for the same saving
+ * (tcp_rearm_rto()).
+ *
+ * A pending hrtimer holds a socket reference.  When it fires while the
  * socket's owner holds its lock, the work is deferred to release_sock()
  * through xtcp_release_cb(), the way Linux's own protocols do it.
  */
@@ -21,30 +33,58 @@
 #include "xtcp.h"
 
 /*
- * (Re)starts @t @ns from now; a pending timer holds one reference.  A
- * timer we take off the queue passes its reference on.  While its
- * callback runs (-1), the timer may be queued again already, by the
- * callback itself re-arming it twice say, or by us earlier under the same
- * socket lock: then it has its reference, and cannot expire before the
- * callback returns.  Bottom halves stay off so that this holds between
- * the two looks at the timer.
+ * (Re)starts the hrtimer for @when; a pending hrtimer holds one
+ * reference.  One we take off the queue passes its reference on.  While
+ * its callback runs (-1), it may be queued again already, by the callback
+ * itself re-arming it twice say, or by us earlier under the same socket
+ * lock: then it has its reference, and cannot expire before the callback
+ * returns.  Bottom halves stay off so that this holds between the two
+ * looks at the timer.
  */
-void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns)
+static void xtcp_hrtimer_start(struct sock *sk, u64 when)
 {
+	struct hrtimer *t = &xtcp_sk(sk)->timer;
 	int ret;
 
 	local_bh_disable();
 	ret = hrtimer_try_to_cancel(t);
 	if (!ret || (ret < 0 && !hrtimer_is_queued(t)))
 		sock_hold(sk);
-	hrtimer_start(t, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	hrtimer_start(t, ns_to_ktime(when), HRTIMER_MODE_ABS_SOFT);
 	local_bh_enable();
 }
 
-static void xtcp_timer_stop(struct sock *sk, struct hrtimer *t)
+/* Something is due at @when: the hrtimer moves only if it comes later. */
+static void xtcp_timer_due(struct sock *sk, u64 when)
 {
-	if (hrtimer_try_to_cancel(t) == 1)
-		__sock_put(sk);
+	struct hrtimer *t = &xtcp_sk(sk)->timer;
+
+	if (hrtimer_is_queued(t) && ktime_to_ns(hrtimer_get_expires(t)) <= when)
+		return;
+	xtcp_hrtimer_start(sk, when);
+}
+
+/* Sets the deadline @at to @ns from now. */
+static void xtcp_timer_set(struct sock *sk, u64 *at, u64 ns)
+{
+	u64 when = ktime_get_ns() + max_t(u64, ns, 1);
+
+	WRITE_ONCE(*at, when);
+	xtcp_timer_due(sk, when);
+}
+
+/* Clears the deadline @at; the hrtimer, if set for it, fires for naught. */
+static void xtcp_timer_clear(u64 *at)
+{
+	WRITE_ONCE(*at, 0);
+}
+
+/* How long until deadline @at (for /proc), 0 when due or not set. */
+u64 xtcp_timer_left_ns(const u64 *at)
+{
+	u64 when = READ_ONCE(*at), now = ktime_get_ns();
+
+	return when > now ? when - now : 0;
 }
 
 u64 xtcp_rto_initial_ns(const struct net *net)
@@ -180,7 +220,7 @@ void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns)
 static void xtcp_arm_rtx_for(struct sock *sk, u8 event, u64 ns)
 {
 	xtcp_sk(sk)->timer_event = event;
-	xtcp_timer_arm(sk, &xtcp_sk(sk)->rtx_timer, ns);
+	xtcp_timer_set(sk, &xtcp_sk(sk)->rtx_at, ns);
 }
 
 void xtcp_arm_rtx(struct sock *sk)
@@ -238,36 +278,49 @@ bool xtcp_schedule_loss_probe(struct sock *sk, bool after_ack)
  */
 void xtcp_arm_rtx_if_idle(struct sock *sk)
 {
-	if (!hrtimer_is_queued(&xtcp_sk(sk)->rtx_timer))
+	if (!xtcp_sk(sk)->rtx_at)
 		xtcp_arm_rtx(sk);
 }
 
 void xtcp_stop_rtx(struct sock *sk)
 {
-	xtcp_timer_stop(sk, &xtcp_sk(sk)->rtx_timer);
+	xtcp_timer_clear(&xtcp_sk(sk)->rtx_at);
 }
 
-void xtcp_arm_delack(struct sock *sk)
+/* An ACK is owed: it goes within @ns unless data or a FIN carries it. */
+void xtcp_arm_delack_for(struct sock *sk, u64 ns)
 {
 	xtcp_sk(sk)->ack_pending = 1;
-	if (!hrtimer_is_queued(&xtcp_sk(sk)->delack_timer))
-		xtcp_timer_arm(sk, &xtcp_sk(sk)->delack_timer, XTCP_DELACK_NS);
+	xtcp_timer_set(sk, &xtcp_sk(sk)->delack_at, ns);
+}
+
+/* The first ACK owed sets the delay; the next ones wait with it. */
+void xtcp_arm_delack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ack_pending = 1;
+	if (!xs->delack_at)
+		xtcp_timer_set(sk, &xs->delack_at, XTCP_DELACK_NS);
 }
 
 void xtcp_stop_delack(struct sock *sk)
 {
 	xtcp_sk(sk)->ack_pending = 0;
-	xtcp_timer_stop(sk, &xtcp_sk(sk)->delack_timer);
+	xtcp_timer_clear(&xtcp_sk(sk)->delack_at);
 }
 
+/* The socket closes: nothing is due any more, and the hrtimer goes. */
 void xtcp_timers_stop(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xtcp_timer_stop(sk, &xs->rtx_timer);
-	xtcp_timer_stop(sk, &xs->delack_timer);
-	xtcp_timer_stop(sk, &xs->keepalive_timer);
+	xtcp_timer_clear(&xs->rtx_at);
+	xtcp_timer_clear(&xs->delack_at);
+	xtcp_timer_clear(&xs->keepalive_at);
 	xs->ack_pending = 0;
+	if (hrtimer_try_to_cancel(&xs->timer) == 1)
+		__sock_put(sk);
 }
 
 /* How many retransmissions the state allows before giving up. */
@@ -519,9 +572,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	/* Re-armed or stopped since it fired: nothing to do. */
-	if (hrtimer_is_queued(&xs->rtx_timer) ||
-	    sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
 	if (xs->snd_una == xs->snd_nxt) {
 		if (xs->send_head)
@@ -592,7 +643,7 @@ void xtcp_keepalive_reset(struct sock *sk)
 
 	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
 		return;
-	xtcp_timer_arm(sk, &xs->keepalive_timer,
+	xtcp_timer_set(sk, &xs->keepalive_at,
 		       (u64)xtcp_keepidle(sk) * NSEC_PER_SEC);
 }
 
@@ -603,7 +654,7 @@ void xtcp_set_keepalive(struct sock *sk, int on)
 		sock_set_flag(sk, SOCK_KEEPOPEN);
 		xtcp_keepalive_reset(sk);
 	} else {
-		xtcp_timer_stop(sk, &xtcp_sk(sk)->keepalive_timer);
+		xtcp_timer_clear(&xtcp_sk(sk)->keepalive_at);
 	}
 }
 
@@ -634,16 +685,15 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	u64 idle_ns = (u64)xtcp_keepidle(sk) * NSEC_PER_SEC;
 	u64 quiet = ktime_get_ns() - xs->rcv_tstamp;
 
-	if (hrtimer_is_queued(&xs->keepalive_timer) ||
-	    !sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
+	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
 		return;
 	if (xs->packets_out || xs->send_head) {
 		/* Data in flight: the retransmission timer watches. */
-		xtcp_timer_arm(sk, &xs->keepalive_timer, idle_ns);
+		xtcp_timer_set(sk, &xs->keepalive_at, idle_ns);
 		return;
 	}
 	if (quiet < idle_ns) {
-		xtcp_timer_arm(sk, &xs->keepalive_timer, idle_ns - quiet);
+		xtcp_timer_set(sk, &xs->keepalive_at, idle_ns - quiet);
 		return;
 	}
 	if (xtcp_keepalive_gave_up(sk, quiet)) {
@@ -654,7 +704,7 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	}
 	xtcp_send_probe(sk);
 	xs->probes_out++;
-	xtcp_timer_arm(sk, &xs->keepalive_timer,
+	xtcp_timer_set(sk, &xs->keepalive_at,
 		       (u64)xtcp_keepintvl(sk) * NSEC_PER_SEC);
 }
 
@@ -665,21 +715,59 @@ static void xtcp_delack_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!xs->ack_pending || hrtimer_is_queued(&xs->delack_timer))
+	if (!xs->ack_pending)
 		return;
 	xs->pingpong = 0;
 	xtcp_send_ack(sk);
 }
 
-/* Runs @fn now, or at release_sock() if the owner holds the lock. */
-static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
-					    void (*fn)(struct sock *sk))
+/* Takes deadline @at if it has passed: its timer is due. */
+static bool xtcp_timer_take(u64 *at, u64 now)
 {
+	if (!*at || *at > now)
+		return false;
+	WRITE_ONCE(*at, 0);
+	return true;
+}
+
+/*
+ * The hrtimer fired: whatever is due runs, and the hrtimer is armed again
+ * for the earliest deadline left (a handler that set one armed it
+ * already).  A due delayed ACK goes first, so that a resend it would
+ * carry does not wait for it.
+ */
+static void xtcp_timers_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 now = xs->clock_ns, next = U64_MAX;
+
+	if (xtcp_timer_take(&xs->delack_at, now))
+		xtcp_delack_expired(sk);
+	if (xtcp_timer_take(&xs->rtx_at, now))
+		xtcp_rtx_expired(sk);
+	if (xtcp_timer_take(&xs->keepalive_at, now))
+		xtcp_keepalive_expired(sk);
+	if (xs->delack_at)
+		next = xs->delack_at;
+	if (xs->rtx_at)
+		next = min(next, xs->rtx_at);
+	if (xs->keepalive_at)
+		next = min(next, xs->keepalive_at);
+	if (next != U64_MAX)
+		xtcp_timer_due(sk, next);
+}
+
+/* Runs the timers now, or at release_sock() if the owner holds the lock. */
+static enum hrtimer_restart xtcp_timer_fire(struct hrtimer *t)
+{
+	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, timer);
+	struct sock *sk = &xs->inet.sk;
+
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
-		xtcp_clock_refresh(xtcp_sk(sk));
-		fn(sk);
-	} else if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->deferred)) {
+		xtcp_clock_refresh(xs);
+		xtcp_timers_expired(sk);
+	} else if (!test_and_set_bit(XTCP_DEFER_TIMER, &xs->deferred)) {
 		sock_hold(sk);
 	}
 	bh_unlock_sock(sk);
@@ -687,37 +775,11 @@ static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
 	return HRTIMER_NORESTART;
 }
 
-static enum hrtimer_restart xtcp_rtx_fire(struct hrtimer *t)
-{
-	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, rtx_timer);
-
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_RTX, xtcp_rtx_expired);
-}
-
-static enum hrtimer_restart xtcp_keepalive_fire(struct hrtimer *t)
-{
-	struct xtcp_sock *xs = container_of(t, struct xtcp_sock,
-					    keepalive_timer);
-
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_KEEPALIVE,
-			       xtcp_keepalive_expired);
-}
-
-static enum hrtimer_restart xtcp_delack_fire(struct hrtimer *t)
-{
-	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, delack_timer);
-
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_DELACK,
-			       xtcp_delack_expired);
-}
-
 /* release_sock() calls this before giving up ownership. */
 void xtcp_release_cb(struct sock *sk)
 {
 	static void (* const handlers[])(struct sock *sk) = {
-		[XTCP_DEFER_RTX]	= xtcp_rtx_expired,
-		[XTCP_DEFER_DELACK]	= xtcp_delack_expired,
-		[XTCP_DEFER_KEEPALIVE]	= xtcp_keepalive_expired,
+		[XTCP_DEFER_TIMER]	= xtcp_timers_expired,
 		[XTCP_DEFER_MTU]	= xtcp_mtu_reduced,
 	};
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -736,11 +798,6 @@ void xtcp_timers_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	hrtimer_init(&xs->rtx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	xs->rtx_timer.function = xtcp_rtx_fire;
-	hrtimer_init(&xs->delack_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	xs->delack_timer.function = xtcp_delack_fire;
-	hrtimer_init(&xs->keepalive_timer, CLOCK_MONOTONIC,
-		     HRTIMER_MODE_REL_SOFT);
-	xs->keepalive_timer.function = xtcp_keepalive_fire;
+	hrtimer_init(&xs->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	xs->timer.function = xtcp_timer_fire;
 }

@@ -9,7 +9,7 @@
  *   output.c     every segment we send: SYN, SYN-ACK, ACK, data, FIN, RST
  *   recovery.c   SACK scoreboard, fast recovery, loss after a timeout
  *   cong.c       the congestion window
- *   timer.c      the hrtimers: retransmission, delayed ACK; RTT and RTO
+ *   timer.c      the timers: retransmission, delayed ACK, keep-alive; RTT and RTO
  *   buffer.c     send and receive buffer sizes, and their growth
  *   syncookies.c keyed initial sequence numbers
  *   icmp.c       ICMP errors about our segments; path MTU
@@ -155,9 +155,7 @@ struct xtcp_stats {
 
 /* Why a socket's timers fired while its owner held the lock. */
 enum {
-	XTCP_DEFER_RTX,
-	XTCP_DEFER_DELACK,
-	XTCP_DEFER_KEEPALIVE,
+	XTCP_DEFER_TIMER,	/* the hrtimer: one of the three is due */
 	XTCP_DEFER_MTU,		/* an ICMP lowered the path MTU (icmp.c) */
 };
 
@@ -280,7 +278,7 @@ struct xtcp_sock {
 	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
 	u32 tlp_tsval;		/* the TSval a resent probe carried */
 	u8 tlp_retrans:1;
-	u8 timer_event;		/* what rtx_timer is set for: XTCP_TIMER_* */
+	u8 timer_event;		/* what rtx_at is set for: XTCP_TIMER_* */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
@@ -292,12 +290,15 @@ struct xtcp_sock {
 	u32 sack_last;		/* where the latest out-of-order data went */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 
-	/* Retransmission: the head of sk_write_queue is what the timer
-	 * resends; every expiry doubles rto_ns up to net.xtcp.rto_max_ms.
+	/* The timers (timer.c): deadlines in ktime_get() ns, 0 when not
+	 * set, and the one hrtimer that serves them.  Retransmission: the
+	 * head of sk_write_queue is what it resends; every expiry doubles
+	 * rto_ns up to net.xtcp.rto_max_ms.
 	 */
-	struct hrtimer rtx_timer;
-	struct hrtimer delack_timer;
-	struct hrtimer keepalive_timer;
+	struct hrtimer timer;
+	u64 rtx_at;
+	u64 delack_at;
+	u64 keepalive_at;
 	u64 rto_ns;
 	u8 retransmits;
 	u32 last_oow_ack;	/* jiffies of the last answer to a bad segment */
@@ -947,6 +948,8 @@ bool xtcp_schedule_loss_probe(struct sock *sk, bool after_ack);
 void xtcp_arm_rtx_if_idle(struct sock *sk);
 void xtcp_stop_rtx(struct sock *sk);
 void xtcp_arm_delack(struct sock *sk);
+void xtcp_arm_delack_for(struct sock *sk, u64 ns);
+u64 xtcp_timer_left_ns(const u64 *at);
 void xtcp_stop_delack(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 u64 xtcp_rto_initial_ns(const struct net *net);
@@ -954,7 +957,6 @@ u64 xtcp_rto_max_ns(const struct net *net);
 void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns);
 void xtcp_set_rto(struct sock *sk);
 void xtcp_rto_established(struct sock *sk);
-void xtcp_timer_arm(struct sock *sk, struct hrtimer *t, u64 ns);
 void xtcp_keepalive_reset(struct sock *sk);
 void xtcp_set_keepalive(struct sock *sk, int on);
 int xtcp_keepidle(const struct sock *sk);
