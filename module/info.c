@@ -54,14 +54,13 @@ void xtcp_stats_established(struct xtcp_sock *xs, bool passive)
 }
 
 /*
- * @len bytes of in-order data arrived in @skb.  The largest segment seen
- * (capped at what we offered) is the peer's MSS as far as we can tell:
- * Linux's rcv_mss estimate.
+ * In-order data arrived in segments of @seg bytes.  The largest segment
+ * seen (capped at what we offered) is the peer's MSS as far as we can
+ * tell: Linux's rcv_mss estimate.
  */
-void xtcp_stats_data_in(struct sock *sk, const struct sk_buff *skb, u32 len)
+void xtcp_stats_data_in(struct sock *sk, u32 seg)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 seg = skb_is_gso(skb) ? xtcp_gso_rcv_mss(skb) : len;
 
 	xs->stats.last_data_recv_ns = xs->clock_ns;
 	if (seg > xs->stats.rcv_mss)

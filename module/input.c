@@ -655,13 +655,40 @@ static void xtcp_measure_rcv_ratio(struct xtcp_sock *xs,
 		xs->rcv_ratio += (r - xs->rcv_ratio + 7) / 8;
 }
 
+/*
+ * In-order data joins the reader's last skb where it fits (that skb's
+ * tailroom or page slots: skb_try_coalesce()), as Linux's
+ * tcp_try_coalesce(): a reader walks fewer, fuller skbs, and a string of
+ * small segments costs no skb each.  Only the last skb's growth is
+ * charged; @skb, freed here, gives back what it was charged, if owned
+ * (it came from the out-of-order queue).  True when merged.
+ */
+static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	bool stolen;
+	int delta;
+
+	/* (An orphan's segment is still needed after: it may be answered.) */
+	if (!tail || sock_flag(sk, SOCK_DEAD) ||
+	    !skb_try_coalesce(tail, skb, &stolen, &delta))
+		return false;
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	sk_mem_charge(sk, delta);
+	XTCP_SKB_CB(tail)->end_seq = XTCP_SKB_CB(skb)->end_seq;
+	kfree_skb_partial(skb, stolen);
+	return true;
+}
+
 /* Appends in-order data for the reader; false when it was not taken
- * (no memory), and the caller still owns @skb.
+ * (no memory), and the caller still owns @skb.  Once taken, @skb may be
+ * gone (merged into the last one).
  */
 static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 len;
 
 	if (cb->seq != xs->rcv_nxt) {
 		/* Starts in what we already have: keep only the new part. */
@@ -683,14 +710,17 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		if (!xtcp_rmem_schedule(sk, skb, true))
 			return false;
 	}
-	if (!skb->sk) {
-		skb_dst_drop(skb);
-		skb_set_owner_r(skb, sk);
-	}
-	__skb_queue_tail(&sk->sk_receive_queue, skb);
-	xs->rcv_nxt += skb->len;
-	xs->stats.bytes_received += skb->len;
+	len = skb->len;
 	xtcp_measure_rcv_ratio(xs, skb);
+	if (!xtcp_rcv_coalesce(sk, skb)) {
+		if (!skb->sk) {
+			skb_dst_drop(skb);
+			skb_set_owner_r(skb, sk);
+		}
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+	}
+	xs->rcv_nxt += len;
+	xs->stats.bytes_received += len;
 	return true;
 }
 
@@ -751,7 +781,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	bool had_gap = !RB_EMPTY_ROOT(&xs->ooo_root);
-	u32 len = skb->len;
+	u32 len = skb->len, seg;
 
 	if (!len)
 		return false;
@@ -782,11 +812,12 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_ack(sk);
 		return false;
 	}
+	seg = skb_is_gso(skb) ? xtcp_gso_rcv_mss(skb) : len;
 	if (!xtcp_queue_rcv(sk, skb)) {
 		xtcp_send_ack(sk);	/* the peer resends it */
 		return false;
 	}
-	xtcp_stats_data_in(sk, skb, len);
+	xtcp_stats_data_in(sk, seg);
 	xtcp_ooo_drain(sk);
 	xtcp_rcvbuf_grow(sk, len);
 	xtcp_data_arrived(xs);
@@ -997,7 +1028,8 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	bool queued = false;
+	bool queued = false, fin;
+	u32 end_seq;
 
 	xtcp_clock_refresh(xs);
 	xtcp_stats_seg_in(xs, skb);
@@ -1063,8 +1095,10 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		fallthrough;
 	case TCP_ESTABLISHED:
 		xtcp_rcv_urg(sk, skb);	/* step six */
-		queued = xtcp_rcv_data(sk, skb);
-		if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq - 1 == xs->rcv_nxt)
+		fin = cb->flags & XTCP_FLAG_FIN;
+		end_seq = cb->end_seq;
+		queued = xtcp_rcv_data(sk, skb);	/* @skb may be gone */
+		if (fin && end_seq - 1 == xs->rcv_nxt)
 			xtcp_rcv_fin(sk);
 		break;
 	}

@@ -1021,7 +1021,7 @@ int xtcp_info_getsockopt(struct sock *sk, int optname, char __user *optval,
 			 int __user *optlen, int len);
 void xtcp_recv_inq(struct sock *sk, struct msghdr *msg);
 void xtcp_stats_established(struct xtcp_sock *xs, bool passive);
-void xtcp_stats_data_in(struct sock *sk, const struct sk_buff *skb, u32 len);
+void xtcp_stats_data_in(struct sock *sk, u32 seg);
 void xtcp_stats_rtt(struct xtcp_sock *xs, u32 rtt_us);
 void xtcp_stats_rate(struct xtcp_sock *xs, u32 tx_bytes, u64 rtt_ns);
 void xtcp_stats_rto(struct xtcp_sock *xs);
