@@ -18,6 +18,7 @@
 #   make dkms-install    the source into /usr/src/xtcp-VERSION, then dkms
 #                        add, build and install for KVER: rebuilt by dkms
 #                        at each kernel upgrade
+#   make dkms-build      the same short of installing (DKMS_KVERS: kernels)
 #   make dkms-uninstall  dkms remove, and the source in /usr/src goes
 #   make clean
 
