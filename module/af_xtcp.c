@@ -23,6 +23,7 @@ module_param_named(family, xtcp_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number (default 22; 1..45, unused)");
 
 int xtcp_ipproto = IPPROTO_XTCP;
+EXPORT_SYMBOL_GPL(xtcp_ipproto);	/* the protocol xtcp_diag.ko serves */
 module_param_named(ipproto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IP protocol number (default 253; 1..255, unused)");
 

@@ -176,6 +176,7 @@ const char *xtcp_cong_name(const struct sock *sk)
 {
 	return xtcp_cong_algos[xtcp_sk(sk)->cc].name;
 }
+EXPORT_SYMBOL_GPL(xtcp_cong_name);
 
 /* TCP_CONGESTION: ENOENT for a name XTCP has no algorithm for, as TCP. */
 int xtcp_cong_set(struct sock *sk, const char *name)

@@ -28,6 +28,7 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "diag.h"
 
 #define XTCP_MIN_RTT_WIN	(300 * HZ)	/* tcp_min_rtt_wlen's default */
 
@@ -319,9 +320,9 @@ static void xtcp_info_tail(struct xtcp_sock *xs, struct tcp_info *info,
 /*
  * TCP_INFO.  A listener reports, as Linux's, its state, window and
  * pacing defaults, and in tcpi_unacked and tcpi_sacked its accept
- * queue's length and limit.
+ * queue's length and limit.  Also sock_diag's INET_DIAG_INFO (diag.c).
  */
-static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
+void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 now;
@@ -348,6 +349,7 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_snd_cwnd = xs->cwnd;
 	release_sock(sk);
 }
+EXPORT_SYMBOL_GPL(xtcp_get_info);
 
 /*
  * getsockopt(TCP_INFO) and getsockopt(TCP_CC_INFO); @len is the caller's

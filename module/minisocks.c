@@ -50,6 +50,7 @@ u64 xtcp_timer_remaining_ns(struct hrtimer *t)
 
 	return ns > 0 ? ns : 0;
 }
+EXPORT_SYMBOL_GPL(xtcp_timer_remaining_ns);
 
 /* ---- SYN-queue request entries ---- */
 
@@ -88,6 +89,7 @@ void xtcp_request_kill(struct xtcp_request *req)
 		xtcp_request_put(req);
 	xtcp_request_unhash(req);
 }
+EXPORT_SYMBOL_GPL(xtcp_request_kill);
 
 /*
  * Is the entry done for?  After synack_retries timeouts, as a rule; but
@@ -703,6 +705,7 @@ void xtcp_tw_kill(struct xtcp_tw *tw)
 		xtcp_tw_put(tw);
 	xtcp_tw_unhash(tw);
 }
+EXPORT_SYMBOL_GPL(xtcp_tw_kill);
 
 static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
 {

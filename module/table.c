@@ -25,6 +25,7 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "diag.h"
 
 struct xtcp_bucket {
 	spinlock_t lock;		/* writers; readers use RCU */
@@ -123,7 +124,8 @@ static bool xtcp_hnode_match(const struct xtcp_hnode *h, const struct net *net,
 	       h->lport == lport && net_eq(read_pnet(&h->net), net);
 }
 
-static bool xtcp_hnode_hold(struct xtcp_hnode *h)
+/* A reference on any kind of entry, unless it is on its way out. */
+bool xtcp_hnode_hold(struct xtcp_hnode *h)
 {
 	switch (h->kind) {
 	case XTCP_HK_SOCK:
@@ -134,8 +136,9 @@ static bool xtcp_hnode_hold(struct xtcp_hnode *h)
 		return refcount_inc_not_zero(&container_of(h, struct xtcp_tw, h)->refcnt);
 	}
 }
+EXPORT_SYMBOL_GPL(xtcp_hnode_hold);
 
-static void xtcp_hnode_put(struct xtcp_hnode *h)
+void xtcp_hnode_put(struct xtcp_hnode *h)
 {
 	switch (h->kind) {
 	case XTCP_HK_SOCK:
@@ -148,6 +151,7 @@ static void xtcp_hnode_put(struct xtcp_hnode *h)
 		xtcp_tw_put(container_of(h, struct xtcp_tw, h));
 	}
 }
+EXPORT_SYMBOL_GPL(xtcp_hnode_put);
 
 /* The entry for a four-tuple, with a reference the caller drops, or NULL. */
 struct xtcp_hnode *xtcp_lookup(struct net *net, __be32 raddr, __be16 rport,
@@ -179,6 +183,7 @@ begin:
 	rcu_read_unlock();
 	return NULL;
 }
+EXPORT_SYMBOL_GPL(xtcp_lookup);
 
 /* The entry holding @h's four-tuple; called with the bucket locked. */
 static struct xtcp_hnode *xtcp_ebucket_find(struct xtcp_ebucket *b,
@@ -396,6 +401,7 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 raddr, __be16 rport,
 	rcu_read_unlock();
 	return best;
 }
+EXPORT_SYMBOL_GPL(xtcp_lookup_listener);
 
 /* ---- the bind table ---- */
 
@@ -692,3 +698,93 @@ void xtcp_listen_walk(struct net *net,
 				fn(&xs->inet.sk, arg);
 	rcu_read_unlock();
 }
+
+/* One listener bucket's share of a walk (see xtcp_walk()). */
+static int xtcp_walk_lbucket(struct net *net, struct xtcp_walk_pos *pos,
+			     int (*fn)(struct xtcp_hnode *h, void *arg),
+			     void *arg)
+{
+	struct xtcp_bucket *b = &lhash[pos->bucket];
+	struct xtcp_sock *xs;
+	unsigned int num = 0;
+	int ret = 0;
+
+	if (hlist_empty(&b->chain))
+		return 0;
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(xs, &b->chain, listen_node) {
+		if (!net_eq(sock_net(&xs->inet.sk), net) || num++ < pos->skip)
+			continue;
+		ret = fn(&xs->ehash, arg);
+		if (ret) {
+			pos->skip = num - 1;
+			break;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+	return ret;
+}
+
+/* One four-tuple bucket's share of a walk. */
+static int xtcp_walk_ebucket(struct net *net, struct xtcp_walk_pos *pos,
+			     int (*fn)(struct xtcp_hnode *h, void *arg),
+			     void *arg)
+{
+	struct xtcp_ebucket *b = &ehash[pos->bucket];
+	struct hlist_nulls_node *n;
+	struct xtcp_hnode *h;
+	unsigned int num = 0;
+	int ret = 0;
+
+	if (hlist_nulls_empty(&b->chain))
+		return 0;
+	spin_lock_bh(&b->lock);
+	hlist_nulls_for_each_entry(h, n, &b->chain, node) {
+		if (!net_eq(read_pnet(&h->net), net) || num++ < pos->skip)
+			continue;
+		ret = fn(h, arg);
+		if (ret) {
+			pos->skip = num - 1;
+			break;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+	return ret;
+}
+
+/*
+ * Calls @fn on @net's listeners, then on its four-tuple table's entries,
+ * from @pos on, until @fn returns non-zero: @pos then names the entry it
+ * stopped at, for a later call to start from, and that value is
+ * returned; 0 once the walk is over.  A listener is passed as its
+ * socket's node (kind XTCP_HK_SOCK, not in the four-tuple table).  Each
+ * bucket is walked under its lock, as Linux's inet_diag walks its ehash,
+ * so no entry moves under the walk; one that comes or goes between two
+ * calls may make the next skip or repeat one, as Linux's sock_diag dumps
+ * may.  @fn must not sleep; it may take a reference with
+ * xtcp_hnode_hold() to use the entry after.  For sock_diag (diag.c).
+ */
+int xtcp_walk(struct net *net, struct xtcp_walk_pos *pos,
+	      int (*fn)(struct xtcp_hnode *h, void *arg), void *arg)
+{
+	int ret;
+
+	for (; pos->table == XTCP_WALK_LISTENERS; pos->skip = 0) {
+		ret = xtcp_walk_lbucket(net, pos, fn, arg);
+		if (ret)
+			return ret;
+		if (++pos->bucket == XTCP_LHASH_SIZE) {
+			pos->table = XTCP_WALK_EHASH;
+			pos->bucket = 0;
+		}
+	}
+	for (; pos->table == XTCP_WALK_EHASH; pos->skip = 0) {
+		ret = xtcp_walk_ebucket(net, pos, fn, arg);
+		if (ret)
+			return ret;
+		if (++pos->bucket > ehash_mask)
+			pos->table = XTCP_WALK_DONE;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(xtcp_walk);

@@ -79,13 +79,16 @@ static void xtcp_timer_clear(u64 *at)
 	WRITE_ONCE(*at, 0);
 }
 
-/* How long until deadline @at (for /proc), 0 when due or not set. */
+/* How long until deadline @at (for /proc and sock_diag), 0 when due or
+ * not set.
+ */
 u64 xtcp_timer_left_ns(const u64 *at)
 {
 	u64 when = READ_ONCE(*at), now = ktime_get_ns();
 
 	return when > now ? when - now : 0;
 }
+EXPORT_SYMBOL_GPL(xtcp_timer_left_ns);
 
 u64 xtcp_rto_initial_ns(const struct net *net)
 {
