@@ -1181,6 +1181,38 @@ out:
 	return err;
 }
 
+/* ---- sock_diag ---- */
+
+/* The states in which ending a connection owes the peer a RST (Linux's
+ * tcp_need_reset()).
+ */
+#define XTCPF_NEED_RESET	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | \
+				 TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | \
+				 TCPF_SYN_RECV)
+
+/*
+ * SOCK_DESTROY (ss -K, through xtcp_diag.ko and sock_diag_destroy()):
+ * the connection ends now with @err, as tcp_abort() ends TCP's: a RST to
+ * the peer where one is owed, the owner's calls failing with @err
+ * (ECONNABORTED), a listener's queues emptied; an orphan goes too.
+ * -ENOENT when it had ended already.  The caller holds a reference.
+ */
+static int xtcp_abort(struct sock *sk, int err)
+{
+	lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE) {
+		release_sock(sk);
+		return -ENOENT;
+	}
+	if (sk->sk_state == TCP_LISTEN)
+		xtcp_listen_stop(sk);
+	else if ((1 << sk->sk_state) & XTCPF_NEED_RESET)
+		xtcp_send_active_reset(sk, sk->sk_allocation);
+	xtcp_reset(sk, err);
+	release_sock(sk);
+	return 0;
+}
+
 /* ---- options and the rest ---- */
 
 /*
@@ -1240,6 +1272,7 @@ struct proto xtcp_prot = {
 	.sysctl_wmem	= xtcp_wmem_floor,
 	.keepalive	= xtcp_set_keepalive,
 	.stream_memory_free	= xtcp_stream_memory_free,
+	.diag_destroy	= xtcp_abort,
 	.obj_size	= sizeof(struct xtcp_sock),
 };
 
