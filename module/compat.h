@@ -14,6 +14,7 @@
 #include <linux/tcp.h>
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
+#include <linux/inet_diag.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 
@@ -138,6 +139,17 @@ static inline void xtcp_info_set_rto_stats(struct tcp_info *info, u16 rtos,
 	info->tcpi_total_rto = rtos;
 	info->tcpi_total_rto_recoveries = recoveries;
 	info->tcpi_total_rto_time = ms;
+#endif
+}
+
+/* 6.9 gave struct inet_diag_handler an owner, the module a dump pins
+ * (6.1 holds a mutex across dumps and unregistering instead).
+ */
+static inline void xtcp_diag_set_owner(struct inet_diag_handler *h,
+				       struct module *owner)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	h->owner = owner;
 #endif
 }
 
