@@ -10,17 +10,21 @@
 # of them); XTCP_REPEAT=N runs the list N times (scripts/repeat-test).
 #
 # Environment: XTCP_KO and XTCP_SQUATTER_KO (the modules built for the
-# running kernel), XTCP_TESTS (directory of the test programs),
-# XTCP_TEST_TIMEOUT (seconds per program, default 300).
+# running kernel; XTCP_DIAG_KO defaults to xtcp_diag.ko beside XTCP_KO),
+# XTCP_TESTS (directory of the test programs), XTCP_TOOLS (of tools/'s
+# programs, default build/tools), XTCP_TEST_TIMEOUT (seconds per program,
+# default 300).
 set -u
 
 tests_dir=${XTCP_TESTS:-build/selftests}
 timeout_s=${XTCP_TEST_TIMEOUT:-300}
 export XTCP_KO=${XTCP_KO:-module/xtcp.ko}
 export XTCP_SQUATTER_KO=${XTCP_SQUATTER_KO:-build/squatter/xtcp_squatter.ko}
+export XTCP_DIAG_KO=${XTCP_DIAG_KO:-$(dirname "$XTCP_KO")/xtcp_diag.ko}
+export XTCP_TOOLS=${XTCP_TOOLS:-build/tools}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-programs=(module_test socket_test input_test peer_selftest handshake_test close_test timewait_test tos_ttl_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test hostile_test ofo_test forward_test.sh pmtu_test.sh info_test conform_test timer_test icmp_test urgent_test sockopt_test rfc9293_test ipopt_test zerownd_test defer_test fuzz_test)
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test timewait_test tos_ttl_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test hostile_test ofo_test forward_test.sh pmtu_test.sh info_test conform_test timer_test icmp_test urgent_test sockopt_test rfc9293_test ipopt_test zerownd_test defer_test diag_test fuzz_test)
 [ $# -eq 0 ] || programs=("$@")
 repeat=${XTCP_REPEAT:-1}
 list=()
@@ -77,8 +81,10 @@ n=$((n + 1))
 # Connections the tests closed may still be finishing (FIN_WAIT, LAST_ACK
 # and RCU-deferred frees; after a failed ASSERT the harness skips the
 # teardown, leaving orphans to finish their FIN retransmissions): wait.
+# xtcp_diag.ko (diag_test loads it) uses xtcp.ko's symbols: it goes first.
 for _ in $(seq 150); do
 	[ -d /sys/module/xtcp ] || break
+	[ ! -d /sys/module/xtcp_diag ] || rmmod xtcp_diag 2>/dev/null
 	rmmod xtcp 2>/dev/null && break
 	sleep 0.2
 done
