@@ -351,6 +351,8 @@ FIXTURE_TEARDOWN(diag)
 	close(self->lpeer);
 	close(self->llo);
 	xpeer_teardown(&self->p);
+	/* It pins xtcp.ko: a later program may want to unload that. */
+	xtcp_rmmod("xtcp_diag");
 }
 
 #define ALL_STATES	0xfff
