@@ -343,15 +343,30 @@ FIXTURE_SETUP(diag)
 	sleep_ms(100);
 }
 
+/*
+ * Nothing may outlive the test and pin xtcp.ko: with the peer silent and
+ * a 20 s RTO, a closed connection's FIN and the SYN-queue entry's timer
+ * (which holds its listener) would live on for long.  So the connection
+ * is reset and the entry dropped (SOCK_DESTROY; already gone: ENOENT).
+ */
 FIXTURE_TEARDOWN(diag)
 {
+	struct inet_diag_msg syn = {
+		.id.idiag_sport = htons(PORT_PEER),
+		.id.idiag_dport = htons(PEER_SYN_PORT),
+		.id.idiag_src = { inet_addr(XPEER_LOCAL_ADDR) },
+		.id.idiag_dst = { inet_addr(XPEER_REMOTE_ADDR) },
+		.id.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
+	};
+
+	diag_exact(SOCK_DESTROY, &syn, NULL);
+	xc_close_abort(self->pc.fd);
 	close(self->cli);
 	close(self->srv);
-	close(self->pc.fd);
 	close(self->lpeer);
 	close(self->llo);
 	xpeer_teardown(&self->p);
-	/* It pins xtcp.ko: a later program may want to unload that. */
+	/* It pins xtcp.ko too: a later program may want to unload that. */
 	xtcp_rmmod("xtcp_diag");
 }
 
