@@ -93,6 +93,7 @@ lint:
 
 install: module
 	$(INSTALL) -D -m 644 module/xtcp.ko $(DESTDIR)$(MODDIR)/xtcp.ko
+	$(INSTALL) -D -m 644 module/xtcp_diag.ko $(DESTDIR)$(MODDIR)/xtcp_diag.ko
 	$(INSTALL) -D -m 644 uapi/linux/xtcp.h $(DESTDIR)/usr/include/linux/xtcp.h
 	$(MAKE) -C tools install
 	$(foreach p,$(MANPAGES),$(INSTALL) -D -m 644 $(p) \
@@ -100,7 +101,8 @@ install: module
 	$(DEPMOD)
 
 uninstall:
-	rm -f $(DESTDIR)$(MODDIR)/xtcp.ko $(DESTDIR)/usr/include/linux/xtcp.h
+	rm -f $(DESTDIR)$(MODDIR)/xtcp.ko $(DESTDIR)$(MODDIR)/xtcp_diag.ko \
+	      $(DESTDIR)/usr/include/linux/xtcp.h
 	$(MAKE) -C tools uninstall
 	rm -f $(foreach p,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	$(DEPMOD)
