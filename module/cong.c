@@ -198,7 +198,7 @@ void xtcp_cong_reset(struct sock *sk)
 	xs->cwnd = XTCP_INIT_CWND;
 	xs->ssthresh = U32_MAX >> 1;	/* no limit until the first loss */
 	xs->cwnd_cnt = 0;
-	xs->ca_state = XTCP_CA_OPEN;
+	xtcp_set_ca_state(sk, XTCP_CA_OPEN);
 	memset(&xs->cubic, 0, sizeof(xs->cubic));
 }
 

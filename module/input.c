@@ -19,6 +19,7 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 /* ---- checks before anything is trusted ---- */
 
@@ -262,6 +263,7 @@ static void xtcp_send_challenge_ack(struct sock *sk)
  */
 static void xtcp_rcv_reset(struct sock *sk)
 {
+	trace_receive_reset(sk);
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 		xtcp_reset(sk, ECONNREFUSED);
@@ -445,6 +447,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 	if (xtcp_recovery_ack(sk, skb, acked, flag) && acked)
 		xtcp_cong_on_ack(sk, acked, in_flight);
 	xtcp_update_window(sk, cb, advanced);
+	trace_probe(sk, skb);
 	xtcp_push(sk);
 	xtcp_notsent_check(sk);	/* what went may bring it under the mark */
 
@@ -948,7 +951,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	}
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (ack)
-			xtcp_reset(sk, ECONNREFUSED);
+			xtcp_rcv_reset(sk);	/* refused */
 		return;
 	}
 	if (!(cb->flags & XTCP_FLAG_SYN))

@@ -18,6 +18,7 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 static struct kmem_cache *xtcp_request_cache __read_mostly;
 static struct kmem_cache *xtcp_tw_cache __read_mostly;
@@ -132,8 +133,10 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 		return HRTIMER_NORESTART;
 	}
 	if (xtcp_request_resends(req, defer)) {
-		if (!xtcp_send_request_synack(req))
+		if (!xtcp_send_request_synack(req)) {
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+			trace_retransmit_synack(req);
+		}
 		req->retransmits++;
 	}
 	if (req->timeouts < U8_MAX)
@@ -789,6 +792,10 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	hrtimer_start(&tw->timer, ns_to_ktime(tw->fin_ns ?:
 					      xtcp_tw_2msl_ns(net)),
 		      HRTIMER_MODE_REL_SOFT);
+	/* The socket passes through the entry's state on its way out, so
+	 * that xtcp:state_change shows where the connection went on.
+	 */
+	xtcp_set_state(sk, substate);
 	xtcp_done(sk);
 }
 

@@ -22,6 +22,7 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 struct sk_buff *xtcp_alloc_hdr_skb(unsigned int payload, gfp_t gfp)
 {
@@ -1059,9 +1060,11 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 		return;
 	/* From close() or a timer: its timestamp is now, not the last event's. */
 	xtcp_clock_refresh(xtcp_sk(sk));
-	if (!xtcp_transmit_skb(sk, skb, XTCP_FLAG_RST | XTCP_FLAG_ACK,
-			       xtcp_sk(sk)->snd_nxt))
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
+	if (xtcp_transmit_skb(sk, skb, XTCP_FLAG_RST | XTCP_FLAG_ACK,
+			      xtcp_sk(sk)->snd_nxt))
+		return;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
+	trace_send_reset(sk, NULL, xtcp_sk(sk)->snd_nxt, xtcp_sk(sk)->rcv_nxt);
 }
 
 /* Sends a segment already sent once again, counted as a retransmission. */
@@ -1081,6 +1084,7 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 	if (!err) {
 		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
 			       xtcp_skb_pcount(skb));
+		trace_retransmit_skb(sk, skb, xtcp_skb_pcount(skb));
 		xtcp_sk(sk)->total_retrans += xtcp_skb_pcount(skb);
 		xtcp_sk(sk)->stats.bytes_retrans += skb->len;
 	}
@@ -1309,6 +1313,7 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *in)
 	xtcp_send_bare(net, xtcp_pernet(net)->ctl_sk, &o, iph->daddr,
 		       iph->saddr, NULL, 0);
 	XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+	trace_send_reset(NULL, in, o.seq, o.ack);
 }
 
 /* A bare ACK in answer to @in, for whoever has no socket of its own

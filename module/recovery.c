@@ -25,6 +25,20 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "trace.h"
+
+/* Every move between the states above goes through here, for the
+ * xtcp:cong_state event.
+ */
+void xtcp_set_ca_state(struct sock *sk, u8 state)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_state == state)
+		return;
+	trace_cong_state(sk, xs->ca_state, state);
+	xs->ca_state = state;
+}
 
 static bool xtcp_sack_on(const struct xtcp_sock *xs)
 {
@@ -445,7 +459,7 @@ static void xtcp_enter_recovery(struct sock *sk)
 	xs->ssthresh = xtcp_cong_ssthresh(sk);
 	xs->cwnd = xs->ssthresh;
 	xs->cwnd_cnt = 0;
-	xs->ca_state = XTCP_CA_RECOVERY;
+	xtcp_set_ca_state(sk, XTCP_CA_RECOVERY);
 	xs->recover = xs->snd_nxt;
 	xs->tlp_high_seq = 0;
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERIES);
@@ -504,7 +518,7 @@ void xtcp_enter_loss(struct sock *sk)
 		xs->ssthresh = xtcp_cong_ssthresh(sk);
 	xs->cwnd = 1;
 	xs->cwnd_cnt = 0;
-	xs->ca_state = XTCP_CA_LOSS;
+	xtcp_set_ca_state(sk, XTCP_CA_LOSS);
 	xs->recover = xs->snd_nxt;
 	xs->tlp_high_seq = 0;
 	xs->dupacks = 0;
@@ -572,7 +586,7 @@ void xtcp_mtu_loss(struct sock *sk)
 		if (xs->ca_state == XTCP_CA_OPEN)
 			xs->ssthresh = max(xs->ssthresh,
 					   xs->cwnd / 2 + xs->cwnd / 4);
-		xs->ca_state = XTCP_CA_LOSS;
+		xtcp_set_ca_state(sk, XTCP_CA_LOSS);
 		xs->recover = xs->snd_nxt;
 		xs->retrans_ts = 0;	/* nothing to undo */
 		xs->tlp_high_seq = 0;
@@ -607,7 +621,7 @@ static bool xtcp_recovery_was_spurious(struct sock *sk, struct sk_buff *skb,
 		return false;
 	xs->cwnd = max(xs->cwnd, xs->undo_cwnd);
 	xs->ssthresh = max(xs->ssthresh, xs->undo_ssthresh);
-	xs->ca_state = XTCP_CA_OPEN;
+	xtcp_set_ca_state(sk, XTCP_CA_OPEN);
 	xs->dupacks = 0;
 	for (s = xtcp_first_sent(sk); s; s = xtcp_next_sent(sk, s))
 		xtcp_st(s)->state &= ~(XTCP_SKB_LOST | XTCP_SKB_RTX_OUT);
@@ -647,7 +661,7 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 			xs->cwnd = max(xs->ssthresh, 2U);
 		else
 			xtcp_stats_loss_over(xs);
-		xs->ca_state = XTCP_CA_OPEN;
+		xtcp_set_ca_state(sk, XTCP_CA_OPEN);
 		xs->dupacks = 0;
 		if (!sack)
 			xs->sacked_out = 0;

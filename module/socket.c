@@ -25,6 +25,7 @@
 #include <net/xfrm.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 /* ---- states ---- */
 
@@ -35,6 +36,7 @@ void xtcp_set_state(struct sock *sk, int state)
 
 	if (old == state)
 		return;
+	trace_state_change(sk, old, state);
 	if (state == TCP_ESTABLISHED)
 		atomic_inc(&xn->curr_estab);
 	else if (old == TCP_ESTABLISHED)

@@ -891,6 +891,7 @@ u8 xtcp_choose_wscale(const struct sock *sk);
 u8 xtcp_syn_opts_wanted(const struct net *net);
 
 /* recovery.c */
+void xtcp_set_ca_state(struct sock *sk, u8 state);
 void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb);
 void xtcp_enter_loss(struct sock *sk);
 #define XTCP_ACK_DUP	0x01	/* a duplicate ACK (RFC 5681) */
