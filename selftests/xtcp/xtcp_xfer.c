@@ -20,6 +20,8 @@
  *                                   peer's N bytes
  *   xtcp_xfer hold PORT             accept one connection and never read
  *                                   from it (until killed)
+ *   xtcp_xfer abort ADDR PORT       connect, then close with SO_LINGER 0:
+ *                                   the connection ends with a RST
  *   xtcp_xfer flood ADDR PORT       send stream 1 until send() fails; exit
  *                                   0 when it fails with ETIMEDOUT
  *   xtcp_xfer sendwait ADDR PORT N GO    connect, wait until the file GO
@@ -399,6 +401,25 @@ static int flood(const char *addr, int port)
 	return report_failure("flood", "send()", errno, sent, last);
 }
 
+/* A connection aborted at once: close() with a zero linger sends RST. */
+static int abort_conn(const char *addr, int port)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int c = dial(addr, port);
+
+	if (c < 0)
+		return 1;
+	if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))) {
+		perror("abort: SO_LINGER");
+		return 1;
+	}
+	if (close(c)) {
+		perror("abort: close");
+		return 1;
+	}
+	return 0;
+}
+
 /* Waits up to 30 s for the file @go to appear: the test's signal. */
 static int wait_for_file(const char *go)
 {
@@ -472,6 +493,8 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (argc == 4 && !strcmp(argv[1], "abort"))
+		return abort_conn(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(argv[2], atoi(argv[3]));
 	if (argc == 6 && !strcmp(argv[1], "sendwait"))
@@ -480,7 +503,8 @@ int main(int argc, char **argv)
 		"usage: %s server PORT [RCVBUF] | client ADDR PORT N |\n"
 		"       duplex-server PORT N [halfclose] |\n"
 		"       duplex-client ADDR PORT N [halfclose] |\n"
-		"       hold PORT | flood ADDR PORT | sendwait ADDR PORT N GO\n",
+		"       hold PORT | abort ADDR PORT | flood ADDR PORT |\n"
+		"       sendwait ADDR PORT N GO\n",
 		argv[0]);
 	return 2;
 }
