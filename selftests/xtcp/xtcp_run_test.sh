@@ -337,4 +337,5 @@ RUN=()
 v4only_v6_addr_case
 result $? "XTCP_RUN_V4ONLY: a real IPv6 address fails with EAFNOSUPPORT"
 
+echo "# xtcp_run_test: $SECONDS s"
 totals
