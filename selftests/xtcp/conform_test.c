@@ -626,10 +626,10 @@ static void psh_on_the_last(struct __test_metadata *_metadata,
  * active side takes the SYN-ACK's window for its largest (max_window)
  * only once the window changes, and until then pushes every skb.)
  * Linux TCP may push in mid-write as well (tcp_sendmsg_locked()'s
- * forced push, or a push before it waits for memory): once in some
- * thirty runs its 3000-byte write had PSH on its second segment too.  So
- * the traces are compared without PSH, and XTCP's marks are checked on
- * their own.
+ * forced push, or a push before it waits for memory): in two of a dozen
+ * runs, one on each kernel, its 3000-byte write had PSH on its second
+ * segment too.  So the traces are compared without PSH, and XTCP's marks
+ * are checked on their own.
  */
 static void psh_on_the_last_segment(struct __test_metadata *_metadata,
 				    struct run *r)
