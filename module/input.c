@@ -340,6 +340,32 @@ static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 	WRITE_ONCE(xs->inet.sk.sk_err_soft, 0);
 }
 
+/*
+ * An ACK of resent data gives no send-time sample (Karn), but its echoed
+ * timestamp is one: the receiver echoes the segment that advanced its
+ * left edge (RFC 7323 section 4.3), here the resend, as Linux's
+ * tcp_ack_update_rtt() takes it.  Without it the RTO would stay backed
+ * off through a whole recovery, each further loss doubling it again.
+ * 0 when the ACK echoes nothing usable: an echo from the future or older
+ * than the longest RTO is no round trip of ours.
+ */
+static u64 xtcp_echo_rtt(const struct xtcp_sock *xs,
+			 const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_rcv_opts *ro = &cb->header.in;
+	u64 max_ms = div_u64(xtcp_rto_max_ns(sock_net(&xs->inet.sk)),
+			     NSEC_PER_MSEC);
+	s32 ms;
+
+	if (!(xs->opts & XTCP_OPT_TS) || !(ro->opts & XTCP_OPT_TS) ||
+	    !ro->tsecr)
+		return 0;
+	ms = xtcp_ts_now(xs) - ro->tsecr;
+	if (ms < 0 || ms > max_ms)
+		return 0;
+	return (u64)max(ms, 1) * NSEC_PER_MSEC;
+}
+
 /* New acknowledgments free what they cover and restart the clock.
  * Returns how many segments left the queue; XTCP_ACK_RTT joins @flag
  * when they gave a round-trip sample.
@@ -354,11 +380,12 @@ static u32 xtcp_ack_advance(struct sock *sk, const struct xtcp_skb_cb *cb,
 	xs->stats.bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
 	xtcp_urg_acked(xs, prior_una);
-	/* Samples come from send times only: an echoed timestamp after a
-	 * loss is the receiver's oldest (RFC 7323 section 4.3), which would
-	 * count the time the hole stayed open.
+	/* Send times first: they are exact, and an echoed timestamp of
+	 * data above a hole would be the receiver's oldest (RFC 7323
+	 * section 4.3), counting the time the hole stayed open; but an ACK
+	 * that moves SND.UNA echoes the segment that moved it.
 	 */
-	rtt = xtcp_clean_acked(sk, ack, &acked);
+	rtt = xtcp_clean_acked(sk, ack, &acked) ?: xtcp_echo_rtt(xs, cb);
 	sk_mem_reclaim(sk);
 	xs->retransmits = 0;
 	/* Karn (RFC 6298 sections 3 and 5.5): an ACK with no valid sample

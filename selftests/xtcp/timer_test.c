@@ -10,13 +10,14 @@
  *   near it rather than at the next backed-off expiry;
  * - a partial segment held by TCP_CORK or MSG_MORE (MUST-60);
  * - Karn's rule (MUST-18): an ACK of resent data keeps the backed-off
- *   RTO; RFC 6298 section 5.7: data after a resent SYN or SYN-ACK
- *   starts with a 3 s RTO; and zero-window probes back off their own
- *   interval, not the data's RTO.
+ *   RTO, unless it echoes the resend's timestamp, which is a sample;
+ *   RFC 6298 section 5.7: data after a resent SYN or SYN-ACK starts
+ *   with a 3 s RTO; and zero-window probes back off their own interval,
+ *   not the data's RTO.
  *
- * The peer offers no timestamps and no SACK: Linux takes an RTT sample
- * from an echoed timestamp even for resent data, and sends tail-loss
- * probes only with SACK, and neither is what these scripts are about.
+ * The peer offers no SACK (Linux sends tail-loss probes only with SACK,
+ * and they are not what these scripts are about), and timestamps only
+ * where a script says so.
  * Timing under an emulator is loose: the asserts are orders and wide
  * ratios, never close absolute times.
  */
@@ -635,6 +636,88 @@ TEST_F(tm, an_ack_of_resent_data_keeps_the_backed_off_rto)
 	karn(_metadata, self, AF_INET);
 	use_family(self, AF_XTCP);
 	karn(_metadata, self, AF_XTCP);
+}
+
+/* A segment of the peer's with the timestamp option: @tsecr echoed. */
+#define TS_MSS		(MSS - 12)	/* the option's 12 bytes come off */
+
+static struct xseg ts_seg(struct xconn *c, uint32_t seq, uint32_t ack,
+			  uint8_t flags, uint32_t tsecr)
+{
+	struct xseg s = xc_seg(c->rport, c->lport, seq, ack, flags);
+
+	s.win = PEER_WIN;
+	s.has_ts = 1;
+	s.tsval = xpeer_now_ns() / MS;
+	s.tsecr = tsecr;
+	return s;
+}
+
+/*
+ * Karn's script with timestamps: the peer's ACK of the twice-resent
+ * segment echoes the last resend's TSval, which measures that resend's
+ * round trip (RFC 7323 section 4.3), and Linux takes it as a sample
+ * (tcp_ack_update_rtt()): the RTO is the RTT's again, and the second
+ * segment's timeout comes about r after the ACK, where without the
+ * sample it would be 4r.
+ */
+static void karn_ts(struct __test_metadata *_metadata, FIXTURE_DATA(tm) *self,
+		    int family)
+{
+	struct xconn *c = &self->c;
+	uint64_t t0, t_ack, end = 0;
+	double r, gap = 0;
+	struct xseg s, a;
+	int i;
+
+	c->fd = start_connect(_metadata, family, 42075);
+	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
+	ASSERT_EQ(1, s.has_ts);
+	c->lport = s.sport;
+	c->rport = 42075;
+	c->isn = s.seq;
+	c->pisn = PISN;
+	a = ts_seg(c, PISN, c->isn + 1, F_SYN | F_ACK, s.tsval);
+	ASSERT_EQ(0, xpeer_send(&self->p, &a));
+	XSEG_EXPECT(&self->p, &s, 2000, F_ACK, c->isn + 1, PISN + 1);
+	ASSERT_EQ(1, s.has_ts);
+	ASSERT_EQ(0, xc_set_nonblock(c->fd, 0));
+	ASSERT_EQ(0, set_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1));
+
+	ASSERT_EQ(2 * TS_MSS, send(c->fd, zeros, 2 * TS_MSS, 0));
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, c->isn + 1, PISN + 1);
+	t0 = s.when_ns;
+	XSEG_EXPECT_DATA(&self->p, &s, 1000, c->isn + 1 + TS_MSS, PISN + 1);
+	XSEG_EXPECT_DATA(&self->p, &s, 3000, c->isn + 1, PISN + 1);
+	r = ms_between(t0, s.when_ns);
+	XSEG_EXPECT_DATA(&self->p, &s, 3000, c->isn + 1, PISN + 1);
+	ASSERT_EQ(1, s.has_ts);
+	a = ts_seg(c, PISN + 1, c->isn + 1 + TS_MSS, F_ACK, s.tsval);
+	ASSERT_EQ(0, xpeer_send(&self->p, &a));
+	t_ack = xpeer_now_ns();
+	watch(_metadata, &self->p, c, &self->t, (int)(6 * r) + 500, 0, &end);
+	for (i = 0; i < self->t.n; i++) {
+		gap = ms_between(t_ack, self->t.s[i].when_ns);
+		if (gap > 50)
+			break;
+	}
+	ASSERT_LT(i, self->t.n) trace_log(_metadata, fam_name(family),
+					  &self->t, t_ack);
+	TH_LOG("%s: RTO %.0f ms at first, the next timeout %.0f ms after the ACK",
+	       fam_name(family), r, gap);
+	EXPECT_EQ(c->isn + 1 + TS_MSS, self->t.s[i].seq);
+	EXPECT_LE(0.5 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
+				       fam_name(family), r, gap);
+	EXPECT_GT(2.5 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
+				       fam_name(family), r, gap);
+}
+
+TEST_F(tm, an_echoed_timestamp_of_resent_data_resets_the_rto)
+{
+	use_family(self, AF_INET);
+	karn_ts(_metadata, self, AF_INET);
+	use_family(self, AF_XTCP);
+	karn_ts(_metadata, self, AF_XTCP);
 }
 
 /* The first data segment's timeout: its resend's delay, in ms. */
