@@ -34,6 +34,8 @@
  * streams are xtcp_pattern()'s, so every receiver checks each byte where
  * it lands as well as the FNV-1a hash of the whole.  Servers print
  * "listening" once they listen; clients print "connected" once connected.
+ * With XTCP_XFER_TCP=1 in the environment the sockets are Linux TCP's:
+ * the same transfer over TCP, for comparison.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -137,13 +139,21 @@ static int mss_of(int fd)
 	return mss;
 }
 
+/* AF_XTCP, or AF_INET with XTCP_XFER_TCP=1. */
+static int xfer_family(void)
+{
+	const char *tcp = getenv("XTCP_XFER_TCP");
+
+	return tcp && *tcp == '1' ? AF_INET : AF_XTCP;
+}
+
 /* @rcvbuf: SO_RCVBUFFORCE for the connection, when not 0. */
 static int listen_accept(int port, int rcvbuf)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int l, c, one = 1;
 
-	l = socket(AF_XTCP, SOCK_STREAM, 0);
+	l = socket(xfer_family(), SOCK_STREAM, 0);
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    (rcvbuf && setsockopt(l, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 				  sizeof(rcvbuf))) ||
@@ -168,7 +178,7 @@ static int dial(const char *addr, int port)
 		fprintf(stderr, "bad address %s\n", addr);
 		return -1;
 	}
-	c = socket(AF_XTCP, SOCK_STREAM, 0);
+	c = socket(xfer_family(), SOCK_STREAM, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&sin, sizeof(sin))) {
 		perror("client: connect");
 		return -1;
