@@ -54,6 +54,30 @@ add_totals() {
 	skip=$((skip + s))
 }
 
+# failed_cases OUT PROG: each failed case's own lines (at most the last 40
+# since the case before it), or the program's last 40 when it failed
+# without a "not ok" (a crash, a timeout), so that they can be repeated
+# at the end, where a log cut to its tail still shows why.
+failed_cases() {
+	awk -v prog="$2" '
+		function tail(head) {
+			print "# ---- " prog ": " head
+			for (i = (n > 40 ? n - 40 : 0); i < n; i++)
+				print buf[i % 40]
+		}
+		/^(# )?(ok|not ok) [0-9]+ / {
+			if ($0 ~ /not ok/) {
+				tail($0)
+				failed = 1
+			}
+			n = 0
+			next
+		}
+		{ buf[n % 40] = $0; n++ }
+		END { if (!failed) tail("its last lines") }' "$1"
+}
+
+failures=$(mktemp)
 for prog in "${programs[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)
@@ -66,6 +90,7 @@ for prog in "${programs[@]}"; do
 	rc=$?
 	sed 's/^/# /' "$out"
 	add_totals "$out"
+	[ "$rc" -eq 0 ] || failed_cases "$out" "$prog" >>"$failures"
 	rm -f "$out"
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $n selftests: xtcp: $prog"
@@ -96,5 +121,10 @@ else
 	echo "not ok $n selftests: xtcp: module unloads after the tests"
 fi
 
+if [ -s "$failures" ]; then
+	echo "# ==== the failed cases again, with their output:"
+	sed 's/^/# /' "$failures"
+fi
+rm -f "$failures"
 echo "xtcp-selftests: pass:$pass fail:$fail skip:$skip"
 [ "$fail" -eq 0 ]
