@@ -6,7 +6,8 @@
 #                        machine whose kernel has no headers, Debian's default)
 #   make demo            install what is missing, boot a VM, show XTCP working
 #   make bench           XTCP next to Linux TCP in the VM: stream, rr, crr;
-#                        stream over 1% loss and 20 ms RTT
+#                        stream over 1% loss and 20 ms RTT, and a picture of
+#                        one such run (build/bench/lossy.png)
 #   make check           build and run every test in a VM, on each kernel
 #   make check KVER=V    the same on kernel V only
 #   make vm              a shell in the VM with xtcp.ko loaded
