@@ -588,6 +588,35 @@ TEST_F(tm, msg_more_tail_goes_with_the_ack_of_the_rest)
 /* ---- the RTO: Karn's rule and the 3 s fallback ---- */
 
 /*
+ * The peer has just acknowledged the first of two segments (@r: the
+ * first RTO, ms): the next segment the socket sends, after a 50 ms grace
+ * for anything it sends at once, must be @seq's timeout.  Returns how
+ * long after the ACK it came, in ms.
+ */
+static double timeout_after_ack(struct __test_metadata *_metadata,
+				FIXTURE_DATA(tm) *self, int family, double r,
+				uint32_t seq)
+{
+	uint64_t t_ack = xpeer_now_ns(), end = 0;
+	double gap = 0;
+	int i;
+
+	watch(_metadata, &self->p, &self->c, &self->t, (int)(6 * r) + 500, 0,
+	      &end);
+	for (i = 0; i < self->t.n; i++) {
+		gap = ms_between(t_ack, self->t.s[i].when_ns);
+		if (gap > 50)
+			break;
+	}
+	ASSERT_LT(i, self->t.n) trace_log(_metadata, fam_name(family),
+					  &self->t, t_ack);
+	TH_LOG("%s: RTO %.0f ms at first, the next timeout %.0f ms after the ACK",
+	       fam_name(family), r, gap);
+	EXPECT_EQ(seq, self->t.s[i].seq);
+	return gap;
+}
+
+/*
  * Two segments, never acknowledged: the first is resent after one RTO
  * (r) and after two more (backoff 2: the RTO is now 4r); then the peer
  * acknowledges it, the resent segment, which gives no RTT sample.  The
@@ -598,10 +627,9 @@ static void karn(struct __test_metadata *_metadata, FIXTURE_DATA(tm) *self,
 		 int family)
 {
 	struct xconn *c = &self->c;
-	uint64_t t0, t_ack, end = 0;
-	double r, gap = 0;
+	double r, gap;
 	struct xseg s;
-	int i;
+	uint64_t t0;
 
 	active_open(_metadata, &self->p, c, family, 42070, PEER_WIN);
 	ASSERT_EQ(2 * MSS, send(c->fd, zeros, 2 * MSS, 0));
@@ -612,18 +640,7 @@ static void karn(struct __test_metadata *_metadata, FIXTURE_DATA(tm) *self,
 	r = ms_between(t0, s.when_ns);
 	XSEG_EXPECT_DATA(&self->p, &s, 3000, c->isn + 1, c->pisn + 1);
 	peer_ack(_metadata, &self->p, c, 1 + MSS, PEER_WIN);
-	t_ack = xpeer_now_ns();
-	watch(_metadata, &self->p, c, &self->t, (int)(6 * r) + 500, 0, &end);
-	for (i = 0; i < self->t.n; i++) {
-		gap = ms_between(t_ack, self->t.s[i].when_ns);
-		if (gap > 50)
-			break;
-	}
-	ASSERT_LT(i, self->t.n) trace_log(_metadata, fam_name(family),
-					  &self->t, t_ack);
-	TH_LOG("%s: RTO %.0f ms at first, the next timeout %.0f ms after the ACK",
-	       fam_name(family), r, gap);
-	EXPECT_EQ(c->isn + 1 + MSS, self->t.s[i].seq);
+	gap = timeout_after_ack(_metadata, self, family, r, c->isn + 1 + MSS);
 	EXPECT_LE(2.5 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
 				       fam_name(family), r, gap);
 	EXPECT_GT(6 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
@@ -665,10 +682,9 @@ static void karn_ts(struct __test_metadata *_metadata, FIXTURE_DATA(tm) *self,
 		    int family)
 {
 	struct xconn *c = &self->c;
-	uint64_t t0, t_ack, end = 0;
-	double r, gap = 0;
 	struct xseg s, a;
-	int i;
+	double r, gap;
+	uint64_t t0;
 
 	c->fd = start_connect(_metadata, family, 42075);
 	XSEG_EXPECT(&self->p, &s, 2000, F_SYN, XSEG_ANY, XSEG_ANY);
@@ -694,18 +710,7 @@ static void karn_ts(struct __test_metadata *_metadata, FIXTURE_DATA(tm) *self,
 	ASSERT_EQ(1, s.has_ts);
 	a = ts_seg(c, PISN + 1, c->isn + 1 + TS_MSS, F_ACK, s.tsval);
 	ASSERT_EQ(0, xpeer_send(&self->p, &a));
-	t_ack = xpeer_now_ns();
-	watch(_metadata, &self->p, c, &self->t, (int)(6 * r) + 500, 0, &end);
-	for (i = 0; i < self->t.n; i++) {
-		gap = ms_between(t_ack, self->t.s[i].when_ns);
-		if (gap > 50)
-			break;
-	}
-	ASSERT_LT(i, self->t.n) trace_log(_metadata, fam_name(family),
-					  &self->t, t_ack);
-	TH_LOG("%s: RTO %.0f ms at first, the next timeout %.0f ms after the ACK",
-	       fam_name(family), r, gap);
-	EXPECT_EQ(c->isn + 1 + TS_MSS, self->t.s[i].seq);
+	gap = timeout_after_ack(_metadata, self, family, r, c->isn + 1 + TS_MSS);
 	EXPECT_LE(0.5 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
 				       fam_name(family), r, gap);
 	EXPECT_GT(2.5 * r, gap) TH_LOG("%s: RTO %.0f ms at first, %.0f ms after the ACK",
