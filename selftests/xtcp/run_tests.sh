@@ -13,7 +13,7 @@
 # running kernel; XTCP_DIAG_KO defaults to xtcp_diag.ko beside XTCP_KO),
 # XTCP_TESTS (directory of the test programs), XTCP_TOOLS (of tools/'s
 # programs, default build/tools), XTCP_TEST_TIMEOUT (seconds per program,
-# default 300).
+# default 300), XTCP_KMEMLEAK (0: no kmemleak scan at the end).
 set -u
 
 tests_dir=${XTCP_TESTS:-build/selftests}
@@ -35,7 +35,10 @@ programs=("${list[@]}")
 
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
-echo "1..$((${#programs[@]} + 1))"
+# Plus the unload check, and kmemleak's where the kernel has it (below).
+extra=1
+[ ! -w /sys/kernel/debug/kmemleak ] || [ "${XTCP_KMEMLEAK:-1}" = 0 ] || extra=2
+echo "1..$((${#programs[@]} + extra))"
 
 # Adds one program's "# Totals: pass:P fail:F ..." line to the sums; a
 # program that died before printing it counts as one failure.
@@ -99,6 +102,41 @@ for prog in "${programs[@]}"; do
 		echo "not ok $n selftests: xtcp: $prog # exit=$rc"
 	fi
 done
+
+# A kernel with kmemleak (the debug kernel, make check-debug): scan twice,
+# a few seconds apart (an object is reported only once it has stayed
+# unreferenced through a scan), and fail on any leak whose report names
+# XTCP, while its symbols still resolve (before the unload below).  Those
+# reports go to the kernel log as well, for vm-run's splat check; the rest
+# (the kernel's own boot-time leaks) are only shown.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ -w "$kmemleak" ] && [ "${XTCP_KMEMLEAK:-1}" != 0 ]; then
+	n=$((n + 1))
+	sleep 5
+	echo scan >"$kmemleak"
+	sleep 5
+	echo scan >"$kmemleak"
+	leaks=$(mktemp)
+	# One report per block, from "unreferenced object" to the next.
+	awk '/^unreferenced object/ { if (b ~ /xtcp/) printf "%s", b; b = "" }
+	     { b = b $0 "\n" } END { if (b ~ /xtcp/) printf "%s", b }' \
+		"$kmemleak" >"$leaks"
+	others=$(grep -c '^unreferenced object' "$kmemleak")
+	echo "# kmemleak: $others unreferenced objects in all"
+	if [ -s "$leaks" ]; then
+		fail=$((fail + 1))
+		sed 's/^/# /' "$leaks"
+		# One write per line: /dev/kmsg takes a record per write.
+		while IFS= read -r line; do
+			echo "xtcp kmemleak: $line" >/dev/kmsg
+		done <"$leaks"
+		echo "not ok $n selftests: xtcp: kmemleak finds no leak in XTCP"
+	else
+		pass=$((pass + 1))
+		echo "ok $n selftests: xtcp: kmemleak finds no leak in XTCP"
+	fi
+	rm -f "$leaks"
+fi
 
 # Whatever the tests did, the module must unload: a leaked socket or
 # reference keeps it pinned, and a leaked object makes its slab complain.
