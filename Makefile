@@ -10,6 +10,9 @@
 #                        one such run (build/bench/lossy.png)
 #   make check           build and run every test in a VM, on each kernel
 #   make check KVER=V    the same on kernel V only
+#   make check-debug     every test in a VM booted from a debug kernel (KASAN,
+#                        lockdep, kmemleak, UBSAN; built once, cached in
+#                        /var/cache/xtcp); TESTS="PROG..." runs only those
 #   make vm              a shell in the VM with xtcp.ko loaded
 #   make lint            checkpatch --strict; W=1 and sparse run in check
 #   make install         the module into /lib/modules/KVER/updates (then
@@ -78,6 +81,9 @@ deps:
 check: deps
 	scripts/check $(CHECK_KVERS)
 
+check-debug: deps
+	scripts/check-debug $(TESTS)
+
 demo: deps
 	scripts/demo $(CHECK_KVERS)
 
@@ -130,5 +136,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module deps check demo bench vm lint clean install uninstall \
+.PHONY: all module deps check check-debug demo bench vm lint clean install uninstall \
 	dkms-build dkms-install dkms-uninstall
