@@ -105,10 +105,10 @@ done
 
 # A kernel with kmemleak (the debug kernel, make check-debug): scan twice,
 # a few seconds apart (an object is reported only once it has stayed
-# unreferenced through a scan), and fail on any leak whose report names
-# XTCP, while its symbols still resolve (before the unload below).  Those
-# reports go to the kernel log as well, for vm-run's splat check; the rest
-# (the kernel's own boot-time leaks) are only shown.
+# unreferenced through a scan), and fail on any leak whose backtrace has
+# a frame in xtcp.ko or xtcp_diag.ko, while their symbols still resolve
+# (before the unload below).  Those reports go to the kernel log as well,
+# for vm-run's splat check; the rest (the kernel's own) are only counted.
 kmemleak=/sys/kernel/debug/kmemleak
 if [ -w "$kmemleak" ] && [ "${XTCP_KMEMLEAK:-1}" != 0 ]; then
 	n=$((n + 1))
@@ -118,8 +118,8 @@ if [ -w "$kmemleak" ] && [ "${XTCP_KMEMLEAK:-1}" != 0 ]; then
 	echo scan >"$kmemleak"
 	leaks=$(mktemp)
 	# One report per block, from "unreferenced object" to the next.
-	awk '/^unreferenced object/ { if (b ~ /xtcp/) printf "%s", b; b = "" }
-	     { b = b $0 "\n" } END { if (b ~ /xtcp/) printf "%s", b }' \
+	awk '/^unreferenced object/ { if (b ~ /\[xtcp(_diag)?\]/) printf "%s", b; b = "" }
+	     { b = b $0 "\n" } END { if (b ~ /\[xtcp(_diag)?\]/) printf "%s", b }' \
 		"$kmemleak" >"$leaks"
 	others=$(grep -c '^unreferenced object' "$kmemleak")
 	echo "# kmemleak: $others unreferenced objects in all"
