@@ -353,15 +353,14 @@ static u64 xtcp_echo_rtt(const struct xtcp_sock *xs,
 			 const struct xtcp_skb_cb *cb)
 {
 	const struct xtcp_rcv_opts *ro = &cb->header.in;
-	u64 max_ms = div_u64(xtcp_rto_max_ns(sock_net(&xs->inet.sk)),
-			     NSEC_PER_MSEC);
 	s32 ms;
 
 	if (!(xs->opts & XTCP_OPT_TS) || !(ro->opts & XTCP_OPT_TS) ||
 	    !ro->tsecr)
 		return 0;
 	ms = xtcp_ts_now(xs) - ro->tsecr;
-	if (ms < 0 || ms > max_ms)
+	if (ms < 0 || (u64)ms * NSEC_PER_MSEC >
+		      xtcp_rto_max_ns(sock_net(&xs->inet.sk)))
 		return 0;
 	return (u64)max(ms, 1) * NSEC_PER_MSEC;
 }
