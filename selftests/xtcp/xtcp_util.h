@@ -232,4 +232,35 @@ int write_knob(const char *path, long value);
 int xtcp_sysctl_set(const char *name, long value);
 long xtcp_sysctl_get(const char *name);
 
+/*
+ * XTCP_TIMEOUT_SCALE=N multiplies every case's time limit (the harness's
+ * 30 s default and each TEST_F_TIMEOUT) by N: scripts/check-debug sets it,
+ * because its kernel (KASAN, lockdep, debug objects) runs several times
+ * slower under TCG than Debian's.  Only the harness's limit, which guards
+ * against a hang, is scaled: a test's own bounds on protocol timing are not.
+ */
+#ifdef TEST_HARNESS_MAIN
+static inline void xtcp_scale_timeouts(void)
+{
+	const char *env = getenv("XTCP_TIMEOUT_SCALE");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	int scale = env ? atoi(env) : 1;
+
+	if (scale <= 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		xtcp_scale_timeouts(); \
+		return test_harness_run(argc, argv); \
+	}
+#endif
+
 #endif /* XTCP_UTIL_H */
