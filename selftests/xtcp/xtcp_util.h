@@ -225,6 +225,52 @@ static inline uint64_t xtcp_fnv(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
+/*
+ * XTCP_TIMEOUT_SCALE (scripts/check-debug sets it: the debug kernel runs
+ * several times slower), at least 1: for time bounds that guard against a
+ * hang or cut a run short, never for bounds on protocol timing.
+ */
+static inline int xtcp_timeout_scale(void)
+{
+	const char *env = getenv("XTCP_TIMEOUT_SCALE");
+	int scale = env ? atoi(env) : 1;
+
+	return scale > 1 ? scale : 1;
+}
+
+/*
+ * Active objects of slab cache @name in /proc/slabinfo, or -1.  The cache
+ * is shrunk first: under KASAN a freed object waits in its quarantine and
+ * still counts as active until a shrink (or the quarantine's turnover)
+ * releases it.
+ */
+static inline long xtcp_slab_active(const char *name)
+{
+	char path[128], line[512], cache[64];
+	long active = -1, n;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			active = -1;	/* best effort: counts as it is */
+		close(fd);
+	}
+	f = fopen("/proc/slabinfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", cache, &n) == 2 &&
+		    !strcmp(cache, name)) {
+			active = n;
+			break;
+		}
+	fclose(f);
+	return active;
+}
+
 /* Knobs, by path or by name (peer.c): 0 or -errno when written. */
 int write_file(const char *path, const char *text);
 int write_knob(const char *path, long value);
@@ -242,12 +288,11 @@ long xtcp_sysctl_get(const char *name);
 #ifdef TEST_HARNESS_MAIN
 static inline void xtcp_scale_timeouts(void)
 {
-	const char *env = getenv("XTCP_TIMEOUT_SCALE");
+	int scale = xtcp_timeout_scale();
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
-	int scale = env ? atoi(env) : 1;
 
-	if (scale <= 1)
+	if (scale == 1)
 		return;
 	for (f = __fixture_list; f; f = f->next)
 		for (t = f->tests; t; t = t->next)
