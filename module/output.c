@@ -983,12 +983,12 @@ void xtcp_send_probe(struct sock *sk)
 				  xtcp_sk(sk)->snd_una - 1);
 }
 
-static struct sk_buff *xtcp_ctl_skb(struct sock *sk, u8 flags)
+static struct sk_buff *xtcp_ctl_skb(struct sock *sk, u8 flags, gfp_t gfp)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb = xtcp_alloc_hdr_skb(0, sk->sk_allocation);
+	skb = xtcp_alloc_hdr_skb(0, gfp);
 	if (!skb)
 		return NULL;
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;
@@ -1001,7 +1001,7 @@ static struct sk_buff *xtcp_ctl_skb(struct sock *sk, u8 flags)
 /* SYN, RFC 9293 section 3.10.4: one sequence number, no data, MSS option. */
 int xtcp_send_syn(struct sock *sk)
 {
-	struct sk_buff *skb = xtcp_ctl_skb(sk, XTCP_FLAG_SYN);
+	struct sk_buff *skb = xtcp_ctl_skb(sk, XTCP_FLAG_SYN, sk->sk_allocation);
 
 	if (!skb)
 		return -ENOBUFS;
@@ -1013,14 +1013,26 @@ int xtcp_send_syn(struct sock *sk)
 	return 0;
 }
 
-/* Our FIN follows whatever data is still queued. */
+/*
+ * Our FIN follows whatever data is still queued.  It must exist: the
+ * state has already moved on (FIN_WAIT_1, LAST_ACK), and without a FIN in
+ * the queue nothing would time out to end the connection, an orphan
+ * after close() least of all.  Both callers, close() and shutdown(), may
+ * sleep, so the allocation waits for memory rather than fail (as Linux's
+ * tcp_send_fin() once did, looping); a kernel socket that may not sleep
+ * gives the connection up with a RST instead.
+ */
 void xtcp_send_fin(struct sock *sk)
 {
-	struct sk_buff *skb = xtcp_ctl_skb(sk, XTCP_FLAG_FIN);
+	gfp_t gfp = sk->sk_allocation;
+	struct sk_buff *skb;
 
+	if (gfpflags_allow_blocking(gfp))
+		gfp |= __GFP_NOFAIL;
+	skb = xtcp_ctl_skb(sk, XTCP_FLAG_FIN, gfp);
 	if (!skb) {
-		/* No memory for a FIN: give up the connection loudly. */
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_done(sk);
 		return;
 	}
 	xtcp_queue_skb(sk, skb);

@@ -143,8 +143,14 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 		skb = xtcp_alloc_data_skb(sk, &size,
 					  xtcp_new_skb_room(xs, size));
 		if (!skb) {
-			err = -ENOBUFS;
-			break;
+			/* No memory: wait and try again, as TCP does, rather
+			 * than fail a blocking send (sk_stream_wait_memory()
+			 * sleeps a moment even when the buffer has room).
+			 */
+			err = xtcp_wait_for_space(sk, &timeo);
+			if (err)
+				break;
+			continue;
 		}
 		if (!xtcp_wmem_schedule(sk, skb)) {
 			kfree_skb(skb);
