@@ -28,6 +28,26 @@
  *                                   exists, send N bytes, then wait in
  *                                   recv(); exit 0 when recv() fails with
  *                                   ETIMEDOUT
+ *   xtcp_xfer backlog PORT N        listen with backlog N, never accept
+ *   xtcp_xfer storm ADDR PORT THREADS SECONDS N
+ *                                   THREADS threads, each until SECONDS
+ *                                   have passed: connect, send N bytes of
+ *                                   stream 1, read the one-byte answer,
+ *                                   close; prints how many connections
+ *                                   ended each way ("ok", or the errno);
+ *                                   exit 0 when each ended "ok" or with
+ *                                   a TCP errno (ECONNREFUSED, ECONNRESET,
+ *                                   ETIMEDOUT, EPIPE) and no call waited
+ *                                   longer than the bound
+ *   xtcp_xfer accepter PORT SECONDS N [UP_MS DOWN_MS]
+ *                                   listen and accept for SECONDS; every
+ *                                   accepted socket (a thread each) must
+ *                                   carry N bytes of stream 1 byte-exact
+ *                                   within the bound, and gets a one-byte
+ *                                   answer; with UP_MS the listener closes
+ *                                   every UP_MS and listens again DOWN_MS
+ *                                   later; exit 0 when every accepted
+ *                                   socket did
  *
  * N is a byte count with an optional K, M or G suffix (binary), or "mss",
  * "mss-K", "mss+K": the TCP_MAXSEG of the connected socket plus K.  The
@@ -35,18 +55,23 @@
  * it lands as well as the FNV-1a hash of the whole.  Servers print
  * "listening" once they listen; clients print "connected" once connected.
  * With XTCP_XFER_TCP=1 in the environment the sockets are Linux TCP's:
- * the same transfer over TCP, for comparison.
+ * the same transfer over TCP, for comparison.  The bound of storm's and
+ * accepter's calls (SO_SNDTIMEO, SO_RCVTIMEO) is XTCP_XFER_BOUND_S
+ * seconds, default 30.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -476,6 +501,231 @@ static int sendwait(const char *addr, int port, const char *size,
 	return report_failure("sendwait", "recv()", errno, t.bytes, last);
 }
 
+/* A listener that never accepts: its queue fills and stays full. */
+static int backlog(int port, int n)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int l = socket(xfer_family(), SOCK_STREAM, 0), one = 1;
+
+	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, n)) {
+		perror("backlog: listen");
+		return 1;
+	}
+	say("listening");
+	for (;;)
+		pause();
+}
+
+/* The bound of one call in storm and accepter: XTCP_XFER_BOUND_S. */
+static void set_bound(int fd)
+{
+	const char *e = getenv("XTCP_XFER_BOUND_S");
+	struct timeval tv = { .tv_sec = e && *e ? atoi(e) : 30 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+enum { OUT_OK, OUT_REFUSED, OUT_RESET, OUT_TIMEDOUT, OUT_PIPE, OUT_HANG,
+       OUT_OTHER, OUT_N };
+static const char * const out_name[OUT_N] = {
+	"ok", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "hang",
+	"other",
+};
+
+struct storm {
+	struct sockaddr_in sin;
+	uint64_t end_ms, bytes;
+	atomic_long count[OUT_N];
+};
+
+/* How a call that failed with @err ended the connection. */
+static int outcome(const char *call, int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return OUT_REFUSED;
+	case ECONNRESET:
+		return OUT_RESET;
+	case ETIMEDOUT:
+		return OUT_TIMEDOUT;
+	case EPIPE:
+		return OUT_PIPE;
+	case EAGAIN:		/* SO_RCVTIMEO or SO_SNDTIMEO ran out */
+	case EINPROGRESS:
+		fprintf(stderr, "storm: %s waited past the bound\n", call);
+		return OUT_HANG;
+	}
+	fprintf(stderr, "storm: %s failed with %s\n", call,
+		err ? strerrorname_np(err) : "end of data");
+	return OUT_OTHER;
+}
+
+static int storm_once(struct storm *st)
+{
+	struct tally t;
+	char answer;
+	ssize_t n;
+	int c, err, o;
+
+	c = socket(xfer_family(), SOCK_STREAM, 0);
+	if (c < 0) {
+		perror("storm: socket");
+		return OUT_OTHER;
+	}
+	set_bound(c);
+	tally_init(&t);
+	if (connect(c, (struct sockaddr *)&st->sin, sizeof(st->sin))) {
+		o = outcome("connect()", errno);
+	} else if ((err = send_stream(c, CLIENT_SEED, st->bytes, &t))) {
+		o = outcome("send()", -err);
+	} else {
+		n = recv(c, &answer, 1, 0);
+		o = n == 1 && answer == 'k' ? OUT_OK :
+		    outcome("recv()", n < 0 ? errno : 0);
+	}
+	close(c);
+	return o;
+}
+
+static void *storm_fn(void *arg)
+{
+	struct storm *st = arg;
+
+	while (now_ms() < st->end_ms)
+		atomic_fetch_add(&st->count[storm_once(st)], 1);
+	return NULL;
+}
+
+static int storm(const char *addr, int port, int threads, int secs,
+		 const char *size)
+{
+	static struct storm st;
+	pthread_t th[256];
+	int i, bad;
+
+	st.sin.sin_family = AF_INET;
+	st.sin.sin_port = htons(port);
+	if (inet_pton(AF_INET, addr, &st.sin.sin_addr) != 1 || threads < 1 ||
+	    threads > 256 || parse_size(size, -1) < 0) {
+		fprintf(stderr, "storm: bad arguments\n");
+		return 2;
+	}
+	st.bytes = parse_size(size, -1);
+	st.end_ms = now_ms() + secs * 1000ull;
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&th[i], NULL, storm_fn, &st)) {
+			fprintf(stderr, "storm: pthread_create failed\n");
+			return 1;
+		}
+	for (i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	printf("storm:");
+	for (i = 0; i < OUT_N; i++)
+		printf(" %s %ld", out_name[i], atomic_load(&st.count[i]));
+	printf("\n");
+	bad = atomic_load(&st.count[OUT_HANG]) + atomic_load(&st.count[OUT_OTHER]);
+	return bad != 0;
+}
+
+struct accepter {
+	uint64_t bytes;
+	atomic_long accepted, good, bad;
+	atomic_int live;
+};
+
+static struct accepter acc;
+
+/* One accepted socket: the client's N bytes, byte-exact, then 'k'. */
+static void *accepted_fn(void *arg)
+{
+	int c = (int)(long)arg, err;
+	struct tally t;
+
+	tally_init(&t);
+	set_bound(c);
+	err = recv_stream(c, CLIENT_SEED, &t, acc.bytes);
+	if (err || t.bytes != acc.bytes || t.bad >= 0 ||
+	    send(c, "k", 1, MSG_NOSIGNAL) != 1) {
+		if (!err && t.bytes == acc.bytes && t.bad < 0)
+			err = -errno;
+		fprintf(stderr, "accepter: an accepted socket got %" PRIu64
+			" of %" PRIu64 " bytes (%s, first bad byte %" PRId64 ")\n",
+			t.bytes, acc.bytes, err ? strerrorname_np(-err) :
+			"end of data", t.bad);
+		atomic_fetch_add(&acc.bad, 1);
+	} else {
+		atomic_fetch_add(&acc.good, 1);
+	}
+	close(c);
+	atomic_fetch_sub(&acc.live, 1);
+	return NULL;
+}
+
+static int open_listener(int port, int n)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int l = socket(xfer_family(), SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+
+	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, n)) {
+		perror("accepter: listen");
+		if (l >= 0)
+			close(l);
+		return -1;
+	}
+	return l;
+}
+
+static int accepter(int port, int secs, const char *size, int up_ms,
+		    int down_ms)
+{
+	uint64_t end = now_ms() + secs * 1000ull, flip;
+	struct pollfd pfd = { .events = POLLIN };
+	long rounds = 0;
+	pthread_t th;
+	int l, c;
+
+	acc.bytes = parse_size(size, -1);
+	if ((int64_t)acc.bytes < 0) {
+		fprintf(stderr, "accepter: bad size %s\n", size);
+		return 2;
+	}
+	say("listening");
+	while (now_ms() < end) {
+		l = open_listener(port, 64);
+		if (l < 0)
+			return 1;
+		rounds++;
+		flip = up_ms ? now_ms() + up_ms : end;
+		pfd.fd = l;
+		while (now_ms() < flip && now_ms() < end) {
+			if (poll(&pfd, 1, 10) <= 0)
+				continue;
+			c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0)
+				continue;
+			atomic_fetch_add(&acc.accepted, 1);
+			atomic_fetch_add(&acc.live, 1);
+			if (pthread_create(&th, NULL, accepted_fn, (void *)(long)c)) {
+				fprintf(stderr, "accepter: pthread_create failed\n");
+				return 1;
+			}
+			pthread_detach(th);
+		}
+		close(l);	/* the connections nobody accepted are reset */
+		if (up_ms && now_ms() < end)
+			usleep(down_ms * 1000);
+	}
+	while (atomic_load(&acc.live))
+		usleep(10000);
+	printf("accepter: %ld listens, %ld accepted, %ld carried the bytes, %ld did not\n",
+	       rounds, atomic_load(&acc.accepted), atomic_load(&acc.good),
+	       atomic_load(&acc.bad));
+	return atomic_load(&acc.bad) != 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -509,12 +759,23 @@ int main(int argc, char **argv)
 		return flood(argv[2], atoi(argv[3]));
 	if (argc == 6 && !strcmp(argv[1], "sendwait"))
 		return sendwait(argv[2], atoi(argv[3]), argv[4], argv[5]);
+	if (argc == 4 && !strcmp(argv[1], "backlog"))
+		return backlog(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 7 && !strcmp(argv[1], "storm"))
+		return storm(argv[2], atoi(argv[3]), atoi(argv[4]),
+			     atoi(argv[5]), argv[6]);
+	if ((argc == 5 || argc == 7) && !strcmp(argv[1], "accepter"))
+		return accepter(atoi(argv[2]), atoi(argv[3]), argv[4],
+				argc == 7 ? atoi(argv[5]) : 0,
+				argc == 7 ? atoi(argv[6]) : 0);
 	fprintf(stderr,
 		"usage: %s server PORT [RCVBUF] | client ADDR PORT N |\n"
 		"       duplex-server PORT N [halfclose] |\n"
 		"       duplex-client ADDR PORT N [halfclose] |\n"
 		"       hold PORT | abort ADDR PORT | flood ADDR PORT |\n"
-		"       sendwait ADDR PORT N GO\n",
+		"       sendwait ADDR PORT N GO | backlog PORT N |\n"
+		"       storm ADDR PORT THREADS SECONDS N |\n"
+		"       accepter PORT SECONDS N [UP_MS DOWN_MS]\n",
 		argv[0]);
 	return 2;
 }
