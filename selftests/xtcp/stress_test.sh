@@ -190,7 +190,7 @@ transfers_finish() {
 
 # st-c/st-d: clients in st-c storm a listener in st-d that is open
 # 300 ms, then closed 100 ms, for STORM_S seconds.
-STORM_S=8
+STORM_S=6
 storm_start() {
 	veth_pair $C st-c 10.83.2.1 $D st-d 10.83.2.2 || return 1
 	xtcp_sysctls $C rto_initial_ms=200 msl_ms=500 || return 1
@@ -247,6 +247,11 @@ dying_setup() {
 	ip -n $E addr add 10.83.6.1/24 dev st-e2 &&
 	ip -n $F addr add 10.83.6.2/24 dev st-f2 &&
 	ip -n $E link set st-e2 up && ip -n $F link set st-f2 up &&
+	# (ARP's answers would be lost too: the neighbours are static.)
+	ip -n $E neigh add 10.83.6.2 dev st-e2 nud permanent lladdr \
+		"$(ip -n $F -br link show st-f2 | awk '{ print $3 }')" &&
+	ip -n $F neigh add 10.83.6.1 dev st-f2 nud permanent lladdr \
+		"$(ip -n $E -br link show st-e2 | awk '{ print $3 }')" &&
 	tc -n $F qdisc add dev st-f2 root netem loss 100% &&
 	run_bg backlog2 $F backlog 7635 8 && wait_for "$tmp/backlog2" listening &&
 	run_bg synsent $E storm 10.83.6.2 7635 4 60 1 || return 1
@@ -330,8 +335,9 @@ case1
 
 # xtcp_diag.ko uses xtcp.ko: it goes first.
 reload_round() {
-	local r=$1 port=$((7640 + $1)) t0 end
+	local r=$1 port=$((7640 + $1)) t0 end t1
 
+	t1=$(now_ms)
 	xtcp_sysctls $G msl_ms=100 fin_timeout=1 &&
 		xtcp_sysctls $H msl_ms=100 fin_timeout=1 || return 1
 	run_bg "rs$r" $H server $port
@@ -353,7 +359,8 @@ reload_round() {
 		return 1
 	fi
 	echo "# round $r: unloaded $(($(now_ms) - t0)) ms after the transfer"
-	insmod "${XTCP_KO:-module/xtcp.ko}"
+	insmod "${XTCP_KO:-module/xtcp.ko}" || return 1
+	echo "# round $r took $(($(now_ms) - t1)) ms"
 }
 
 case2() {
@@ -380,7 +387,7 @@ result $? "the module is loaded at the end of the rounds"
 
 # st-a/st-b again: entries live 200 ms in st-b (synack_retries 0: the
 # first SYN-ACK timeout ends them), the client's segments wait 50-350 ms.
-RACE_S=6
+RACE_S=5
 case3() {
 	local ok reset refused rc=0 t0
 
