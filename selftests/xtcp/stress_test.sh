@@ -220,7 +220,9 @@ dying_setup() {
 	local end
 
 	veth_pair $E st-e 10.83.3.1 $F st-f 10.83.3.2 || return 1
-	xtcp_sysctls $E rto_initial_ms=200 rto_max_ms=1000 orphan_retries=2 ||
+	# Orphans resend for some 3 s (200, 400, 800, 1000, 1000 ms), long
+	# enough to be seen on the debug kernel too.
+	xtcp_sysctls $E rto_initial_ms=200 rto_max_ms=1000 orphan_retries=4 ||
 		return 1
 	xtcp_sysctls $F rto_initial_ms=200 rto_max_ms=1000 orphan_retries=2 ||
 		return 1
@@ -271,17 +273,21 @@ dying_setup() {
 # where a link down would fail them), so that no RST ends what the
 # other side holds, and the orphans resend until they give up.
 dying_kill() {
-	local ns rc
+	local rc end
 	tc -n $E qdisc add dev st-e root netem loss 100% &&
 	tc -n $E qdisc add dev st-e2 root netem loss 100% &&
 	tc -n $F qdisc add dev st-f root netem loss 100% || return 1
 	# shellcheck disable=SC2046 # one pid a word
 	kill -KILL $(ip netns pids $E)
-	sleep 0.5
-	echo "# $E after SIGKILL:$(states $E)"
 	# Orphans: FIN_WAIT_1 with data behind a closed window, FIN_WAIT_2.
-	has_states $E 04 05
-	rc=$?
+	rc=1
+	end=$(until_ms 2)
+	while [ "$(now_ms)" -lt "$end" ]; do
+		has_states $E 04 05 >/dev/null && { rc=0; break; }
+		sleep 0.05
+	done
+	echo "# $E after SIGKILL:$(states $E)"
+	[ $rc -eq 0 ] || has_states $E 04 05
 	# shellcheck disable=SC2046
 	kill -KILL $(ip netns pids $F)
 	sleep 0.5
