@@ -769,8 +769,8 @@ static struct sk_buff *xtcp_unheld_part(struct sock *sk, struct sk_buff *skb,
 	return xtcp_split_skb(sk, skb, rounddown(skb->len, mss)) ?: skb;
 }
 
-/* Sends the send head @skb for the first time: false if IP refused it
- * for want of memory (it then counts as sent: the timer resends it).
+/* Sends the send head @skb for the first time: false if there was no
+ * memory for its copy (it stays the send head: the timer tries again).
  */
 bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 {
@@ -900,7 +900,16 @@ void xtcp_send_window_probe(struct sock *sk)
 	struct sk_buff *skb = xs->send_head;
 	s32 usable;
 
-	if (skb && skb->len) {
+	/* A SYN or a lone FIN whose first send found no memory (it stayed
+	 * the send head): it goes now, as neither waits for a window.  A
+	 * probe instead would leave it unsent until the retries ran out.
+	 */
+	if (skb && !skb->len &&
+	    (XTCP_SKB_CB(skb)->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN))) {
+		xtcp_send_new(sk, skb);
+		return;
+	}
+	if (skb) {
 		usable = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
 		if (usable > 0) {
 			usable = min_t(u32, usable, xtcp_payload_mss(xs));
