@@ -238,26 +238,27 @@ static inline int xtcp_timeout_scale(void)
 	return scale > 1 ? scale : 1;
 }
 
+/* Knobs, by path or by name (peer.c): 0 or -errno when written. */
+int write_file(const char *path, const char *text);
+int write_knob(const char *path, long value);
+/* /proc/sys/net/xtcp/<name>; get gives LONG_MIN with errno set on error. */
+int xtcp_sysctl_set(const char *name, long value);
+long xtcp_sysctl_get(const char *name);
+
 /*
  * Active objects of slab cache @name in /proc/slabinfo, or -1.  The cache
- * is shrunk first: under KASAN a freed object waits in its quarantine and
- * still counts as active until a shrink (or the quarantine's turnover)
- * releases it.
+ * is shrunk first (best effort): under KASAN a freed object waits in its
+ * quarantine and still counts as active until a shrink (or the
+ * quarantine's turnover) releases it.
  */
 static inline long xtcp_slab_active(const char *name)
 {
 	char path[128], line[512], cache[64];
 	long active = -1, n;
 	FILE *f;
-	int fd;
 
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			active = -1;	/* best effort: counts as it is */
-		close(fd);
-	}
+	write_file(path, "1");
 	f = fopen("/proc/slabinfo", "re");
 	if (!f)
 		return -1;
@@ -270,13 +271,6 @@ static inline long xtcp_slab_active(const char *name)
 	fclose(f);
 	return active;
 }
-
-/* Knobs, by path or by name (peer.c): 0 or -errno when written. */
-int write_file(const char *path, const char *text);
-int write_knob(const char *path, long value);
-/* /proc/sys/net/xtcp/<name>; get gives LONG_MIN with errno set on error. */
-int xtcp_sysctl_set(const char *name, long value);
-long xtcp_sysctl_get(const char *name);
 
 /*
  * XTCP_TIMEOUT_SCALE=N multiplies every case's time limit (the harness's
