@@ -188,28 +188,68 @@ transfers_finish() {
 	return $rc
 }
 
-# st-c/st-d: clients in st-c storm a listener in st-d that is open
-# 300 ms, then closed 100 ms, for STORM_S seconds.
+# st-c/st-d: clients in st-c storm, for STORM_S seconds, a listener in
+# st-d that is open 300 ms, then closed 100 ms, from before the storm
+# starts until after it ends (its stop file).  Both log their times.
 STORM_S=6
 storm_start() {
 	veth_pair $C st-c 10.83.2.1 $D st-d 10.83.2.2 || return 1
 	xtcp_sysctls $C rto_initial_ms=200 msl_ms=500 || return 1
 	xtcp_sysctls $D rto_initial_ms=200 msl_ms=500 || return 1
-	run_bg accepter $D accepter 7620 $STORM_S 100 300 100
+	XTCP_XFER_TIMES=$tmp/accepter.times XTCP_XFER_STOP=$tmp/storm.stop \
+		run_bg accepter $D accepter 7620 $((60 * scale)) 100 300 100
 	wait_for "$tmp/accepter" listening || return 1
-	run_bg storm $C storm 10.83.2.2 7620 4 $STORM_S 100
+	XTCP_XFER_TIMES=$tmp/storm.times \
+		run_bg storm $C storm 10.83.2.2 7620 4 $STORM_S 100
+}
+
+# storm_refused_listening: the refusals of the storm whose connect()
+# began after a listen() had returned and ended before that listener's
+# close() began: refused by a listening port.  Writes their count to
+# $tmp/inside; prints the first few and how much of the storm the port
+# listened.
+storm_refused_listening() {
+	# shellcheck disable=SC2016 # awk's $1, not the shell's
+	awk 'NR == FNR { if ($1 == "open") o[n] = $2; else c[n++] = $2; next }
+	     !first || $1 < first { first = $1 }
+	     $2 > last { last = $2 }
+	     $3 == "ECONNREFUSED" {
+		for (i = 0; i < n; i++)
+			if ($1 >= o[i] && $2 <= c[i]) {
+				if (++bad <= 5)
+					printf "# refused %d-%d ms, listening %d-%d ms\n",
+					       $1 - o[0], $2 - o[0], o[i] - o[0],
+					       c[i] - o[0]
+				break
+			}
+	     }
+	     END {
+		for (i = 0; i < n; i++) {
+			a = o[i] > first ? o[i] : first
+			b = c[i] < last ? c[i] : last
+			if (b > a) { up += b - a; k++ }
+		}
+		printf "# the storm ran %d ms; the port listened %d ms of it, in %d turns\n",
+		       last - first, up, k
+		print bad + 0 >out
+	     }' out="$tmp/inside" "$tmp/accepter.times" "$tmp/storm.times"
 }
 
 # The storm's clients all ended, each with its answer or a TCP errno,
-# some of each; every socket the listener accepted carried its bytes.
+# some of each, and no connection was refused by a listening port; every
+# socket the listener accepted carried its bytes.
 storm_finish() {
-	local rc=0 ok refused
+	local rc=0 ok refused inside
 	wait_bg storm || rc=1
+	touch "$tmp/storm.stop"
 	wait_bg accepter || rc=1
 	ok=$(sed -n 's/.* ok \([0-9]*\).*/\1/p' "$tmp/storm")
 	refused=$(sed -n 's/.* ECONNREFUSED \([0-9]*\).*/\1/p' "$tmp/storm")
+	storm_refused_listening
+	inside=$(cat "$tmp/inside" 2>/dev/null)
 	[ "${ok:-0}" -gt 0 ] || { echo "# no connection of the storm got through"; rc=1; }
 	[ "${refused:-0}" -gt 0 ] || { echo "# no connection of the storm was refused"; rc=1; }
+	[ "${inside:-1}" -eq 0 ] || { echo "# ${inside:-?} refused by a listening port"; rc=1; }
 	return $rc
 }
 

@@ -48,7 +48,9 @@
  *                                   answer; with UP_MS the listener closes
  *                                   every UP_MS and listens again DOWN_MS
  *                                   later; exit 0 when every accepted
- *                                   socket did
+ *                                   socket did; with XTCP_XFER_STOP=FILE
+ *                                   in the environment it also stops
+ *                                   once FILE exists
  *
  * N is a byte count with an optional K, M or G suffix (binary), or "mss",
  * "mss-K", "mss+K": the TCP_MAXSEG of the connected socket plus K.  The
@@ -58,7 +60,11 @@
  * With XTCP_XFER_TCP=1 in the environment the sockets are Linux TCP's:
  * the same transfer over TCP, for comparison.  The bound of storm's and
  * accepter's calls (SO_SNDTIMEO, SO_RCVTIMEO) is XTCP_XFER_BOUND_S
- * seconds, default 30.
+ * seconds, default 30.  With XTCP_XFER_TIMES=FILE, storm appends a line
+ * "START END OUTCOME" for each connection and accepter "open T" and
+ * "close T" around each listen: CLOCK_MONOTONIC ms, so that a test can
+ * tell a refusal from a listening port (a bug) from one while it was
+ * closed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,7 +73,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +130,35 @@ static void say(const char *what)
 {
 	printf("%s\n", what);
 	fflush(stdout);
+}
+
+/* XTCP_XFER_TIMES's file, if set; one line per call, from any thread. */
+static FILE *times;
+static pthread_mutex_t times_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void open_times(void)
+{
+	const char *path = getenv("XTCP_XFER_TIMES");
+
+	if (path && *path) {
+		times = fopen(path, "a");
+		if (!times)
+			perror(path);
+	}
+}
+
+static void __attribute__((format(printf, 1, 2))) mark(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!times)
+		return;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&times_lock);
+	vfprintf(times, fmt, ap);
+	fflush(times);
+	pthread_mutex_unlock(&times_lock);
+	va_end(ap);
 }
 
 /* N as the usage says; -1 when it makes no sense. */
@@ -565,6 +602,7 @@ static int outcome(const char *call, int err)
 
 static int storm_once(struct storm *st)
 {
+	uint64_t start = now_ms();
 	struct tally t;
 	char answer;
 	ssize_t n;
@@ -587,6 +625,7 @@ static int storm_once(struct storm *st)
 		    outcome("recv()", n < 0 ? errno : 0);
 	}
 	close(c);
+	mark("%" PRIu64 " %" PRIu64 " %s\n", start, now_ms(), out_name[o]);
 	return o;
 }
 
@@ -686,6 +725,14 @@ static int open_listener(int port, int n)
 	return l;
 }
 
+/* Past @end, or XTCP_XFER_STOP's file exists. */
+static bool accepter_done(uint64_t end)
+{
+	const char *stop = getenv("XTCP_XFER_STOP");
+
+	return now_ms() >= end || (stop && *stop && !access(stop, F_OK));
+}
+
 static int accepter(int port, int secs, const char *size, int up_ms,
 		    int down_ms)
 {
@@ -700,15 +747,16 @@ static int accepter(int port, int secs, const char *size, int up_ms,
 		fprintf(stderr, "accepter: bad size %s\n", size);
 		return 2;
 	}
-	while (now_ms() < end) {
+	while (!accepter_done(end)) {
 		l = open_listener(port, 64);
 		if (l < 0)
 			return 1;
+		mark("open %" PRIu64 "\n", now_ms());
 		if (!rounds++)
 			say("listening");
 		flip = up_ms ? now_ms() + up_ms : end;
 		pfd.fd = l;
-		while (now_ms() < flip && now_ms() < end) {
+		while (now_ms() < flip && !accepter_done(end)) {
 			if (poll(&pfd, 1, 10) <= 0)
 				continue;
 			c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
@@ -722,8 +770,9 @@ static int accepter(int port, int secs, const char *size, int up_ms,
 			}
 			pthread_detach(th);
 		}
+		mark("close %" PRIu64 "\n", now_ms());
 		close(l);	/* the connections nobody accepted are reset */
-		if (up_ms && now_ms() < end)
+		if (up_ms && !accepter_done(end))
 			usleep(down_ms * 1000);
 	}
 	while (atomic_load(&acc.live))
@@ -737,6 +786,7 @@ static int accepter(int port, int secs, const char *size, int up_ms,
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	open_times();
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "server"))
 		return server(atoi(argv[2]), argc == 4 ? parse_size(argv[3], -1) : 0);
 	if (argc == 5 && !strcmp(argv[1], "client"))
