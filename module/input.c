@@ -1187,6 +1187,68 @@ static bool xtcp_filter(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * Can @skb's payload join the last one's on the owner's backlog, as
+ * Linux's tcp_add_backlog() merges them?  Only plain in-order data with
+ * ACK: no SYN, RST, URG or FIN, no SACK, no IP options, and the same
+ * timestamps and TOS, so that the merged segment says what each did;
+ * its ACK and window are the later segment's.
+ */
+static bool xtcp_backlog_can_merge(const struct sk_buff *tail,
+				   const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *t = XTCP_SKB_CB(tail), *s = XTCP_SKB_CB(skb);
+	const u8 odd = XTCP_FLAG_SYN | XTCP_FLAG_RST | XTCP_FLAG_URG |
+		       XTCP_FLAG_FIN;
+
+	return t->end_seq == s->seq && tail->len && skb->len &&
+	       !((t->flags | s->flags) & odd) &&
+	       (t->flags & s->flags & XTCP_FLAG_ACK) &&
+	       !t->header.in.sack_off && !s->header.in.sack_off &&
+	       !t->header.in.ip.len && !s->header.in.ip.len &&
+	       t->header.in.opts == s->header.in.opts &&
+	       t->header.in.tsval == s->header.in.tsval &&
+	       t->header.in.tsecr == s->header.in.tsecr &&
+	       ip_hdr(tail)->tos == ip_hdr(skb)->tos &&
+	       !xtcp_after(t->ack_seq, s->ack_seq);
+}
+
+/*
+ * A segment for a busy owner joins the backlog's last one where it can:
+ * a reader holding the lock through a burst then costs one skb per merge
+ * instead of one per segment, and the backlog's limit is not reached by
+ * truesize alone (TCP's BacklogCoalesce).  True when merged.
+ */
+static bool xtcp_backlog_coalesce(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = sk->sk_backlog.tail;
+	struct skb_shared_info *ts;
+	u32 segs, size;
+	bool stolen;
+	int delta;
+
+	if (!tail || !xtcp_backlog_can_merge(tail, skb))
+		return false;
+	ts = skb_shinfo(tail);
+	size = max_t(u32, skb_shinfo(skb)->gso_size ?: skb->len,
+		     ts->gso_size ?: tail->len);
+	segs = max_t(u16, 1, skb_shinfo(skb)->gso_segs) +
+	       max_t(u16, 1, ts->gso_segs);
+	if (!skb_try_coalesce(tail, skb, &stolen, &delta))
+		return false;
+	/* What the receiver counts: segments in, and the largest. */
+	ts->gso_size = size;
+	ts->gso_segs = min_t(u32, segs, U16_MAX);
+	XTCP_SKB_CB(tail)->end_seq = XTCP_SKB_CB(skb)->end_seq;
+	XTCP_SKB_CB(tail)->ack_seq = XTCP_SKB_CB(skb)->ack_seq;
+	XTCP_SKB_CB(tail)->window = XTCP_SKB_CB(skb)->window;
+	XTCP_SKB_CB(tail)->flags |= XTCP_SKB_CB(skb)->flags;
+	sk->sk_backlog.len += delta;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOGCOALESCE);
+	kfree_skb_partial(skb, stolen);
+	return true;
+}
+
 /* @new_peer: the four-tuple has no entry in the table (a listener's). */
 static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 {
@@ -1195,6 +1257,8 @@ static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
+	} else if (!new_peer && xtcp_backlog_coalesce(sk, skb)) {
+		/* merged into the backlog's last segment */
 	} else if (!new_peer || !xtcp_listen_rcv_busy(sk, skb)) {
 		if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
 			__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOGDROP);

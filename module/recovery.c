@@ -113,6 +113,19 @@ static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 	xs->rack_rtt_ns = rtt;
 }
 
+/*
+ * Data sent once that reaches the peer below data an earlier ACK already
+ * SACKed was overtaken on the way, not lost: reordering (as Linux's
+ * tcp_check_sack_reordering()).  xtcp_recovery_ack() counts it once per
+ * ACK, and from then on RACK keeps its reordering window.
+ */
+static void xtcp_check_reordering(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	if (!(xtcp_st(skb)->state & XTCP_SKB_RETRANS) &&
+	    xtcp_before(XTCP_SKB_CB(skb)->end_seq, xs->sack_high))
+		xs->reord_now = 1;
+}
+
 /* Marks @skb SACKed.  Returns its send time when that is newly known to
  * have arrived and was never resent (a valid round trip, by Karn), else 0.
  */
@@ -122,6 +135,7 @@ static u64 xtcp_mark_skb_sacked(struct xtcp_sock *xs, struct sk_buff *skb)
 
 	if (st->state & XTCP_SKB_SACKED)
 		return 0;
+	xtcp_check_reordering(xs, skb);
 	if (st->state & XTCP_SKB_LOST)
 		xs->lost_out -= st->pcount;
 	if (st->state & XTCP_SKB_RTX_OUT)
@@ -161,8 +175,12 @@ void xtcp_unaccount_skb(struct xtcp_sock *xs, struct sk_buff *skb)
 
 	if (xs->rtx_hint == skb)
 		xs->rtx_hint = NULL;
-	if (!(st->state & XTCP_SKB_SACKED))
+	if (!(st->state & XTCP_SKB_SACKED)) {
 		xtcp_stats_delivered(xs, st->pcount, skb->len);
+		/* A hole filled by its first copy. */
+		if (xs->sacked_out && xtcp_sack_on(xs))
+			xtcp_check_reordering(xs, skb);
+	}
 	xtcp_rack_advance(xs, skb);
 	xtcp_account_resize(xs, st->state, -st->pcount);
 }
@@ -239,17 +257,23 @@ static u64 xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 /* The SACK option of an ACK: blocks outside what is outstanding (old
  * ones, D-SACKs, forgeries) are ignored.  Returns the earliest send time
  * of the segments it newly marks that were sent once, 0 if none.
+ * sack_high moves up to the highest block only after the walk, so that
+ * what one ACK SACKs is judged against the ACKs before it.
  */
 static u64 xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u16 off = xtcp_rcv_opts(skb)->sack_off;
+	u32 high;
 	u64 first = 0;
 	const u8 *p;
 	int n, i;
 
 	if (!off || !xtcp_sack_on(xs))
 		return 0;
+	if (!xs->sacked_out)
+		xs->sack_high = xs->snd_una;
+	high = xs->sack_high;
 	p = skb_transport_header(skb) + off;
 	n = (p[1] - 2) / 8;
 	for (i = 0; i < n; i++) {
@@ -261,7 +285,10 @@ static u64 xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
 		    xtcp_after(end, xs->snd_nxt))
 			continue;
 		first = xtcp_earliest(first, xtcp_sack_block(sk, start, end));
+		if (xtcp_after(end, high))
+			high = end;
 	}
+	xs->sack_high = high;
 	return first;
 }
 
@@ -341,15 +368,31 @@ bool xtcp_rack_on(const struct sock *sk)
 /*
  * RACK's reordering window (RFC 8985 section 6.2, as Linux sizes it): a
  * quarter of the smallest RTT, at most SRTT, so that segments merely
- * overtaken on the way are not resent; none once recovery has begun or
- * three segments were SACKed (XTCP does not detect reordering, so no
- * evidence ever widens it).
+ * overtaken on the way are not resent.  Until the connection has seen
+ * reordering, none once recovery has begun or three segments were
+ * SACKed: loss is then the likelier cause.  Each recovery found
+ * spurious widens it by another quarter (Linux widens it on a D-SACK,
+ * which XTCP does not have) for the next 16 recoveries.
  */
 static u64 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 {
-	if (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out >= XTCP_DUPTHRESH)
+	u64 wnd = (u64)xs->stats.min_rtt_us / 4 * (1 + xs->reo_wnd_steps);
+
+	if (!xs->stats.reord_seen &&
+	    (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out >= XTCP_DUPTHRESH))
 		return 0;
-	return (u64)min(xs->stats.min_rtt_us / 4, xs->srtt_us) * NSEC_PER_USEC;
+	return min_t(u64, wnd, xs->srtt_us) * NSEC_PER_USEC;
+}
+
+#define XTCP_REO_WND_PERSIST	16	/* recoveries, as Linux's */
+
+static void xtcp_reordering_seen(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->reord_now = 0;
+	xs->stats.reord_seen++;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SACKREORDER);
 }
 
 /* A resend RACK found lost goes again: it no longer counts in flight. */
@@ -629,6 +672,9 @@ static bool xtcp_recovery_was_spurious(struct sock *sk, struct sk_buff *skb,
 	xs->retrans_out = 0;
 	xs->rtx_hint = NULL;
 	xs->stats.reord_seen++;
+	if (xs->reo_wnd_steps < U8_MAX)
+		xs->reo_wnd_steps++;
+	xs->reo_wnd_persist = XTCP_REO_WND_PERSIST;
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERYUNDO);
 	return true;
 }
@@ -651,6 +697,8 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 		xtcp_reno_dupack(xs);
 	else if (acked)
 		xs->sacked_out -= min(xs->sacked_out, acked);
+	if (xs->reord_now)
+		xtcp_reordering_seen(sk);
 
 	if (xtcp_recovery_was_spurious(sk, skb, acked))
 		return true;
@@ -661,6 +709,10 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 			xs->cwnd = max(xs->ssthresh, 2U);
 		else
 			xtcp_stats_loss_over(xs);
+		if (xs->reo_wnd_persist)
+			xs->reo_wnd_persist--;
+		else
+			xs->reo_wnd_steps = 0;
 		xtcp_set_ca_state(sk, XTCP_CA_OPEN);
 		xs->dupacks = 0;
 		if (!sack)
@@ -669,8 +721,11 @@ bool xtcp_recovery_ack(struct sock *sk, struct sk_buff *skb, u32 acked,
 
 	if (rack && (xs->sacked_out || xs->retrans_out))
 		wait = xtcp_rack_detect_loss(sk);
+	/* RACK alone says what is lost, as in Linux: three SACKed segments
+	 * close its window (above) unless the path has shown reordering.
+	 */
 	if (xs->ca_state == XTCP_CA_OPEN &&
-	    ((rack && xs->lost_out) || xs->dupacks >= XTCP_DUPTHRESH ||
+	    (rack ? xs->lost_out : xs->dupacks >= XTCP_DUPTHRESH ||
 	     (sack && xs->sacked_out >= XTCP_DUPTHRESH))) {
 		/* A lost MTU probe says nothing of congestion. */
 		if (xtcp_mtu_probe_lost(sk))

@@ -613,6 +613,9 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->rack_rtt_ns = 0;
 	xs->rack_end_seq = 0;
 	xs->tlp_high_seq = 0;
+	xs->reord_now = 0;
+	xs->reo_wnd_steps = 0;
+	xs->reo_wnd_persist = 0;
 	xs->lsnd_ns = 0;
 	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;

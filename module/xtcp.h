@@ -143,7 +143,7 @@ struct xtcp_stats {
 	u32 rate_bytes;		/* the latest delivery-rate sample: bytes */
 	u32 rate_us;		/* ... delivered in this time */
 	u32 rcv_ooopack;	/* segments that arrived past a gap */
-	u32 reord_seen;		/* recoveries undone: reordered, not lost */
+	u32 reord_seen;		/* reorderings seen (SACKs, undone recoveries) */
 	u32 min_rtt_us;		/* 0: no sample */
 	u32 min_rtt_stamp;	/* jiffies of that sample */
 	u32 total_rto_ms;	/* time in timeout recoveries that ended */
@@ -275,10 +275,17 @@ struct xtcp_sock {
 	u64 rack_ns;
 	u64 rack_rtt_ns;
 	u32 rack_end_seq;	/* that segment's end: ties in send time */
+	u32 sack_high;		/* the highest SACK block's end, or snd_una */
 	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
 	u32 tlp_tsval;		/* the TSval a resent probe carried */
 	u8 tlp_retrans:1;
+	u8 reord_now:1;		/* this ACK reached data below sack_high */
 	u8 timer_event;		/* what rtx_at is set for: XTCP_TIMER_* */
+	/* RACK's reordering window, in quarters of the least RTT, and how
+	 * many recoveries it keeps that width (RFC 8985 section 6.2).
+	 */
+	u8 reo_wnd_steps;
+	u8 reo_wnd_persist;
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
@@ -691,6 +698,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_RECOVERIES,		/* fast recoveries begun */
 	XTCP_MIB_RECOVERYUNDO,		/* ... found spurious and undone */
 	XTCP_MIB_BACKLOGDROP,		/* owner busy and backlog full */
+	XTCP_MIB_BACKLOGCOALESCE,	/* ... a segment merged into the last */
 	XTCP_MIB_OFODROP,		/* out-of-order data not kept */
 	XTCP_MIB_OFOPRUNED,		/* ... dropped later to make room */
 	XTCP_MIB_RCVQDROP,		/* data dropped: over net.xtcp.mem */
@@ -701,6 +709,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_LOSSPROBES,		/* tail-loss probes sent */
 	XTCP_MIB_LOSSPROBERECOVERY,	/* ... that repaired a loss */
 	XTCP_MIB_RACKLOST,		/* segments RACK found lost */
+	XTCP_MIB_SACKREORDER,		/* ACKs that showed data reordered */
 	XTCP_MIB_OUTOFWINDOWICMPS,	/* ICMP quoting no segment in flight */
 	XTCP_MIB_PMTUREDUCED,		/* ... that lowered a connection's MSS */
 	XTCP_MIB_MTUPSUCCESS,		/* MTU probes that arrived */

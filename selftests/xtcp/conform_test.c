@@ -14,7 +14,7 @@
  * Sequence numbers in the scripts are relative, as packetdrill writes
  * them: 0 is the SYN, 1 the first byte.
  */
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
 
 #include "kselftest_harness.h"
 #include "xtcp_util.h"
@@ -814,6 +814,44 @@ static void rack_one_hole(struct __test_metadata *_metadata, struct run *r)
 TEST_F(cf, rack_resends_a_hole_below_sacked_data_without_dupthresh)
 {
 	CONFORM(rack_one_hole);
+}
+
+/*
+ * Reordering, once seen, keeps RACK's reordering window (RFC 8985 section
+ * 6.2; Linux's reord_seen): a hole that its first copy fills after data
+ * above it was SACKed was reordering, not loss.  From then on three
+ * SACKed segments above a hole no longer get it resent at once: it waits
+ * the window, a quarter of the least RTT (400 ms here, so 100 ms).
+ */
+static void reordering_keeps_rack_window(struct __test_metadata *_metadata,
+					 struct run *r)
+{
+	uint32_t base = 1 + 2 * 1448;
+
+	r_passive_open(_metadata, r, 400);
+	r_write(_metadata, r, 2 * 1448);
+	ASSERT_EQ(2, r_expect_n(_metadata, r, 2, 100));
+	sleep_ms(400);
+	r_sack(_metadata, r, 1, 1 + 1448, base);
+	r_send(_metadata, r, 1, base, F_ACK, 0);
+	EXPECT_EQ(0, r_collect(_metadata, r, 150)) TH_LOG("%s", r->name);
+	EXPECT_EQ(1, r_info(_metadata, r).tcpi_reord_seen) TH_LOG("%s", r->name);
+
+	r_write(_metadata, r, 6 * 1448);
+	ASSERT_EQ(6, r_expect_n(_metadata, r, 6, 100));
+	sleep_ms(400);
+	r_sack(_metadata, r, base, base + 1448, base + 4 * 1448);
+	EXPECT_EQ(0, r_collect(_metadata, r, 40)) TH_LOG("%s", r->name);
+	EXPECT_EQ(1, r_expect_n(_metadata, r, 1, 400)) TH_LOG("%s", r->name);
+	r_send(_metadata, r, 1, base + 6 * 1448, F_ACK, 0);
+	r_collect(_metadata, r, 30);
+	if (r->family == AF_XTCP)
+		EXPECT_EQ(1, xtcp_stat("SACKReorder"));
+}
+
+TEST_F(cf, reordering_seen_keeps_racks_window)
+{
+	CONFORM(reordering_keeps_rack_window);
 }
 
 /*

@@ -210,16 +210,17 @@ storm_start() {
 # listened.
 storm_refused_listening() {
 	# shellcheck disable=SC2016 # awk's $1, not the shell's
-	awk 'NR == FNR { if ($1 == "open") o[n] = $2; else c[n++] = $2; next }
+	awk 'BEGIN { n = 0 }
+	     NR == FNR { if ($1 == "open") o[n] = $2; else c[n++] = $2; next }
 	     !first || $1 < first { first = $1 }
 	     $2 > last { last = $2 }
 	     $3 == "ECONNREFUSED" {
 		for (i = 0; i < n; i++)
-			if ($1 >= o[i] && $2 <= c[i]) {
+			if ($1 > o[i] && $2 < c[i]) {
 				if (++bad <= 5)
-					printf "# refused %d-%d ms, listening %d-%d ms\n",
-					       $1 - o[0], $2 - o[0], o[i] - o[0],
-					       c[i] - o[0]
+					printf "# refused %.1f-%.1f ms, listening %.1f-%.1f ms\n",
+					       ($1 - o[0]) / 1000, ($2 - o[0]) / 1000,
+					       (o[i] - o[0]) / 1000, (c[i] - o[0]) / 1000
 				break
 			}
 	     }
@@ -230,7 +231,7 @@ storm_refused_listening() {
 			if (b > a) { up += b - a; k++ }
 		}
 		printf "# the storm ran %d ms; the port listened %d ms of it, in %d turns\n",
-		       last - first, up, k
+		       (last - first) / 1000, up / 1000, k
 		print bad + 0 >out
 	     }' out="$tmp/inside" "$tmp/accepter.times" "$tmp/storm.times"
 }

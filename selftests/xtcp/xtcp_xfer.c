@@ -62,7 +62,7 @@
  * accepter's calls (SO_SNDTIMEO, SO_RCVTIMEO) is XTCP_XFER_BOUND_S
  * seconds, default 30.  With XTCP_XFER_TIMES=FILE, storm appends a line
  * "START END OUTCOME" for each connection and accepter "open T" and
- * "close T" around each listen: CLOCK_MONOTONIC ms, so that a test can
+ * "close T" around each listen: CLOCK_MONOTONIC us, so that a test can
  * tell a refusal from a listening port (a bug) from one while it was
  * closed.
  */
@@ -118,12 +118,17 @@ static void tally_add(struct tally *t, const unsigned char *p, size_t n,
 	t->bytes += n;
 }
 
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 static void say(const char *what)
@@ -602,7 +607,7 @@ static int outcome(const char *call, int err)
 
 static int storm_once(struct storm *st)
 {
-	uint64_t start = now_ms();
+	uint64_t start = now_us();
 	struct tally t;
 	char answer;
 	ssize_t n;
@@ -625,7 +630,7 @@ static int storm_once(struct storm *st)
 		    outcome("recv()", n < 0 ? errno : 0);
 	}
 	close(c);
-	mark("%" PRIu64 " %" PRIu64 " %s\n", start, now_ms(), out_name[o]);
+	mark("%" PRIu64 " %" PRIu64 " %s\n", start, now_us(), out_name[o]);
 	return o;
 }
 
@@ -751,7 +756,7 @@ static int accepter(int port, int secs, const char *size, int up_ms,
 		l = open_listener(port, 64);
 		if (l < 0)
 			return 1;
-		mark("open %" PRIu64 "\n", now_ms());
+		mark("open %" PRIu64 "\n", now_us());
 		if (!rounds++)
 			say("listening");
 		flip = up_ms ? now_ms() + up_ms : end;
@@ -770,7 +775,7 @@ static int accepter(int port, int secs, const char *size, int up_ms,
 			}
 			pthread_detach(th);
 		}
-		mark("close %" PRIu64 "\n", now_ms());
+		mark("close %" PRIu64 "\n", now_us());
 		close(l);	/* the connections nobody accepted are reset */
 		if (up_ms && !accepter_done(end))
 			usleep(down_ms * 1000);
