@@ -23,11 +23,12 @@
  *   xtcp_xfer abort ADDR PORT       connect, then close with SO_LINGER 0:
  *                                   the connection ends with a RST
  *   xtcp_xfer flood ADDR PORT       send stream 1 until send() fails; exit
- *                                   0 when it fails with ETIMEDOUT
+ *                                   0 when it fails as a dead peer's
+ *                                   connection does (below)
  *   xtcp_xfer sendwait ADDR PORT N GO    connect, wait until the file GO
  *                                   exists, send N bytes, then wait in
- *                                   recv(); exit 0 when recv() fails with
- *                                   ETIMEDOUT
+ *                                   recv(); exit 0 when recv() fails as a
+ *                                   dead peer's connection does (below)
  *   xtcp_xfer backlog PORT N        listen with backlog N, never accept
  *   xtcp_xfer storm ADDR PORT THREADS SECONDS N
  *                                   THREADS threads, each until SECONDS
@@ -447,14 +448,19 @@ static int duplex(int fd, const char *who, uint64_t mine, uint64_t theirs,
 	return !ok;
 }
 
-/* The error of a connection that failed; exit 0 for ETIMEDOUT. */
+/*
+ * The error of a connection that failed; exit 0 for a dead peer's.  A
+ * connection that timed out reports ETIMEDOUT, or the ICMP error it got
+ * on the way (the soft error: a dead link's failed ARP comes back as
+ * host unreachable), as Linux TCP's tcp_write_err() does.
+ */
 static int report_failure(const char *who, const char *call, int err,
 			  uint64_t bytes, uint64_t since_ms)
 {
 	printf("%s: %s failed with %s after %" PRIu64 " bytes, %" PRIu64
 	       " ms after the last progress\n", who, call, strerrorname_np(err),
 	       bytes, now_ms() - since_ms);
-	return err != ETIMEDOUT;
+	return err != ETIMEDOUT && err != EHOSTUNREACH;
 }
 
 static int flood(const char *addr, int port)
