@@ -684,6 +684,12 @@ static void xtcp_measure_rcv_ratio(struct xtcp_sock *xs,
 		xs->rcv_ratio += (r - xs->rcv_ratio + 7) / 8;
 }
 
+/* The payload of the largest segment an skb that arrived stands for. */
+static u32 xtcp_rcv_seg_size(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb) ? xtcp_gso_rcv_mss(skb) : skb->len;
+}
+
 /*
  * In-order data joins the reader's last skb where it fits (that skb's
  * tailroom or page slots: skb_try_coalesce()), as Linux's
@@ -841,7 +847,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_ack(sk);
 		return false;
 	}
-	seg = skb_is_gso(skb) ? xtcp_gso_rcv_mss(skb) : len;
+	seg = xtcp_rcv_seg_size(skb);
 	if (!xtcp_queue_rcv(sk, skb)) {
 		xtcp_send_ack(sk);	/* the peer resends it */
 		return false;
@@ -1230,14 +1236,16 @@ static bool xtcp_backlog_coalesce(struct sock *sk, struct sk_buff *skb)
 	if (!tail || !xtcp_backlog_can_merge(tail, skb))
 		return false;
 	ts = skb_shinfo(tail);
-	size = max_t(u32, skb_shinfo(skb)->gso_size ?: skb->len,
-		     ts->gso_size ?: tail->len);
+	size = max(xtcp_rcv_seg_size(skb), xtcp_rcv_seg_size(tail));
 	segs = max_t(u16, 1, skb_shinfo(skb)->gso_segs) +
 	       max_t(u16, 1, ts->gso_segs);
 	if (!skb_try_coalesce(tail, skb, &stolen, &delta))
 		return false;
-	/* What the receiver counts: segments in, and the largest. */
+	/* What the receiver counts: segments in, and the largest, said as
+	 * a GSO skb from a veth peer says it (xtcp_gso_rcv_mss()).
+	 */
 	ts->gso_size = size;
+	xtcp_gso_fix_size(tail);
 	ts->gso_segs = min_t(u32, segs, U16_MAX);
 	XTCP_SKB_CB(tail)->end_seq = XTCP_SKB_CB(skb)->end_seq;
 	XTCP_SKB_CB(tail)->ack_seq = XTCP_SKB_CB(skb)->ack_seq;
