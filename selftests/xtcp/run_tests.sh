@@ -91,6 +91,8 @@ for prog in "${programs[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)
 	echo "# selftests: xtcp: $prog"
+	# In the kernel log too: a crash's report then says what ran.
+	echo "xtcp-selftests: $prog starts" >/dev/kmsg 2>/dev/null
 	case $prog in
 	*.sh) path=$(dirname "$0")/$prog ;;	# shell tests run from the tree
 	*) path=$tests_dir/$prog ;;
