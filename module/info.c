@@ -14,7 +14,6 @@
  *                                     receiver-side RTT or per-RTT space
  *                                     estimate (buffer.c)
  *   tcpi_delivered_ce                 no ECN
- *   tcpi_dsack_dups                   D-SACK blocks are ignored
  *   tcpi_rehash                       a connection never changes its path
  * and tcpi_ca_state is never TCP_CA_CWR: XTCP reduces its window only in
  * recovery and after a timeout (no ECN, no local congestion signal).
@@ -277,6 +276,7 @@ static void xtcp_info_counts(struct xtcp_sock *xs, struct tcp_info *info,
 	info->tcpi_data_segs_in = st->data_segs_in;
 	info->tcpi_delivered = st->delivered;
 	info->tcpi_reord_seen = st->reord_seen;
+	info->tcpi_dsack_dups = st->dsack_dups;
 	info->tcpi_rcv_ooopack = st->rcv_ooopack;
 	if (st->rate_us)
 		info->tcpi_delivery_rate = div_u64((u64)st->rate_bytes *

@@ -178,6 +178,32 @@ static bool xtcp_zero_window_allows(const struct xtcp_sock *xs,
 }
 
 /*
+ * [@start, @end) arrived twice (a resend, or a copy the network made):
+ * the next segment reports it in its first SACK block, a D-SACK (RFC
+ * 2883), where SACK was agreed, as Linux's tcp_dsack_set() does; a later
+ * one replaces it.
+ */
+static void xtcp_dsack_set(struct xtcp_sock *xs, u32 start, u32 end)
+{
+	if ((xs->opts & XTCP_OPT_SACK) && xtcp_before(start, end)) {
+		xs->dsack_start = start;
+		xs->dsack_end = end;
+	}
+}
+
+/* Payload [@seq, @seq + @len): what of it lies below rcv_nxt came twice. */
+static void xtcp_dsack_old(struct xtcp_sock *xs, u32 seq, u32 len)
+{
+	u32 end = seq + len;
+
+	if (!xtcp_before(seq, xs->rcv_nxt))
+		return;
+	if (xtcp_after(end, xs->rcv_nxt))
+		end = xs->rcv_nxt;
+	xtcp_dsack_set(xs, seq, end);
+}
+
+/*
  * At most one answer per net.xtcp.invalid_ratelimit_ms to the segments a
  * socket (or a TIME_WAIT or SYN-queue entry, each with its own @last)
  * cannot take, as Linux's tcp_oow_rate_limited(): neither a blind sender
@@ -574,8 +600,9 @@ static bool xtcp_ooo_make_room(struct sock *sk, const struct sk_buff *skb)
 /*
  * Where @skb goes in the queue: returns the link to fill, with its
  * @parent and @left, the skb just before it (NULL: none); NULL when @skb
- * overlaps what is queued.  Data usually arrives past the last skb (a
- * hole, then a window of segments after it): that costs no walk.
+ * overlaps what is queued, with @left the skb it overlaps.  Data usually
+ * arrives past the last skb (a hole, then a window of segments after
+ * it): that costs no walk.
  */
 static struct rb_node **xtcp_ooo_find(struct xtcp_sock *xs,
 				      const struct sk_buff *skb,
@@ -602,6 +629,7 @@ static struct rb_node **xtcp_ooo_find(struct xtcp_sock *xs,
 			*left = n;
 			p = &(*p)->rb_right;
 		} else {
+			*left = n;
 			return NULL;
 		}
 	}
@@ -634,6 +662,24 @@ static bool xtcp_ooo_coalesce(struct sock *sk, struct sk_buff *left,
 /* Queues @skb past the gap; true when it was taken (queued, or merged
  * into the skb before it), false when the caller still owns it.
  */
+/*
+ * @skb overlaps @held, out of order: the D-SACK names the bytes that came
+ * twice, and the block of SACKs that holds them goes second (RFC 2883
+ * section 4: they are the latest out-of-order arrival).
+ */
+static void xtcp_dsack_ooo(struct xtcp_sock *xs, const struct sk_buff *skb,
+			   const struct sk_buff *held)
+{
+	u32 start = XTCP_SKB_CB(skb)->seq, end = start + skb->len;
+
+	if (xtcp_before(start, XTCP_SKB_CB(held)->seq))
+		start = XTCP_SKB_CB(held)->seq;
+	if (xtcp_after(end, xtcp_ooo_end(held)))
+		end = xtcp_ooo_end(held);
+	xtcp_dsack_set(xs, start, end);
+	xs->sack_last = start;
+}
+
 static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -644,8 +690,10 @@ static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
 		return false;
 	link = xtcp_ooo_find(xs, skb, &parent, &left);
-	if (!link)
+	if (!link) {
+		xtcp_dsack_ooo(xs, skb, left);
 		return false;
+	}
 	if (!xtcp_ooo_fits(sk, skb)) {
 		if (!xtcp_ooo_make_room(sk, skb))
 			return false;
@@ -820,6 +868,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 
 	if (!len)
 		return false;
+	xtcp_dsack_old(xs, cb->seq, len);
 	if (xtcp_after(cb->seq, xs->rcv_nxt)) {
 		u16 segs = max_t(u16, 1, skb_shinfo(skb)->gso_segs);
 		bool kept = xtcp_ooo_insert(sk, skb);
@@ -1092,8 +1141,10 @@ static void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_nxt,
 				 xtcp_rcv_wnd(xs)) &&
 	    !xtcp_zero_window_allows(xs, cb)) {
-		if (!(cb->flags & XTCP_FLAG_RST))
+		if (!(cb->flags & XTCP_FLAG_RST)) {
+			xtcp_dsack_old(xs, cb->seq, skb->len);
 			xtcp_send_oow_ack(sk, cb, XTCP_MIB_ACKSKIPPEDSEQ);
+		}
 		goto drop;
 	}
 	/* Second: RST.  Only an exact one resets (RFC 5961 section 3.2). */
@@ -1257,7 +1308,12 @@ static bool xtcp_backlog_coalesce(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* @new_peer: the four-tuple has no entry in the table (a listener's). */
+/*
+ * @new_peer: the four-tuple has no entry in the table (a listener's).
+ * While the owner holds the socket, a new peer's SYN may be answered at
+ * once (xtcp_listen_rcv_busy()) and a connection's data may join the
+ * backlog's last segment; what is left waits in the backlog.
+ */
 static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 {
 	if (!xtcp_filter(sk, skb))
@@ -1265,9 +1321,8 @@ static void xtcp_sock_rcv(struct sock *sk, struct sk_buff *skb, bool new_peer)
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
-	} else if (!new_peer && xtcp_backlog_coalesce(sk, skb)) {
-		/* merged into the backlog's last segment */
-	} else if (!new_peer || !xtcp_listen_rcv_busy(sk, skb)) {
+	} else if (new_peer ? !xtcp_listen_rcv_busy(sk, skb) :
+		   !xtcp_backlog_coalesce(sk, skb)) {
 		if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
 			__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOGDROP);
 			kfree_skb(skb);

@@ -316,9 +316,10 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
  * out-of-order queue, the one the latest segment went into first.
  */
 static unsigned int xtcp_sack_blocks(const struct xtcp_sock *xs,
-				     struct xtcp_sack_block *b,
+				     struct xtcp_sack_block *out,
 				     unsigned int max)
 {
+	struct xtcp_sack_block b[XTCP_MAX_SACK_BLOCKS];
 	struct sk_buff *skb;
 	unsigned int n = 0, i;
 
@@ -343,7 +344,24 @@ static unsigned int xtcp_sack_blocks(const struct xtcp_sock *xs,
 			break;
 		}
 	}
-	return min(n, max);
+	n = min(n, max);
+	memcpy(out, b, n * sizeof(*b));
+	return n;
+}
+
+/* A D-SACK waits (xtcp_dsack_set()): it goes first, once (RFC 2883). */
+static unsigned int xtcp_dsack_block(struct sock *sk,
+				     struct xtcp_sack_block *b)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->dsack_start == xs->dsack_end)
+		return 0;
+	b->start = xs->dsack_start;
+	b->end = xs->dsack_end;
+	xs->dsack_end = xs->dsack_start;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACKSENT);
+	return 1;
 }
 
 /* The options a connected socket's segment carries. */
@@ -364,7 +382,7 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 		o->tsecr = xs->ts_recent;
 	}
 	if (!(xs->opts & XTCP_OPT_SACK) || (o->flags & XTCP_FLAG_SYN) ||
-	    RB_EMPTY_ROOT(&xs->ooo_root))
+	    (RB_EMPTY_ROOT(&xs->ooo_root) && xs->dsack_start == xs->dsack_end))
 		return;
 	/* SACK blocks only where they fit: in a full-sized segment, none.
 	 * Signed, because a segment queued before the MSS shrank is larger
@@ -374,8 +392,11 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 	if (payload)
 		room = min(room, (int)xs->mss - (int)payload -
 			   (int)xtcp_options_len(o));
-	if (room >= 12)
-		o->nsack = xtcp_sack_blocks(xs, o->sack, (room - 4) / 8);
+	if (room < 12)
+		return;
+	o->nsack = xtcp_dsack_block(sk, o->sack);
+	o->nsack += xtcp_sack_blocks(xs, o->sack + o->nsack,
+				     (room - 4) / 8 - o->nsack);
 }
 
 /* Our window shift: the smallest that lets the window cover the largest

@@ -254,6 +254,44 @@ static u64 xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 	return first;
 }
 
+#define XTCP_REO_WND_PERSIST	16	/* recoveries, as Linux's */
+
+/*
+ * The first block says data arrived twice (a D-SACK, RFC 2883 section 4):
+ * it lies below the cumulative ACK, or inside the second block.  Counted
+ * as Linux's tcp_check_dsack() and tcp_dsack_seen() count it; one that
+ * covers more than the peer's largest window is not believed.  If we had
+ * resent that much, the resend was needless; when reordering has been
+ * seen, RACK's window widens by a quarter of the least RTT, at most once
+ * a round trip, for the next 16 recoveries (tcp_rack_update_reo_wnd()).
+ */
+static void xtcp_check_dsack(struct sock *sk, u32 ack, const u8 *p, int n)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 start = get_unaligned_be32(p), end = get_unaligned_be32(p + 4);
+	u32 len = end - start, dups = 1;
+
+	if (!xtcp_before(start, ack) &&
+	    (n < 2 || xtcp_before(start, get_unaligned_be32(p + 8)) ||
+	     xtcp_after(end, get_unaligned_be32(p + 12))))
+		return;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACKRECV);
+	if (!xtcp_before(start, end) || len > xs->max_snd_wnd)
+		return;
+	if (len > xtcp_payload_mss(xs))
+		dups = DIV_ROUND_UP(len, xtcp_payload_mss(xs));
+	xs->stats.dsack_dups += dups;
+	if (xs->stats.dsack_dups > xs->total_retrans)
+		return;		/* not only copies we resent */
+	if (!xs->stats.reord_seen ||
+	    xs->clock_ns - xs->reo_wnd_at_ns < (u64)xs->srtt_us * NSEC_PER_USEC)
+		return;
+	if (xs->reo_wnd_steps < U8_MAX)
+		xs->reo_wnd_steps++;
+	xs->reo_wnd_persist = XTCP_REO_WND_PERSIST;
+	xs->reo_wnd_at_ns = xs->clock_ns;
+}
+
 /* The SACK option of an ACK: blocks outside what is outstanding (old
  * ones, D-SACKs, forgeries) are ignored.  Returns the earliest send time
  * of the segments it newly marks that were sent once, 0 if none.
@@ -276,6 +314,8 @@ static u64 xtcp_sacktag(struct sock *sk, struct sk_buff *skb)
 	high = xs->sack_high;
 	p = skb_transport_header(skb) + off;
 	n = (p[1] - 2) / 8;
+	if (n)
+		xtcp_check_dsack(sk, XTCP_SKB_CB(skb)->ack_seq, p + 2, n);
 	for (i = 0; i < n; i++) {
 		u32 start = get_unaligned_be32(p + 2 + 8 * i);
 		u32 end = get_unaligned_be32(p + 6 + 8 * i);
@@ -371,8 +411,8 @@ bool xtcp_rack_on(const struct sock *sk)
  * overtaken on the way are not resent.  Until the connection has seen
  * reordering, none once recovery has begun or three segments were
  * SACKed: loss is then the likelier cause.  Each recovery found
- * spurious widens it by another quarter (Linux widens it on a D-SACK,
- * which XTCP does not have) for the next 16 recoveries.
+ * spurious (Eifel) and each D-SACK of a resend widens it by another
+ * quarter for the next 16 recoveries.
  */
 static u64 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 {
@@ -383,8 +423,6 @@ static u64 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 		return 0;
 	return min_t(u64, wnd, xs->srtt_us) * NSEC_PER_USEC;
 }
-
-#define XTCP_REO_WND_PERSIST	16	/* recoveries, as Linux's */
 
 static void xtcp_reordering_seen(struct sock *sk)
 {

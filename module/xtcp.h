@@ -144,6 +144,7 @@ struct xtcp_stats {
 	u32 rate_us;		/* ... delivered in this time */
 	u32 rcv_ooopack;	/* segments that arrived past a gap */
 	u32 reord_seen;		/* reorderings seen (SACKs, undone recoveries) */
+	u32 dsack_dups;		/* segments the peer says it got twice */
 	u32 min_rtt_us;		/* 0: no sample */
 	u32 min_rtt_stamp;	/* jiffies of that sample */
 	u32 total_rto_ms;	/* time in timeout recoveries that ended */
@@ -286,6 +287,7 @@ struct xtcp_sock {
 	 */
 	u8 reo_wnd_steps;
 	u8 reo_wnd_persist;
+	u64 reo_wnd_at_ns;	/* when a D-SACK last widened it */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
@@ -295,6 +297,11 @@ struct xtcp_sock {
 	struct rb_root ooo_root;
 	struct sk_buff *ooo_last;
 	u32 sack_last;		/* where the latest out-of-order data went */
+	/* Data that arrived twice, for the next segment's first SACK block
+	 * (a D-SACK, RFC 2883); none while the two are equal.
+	 */
+	u32 dsack_start;
+	u32 dsack_end;
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 
 	/* The timers (timer.c): deadlines in ktime_get() ns, 0 when not
@@ -710,6 +717,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_LOSSPROBERECOVERY,	/* ... that repaired a loss */
 	XTCP_MIB_RACKLOST,		/* segments RACK found lost */
 	XTCP_MIB_SACKREORDER,		/* ACKs that showed data reordered */
+	XTCP_MIB_DSACKRECV,		/* D-SACKs the peer sent */
+	XTCP_MIB_DSACKSENT,		/* D-SACKs we sent */
 	XTCP_MIB_OUTOFWINDOWICMPS,	/* ICMP quoting no segment in flight */
 	XTCP_MIB_PMTUREDUCED,		/* ... that lowered a connection's MSS */
 	XTCP_MIB_MTUPSUCCESS,		/* MTU probes that arrived */

@@ -33,6 +33,8 @@ struct tseg {
 	uint8_t flags;
 	uint32_t seq, ack, len;	/* seq - isn, ack - pisn */
 	uint32_t tsval;		/* not compared: each clock has its offset */
+	int nsack;		/* not compared: scripts look at them */
+	uint32_t sack_left, sack_right;	/* the first block, - pisn */
 	int step;		/* the script step it followed */
 	double ms;		/* after that step */
 };
@@ -116,6 +118,11 @@ static void r_record(struct run *r, const struct xseg *s)
 	t->ack = s->ack - r->c.pisn;
 	t->len = s->len;
 	t->tsval = s->tsval;
+	t->nsack = s->nsack;
+	if (s->nsack) {
+		t->sack_left = s->sack[0].left - r->c.pisn;
+		t->sack_right = s->sack[0].right - r->c.pisn;
+	}
 	t->step = r->step;
 	t->ms = ms_between(r->mark, s->when_ns);
 }
@@ -852,6 +859,105 @@ static void reordering_keeps_rack_window(struct __test_metadata *_metadata,
 TEST_F(cf, reordering_seen_keeps_racks_window)
 {
 	CONFORM(reordering_keeps_rack_window);
+}
+
+/* The last segment's first SACK block is [@left, @right), relative. */
+static void expect_sack(struct __test_metadata *_metadata,
+			const struct run *r, uint32_t left, uint32_t right)
+{
+	const struct tseg *t = &r->seg[r->n - 1];
+
+	EXPECT_LE(1, t->nsack) TH_LOG("%s", r->name);
+	EXPECT_EQ(left, t->sack_left) TH_LOG("%s", r->name);
+	EXPECT_EQ(right, t->sack_right) TH_LOG("%s", r->name);
+}
+
+/*
+ * Data that arrives twice is reported in a D-SACK (RFC 2883 section 4):
+ * the ACK's first SACK block names what came again, once.  A whole
+ * segment again (a needless resend), then one whose first half came
+ * before: the block covers that half.  The next ACK has none.
+ */
+static void dsack_duplicates(struct __test_metadata *_metadata,
+			     struct run *r)
+{
+	long sent = r->family == AF_XTCP ? xtcp_stat("DSACKSent") : 0;
+
+	r_passive_open(_metadata, r, 20);
+	r_send(_metadata, r, 1, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	EXPECT_EQ(0, r->seg[r->n - 1].nsack) TH_LOG("%s", r->name);
+	r_send(_metadata, r, 1, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	expect_sack(_metadata, r, 1, 1001);
+	r_send(_metadata, r, 501, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	expect_sack(_metadata, r, 501, 1001);
+	r_send(_metadata, r, 1501, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	EXPECT_EQ(0, r->seg[r->n - 1].nsack) TH_LOG("%s", r->name);
+	EXPECT_EQ(2500, r_read(_metadata, r));
+	r_collect(_metadata, r, 100);
+	if (r->family == AF_XTCP)
+		EXPECT_EQ(sent + 2, xtcp_stat("DSACKSent"));
+}
+
+TEST_F(cf, data_that_came_twice_gets_a_dsack)
+{
+	CONFORM(dsack_duplicates);
+}
+
+/*
+ * The same past a hole: data already held out of order comes again.  The
+ * D-SACK goes first, the SACK block that holds it second (RFC 2883
+ * section 4.2.1); once the hole is filled, nothing is SACKed.
+ */
+static void dsack_out_of_order(struct __test_metadata *_metadata,
+			       struct run *r)
+{
+	r_passive_open(_metadata, r, 20);
+	r_send(_metadata, r, 1001, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	expect_sack(_metadata, r, 1001, 2001);
+	EXPECT_EQ(1, r->seg[r->n - 1].nsack) TH_LOG("%s", r->name);
+	r_send(_metadata, r, 1001, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	expect_sack(_metadata, r, 1001, 2001);
+	EXPECT_EQ(2, r->seg[r->n - 1].nsack) TH_LOG("%s", r->name);
+	r_send(_metadata, r, 1, 1, F_ACK, 1000);
+	ASSERT_EQ(1, r_expect_n(_metadata, r, 1, 300));
+	EXPECT_EQ(0, r->seg[r->n - 1].nsack) TH_LOG("%s", r->name);
+	EXPECT_EQ(2000, r_read(_metadata, r));
+	r_collect(_metadata, r, 100);
+}
+
+TEST_F(cf, data_held_out_of_order_that_came_twice_gets_a_dsack)
+{
+	CONFORM(dsack_out_of_order);
+}
+
+/*
+ * A D-SACK from the peer (a block below the cumulative ACK) is counted in
+ * tcpi_dsack_dups and DSACKRecv, as Linux counts it (tcp_check_dsack()).
+ */
+static void dsack_counted(struct __test_metadata *_metadata, struct run *r)
+{
+	long recv = r->family == AF_XTCP ? xtcp_stat("DSACKRecv") : 0;
+
+	r_passive_open(_metadata, r, 20);
+	r_write(_metadata, r, 2 * 1448);
+	ASSERT_EQ(2, r_expect_n(_metadata, r, 2, 100));
+	r_send(_metadata, r, 1, 1 + 2 * 1448, F_ACK, 0);
+	r_sack(_metadata, r, 1 + 2 * 1448, 1, 1 + 1448);
+	r_collect(_metadata, r, 100);
+	EXPECT_EQ(1, r_info(_metadata, r).tcpi_dsack_dups) TH_LOG("%s", r->name);
+	if (r->family == AF_XTCP)
+		EXPECT_EQ(recv + 1, xtcp_stat("DSACKRecv"));
+}
+
+TEST_F(cf, a_dsack_from_the_peer_is_counted)
+{
+	CONFORM(dsack_counted);
 }
 
 /*
