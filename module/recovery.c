@@ -293,8 +293,9 @@ static void xtcp_check_dsack(struct sock *sk, u32 ack, const u8 *p, int n)
 }
 
 /* The SACK option of an ACK: blocks outside what is outstanding (old
- * ones, D-SACKs, forgeries) are ignored.  Returns the earliest send time
- * of the segments it newly marks that were sent once, 0 if none.
+ * ones, D-SACKs, which xtcp_check_dsack() has read, forgeries) are
+ * ignored.  Returns the earliest send time of the segments it newly
+ * marks that were sent once, 0 if none.
  * sack_high moves up to the highest block only after the walk, so that
  * what one ACK SACKs is judged against the ACKs before it.
  */
@@ -487,9 +488,10 @@ static u64 xtcp_rack_detect_loss(struct sock *sk)
  * answered by a pure duplicate ACK (both copies arrived), showed no
  * loss; an ACK past the end of a resent probe's flight shows that the
  * probe repaired one, and the window is reduced once, as for a loss.
- * Linux tells a needless resend by the peer's D-SACK, which XTCP does
- * not have; the timestamp tells it instead (Eifel, RFC 3522): an ACK
- * that echoes a TSval older than the probe's answers the first copy.
+ * Linux tells a needless resend by the peer's D-SACK, which XTCP counts
+ * but does not settle probes by; the timestamp tells it here (Eifel, RFC
+ * 3522): an ACK that echoes a TSval older than the probe's answers the
+ * first copy.
  */
 void xtcp_tlp_ack(struct sock *sk, const struct xtcp_skb_cb *cb,
 		  bool advanced)
