@@ -659,9 +659,6 @@ static bool xtcp_ooo_coalesce(struct sock *sk, struct sk_buff *left,
 	return true;
 }
 
-/* Queues @skb past the gap; true when it was taken (queued, or merged
- * into the skb before it), false when the caller still owns it.
- */
 /*
  * @skb overlaps @held, out of order: the D-SACK names the bytes that came
  * twice, and the block of SACKs that holds them goes second (RFC 2883
@@ -680,6 +677,9 @@ static void xtcp_dsack_ooo(struct xtcp_sock *xs, const struct sk_buff *skb,
 	xs->sack_last = start;
 }
 
+/* Queues @skb past the gap; true when it was taken (queued, or merged
+ * into the skb before it), false when the caller still owns it.
+ */
 static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);

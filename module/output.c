@@ -349,13 +349,19 @@ static unsigned int xtcp_sack_blocks(const struct xtcp_sock *xs,
 	return n;
 }
 
-/* A D-SACK waits (xtcp_dsack_set()): it goes first, once (RFC 2883). */
+/* A D-SACK waits (input.c's xtcp_dsack_set()). */
+static bool xtcp_dsack_pending(const struct xtcp_sock *xs)
+{
+	return xs->dsack_start != xs->dsack_end;
+}
+
+/* ... and goes first, once (RFC 2883). */
 static unsigned int xtcp_dsack_block(struct sock *sk,
 				     struct xtcp_sack_block *b)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->dsack_start == xs->dsack_end)
+	if (!xtcp_dsack_pending(xs))
 		return 0;
 	b->start = xs->dsack_start;
 	b->end = xs->dsack_end;
@@ -382,7 +388,7 @@ static void xtcp_set_out_options(struct sock *sk, struct xtcp_out *o,
 		o->tsecr = xs->ts_recent;
 	}
 	if (!(xs->opts & XTCP_OPT_SACK) || (o->flags & XTCP_FLAG_SYN) ||
-	    (RB_EMPTY_ROOT(&xs->ooo_root) && xs->dsack_start == xs->dsack_end))
+	    (RB_EMPTY_ROOT(&xs->ooo_root) && !xtcp_dsack_pending(xs)))
 		return;
 	/* SACK blocks only where they fit: in a full-sized segment, none.
 	 * Signed, because a segment queued before the MSS shrank is larger

@@ -256,6 +256,14 @@ static u64 xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 
 #define XTCP_REO_WND_PERSIST	16	/* recoveries, as Linux's */
 
+/* RACK's reordering window widens a quarter min RTT, for 16 recoveries. */
+static void xtcp_reo_wnd_widen(struct xtcp_sock *xs)
+{
+	if (xs->reo_wnd_steps < U8_MAX)
+		xs->reo_wnd_steps++;
+	xs->reo_wnd_persist = XTCP_REO_WND_PERSIST;
+}
+
 /*
  * The first block says data arrived twice (a D-SACK, RFC 2883 section 4):
  * it lies below the cumulative ACK, or inside the second block.  Counted
@@ -286,9 +294,7 @@ static void xtcp_check_dsack(struct sock *sk, u32 ack, const u8 *p, int n)
 	if (!xs->stats.reord_seen ||
 	    xs->clock_ns - xs->reo_wnd_at_ns < (u64)xs->srtt_us * NSEC_PER_USEC)
 		return;
-	if (xs->reo_wnd_steps < U8_MAX)
-		xs->reo_wnd_steps++;
-	xs->reo_wnd_persist = XTCP_REO_WND_PERSIST;
+	xtcp_reo_wnd_widen(xs);
 	xs->reo_wnd_at_ns = xs->clock_ns;
 }
 
@@ -712,9 +718,7 @@ static bool xtcp_recovery_was_spurious(struct sock *sk, struct sk_buff *skb,
 	xs->retrans_out = 0;
 	xs->rtx_hint = NULL;
 	xs->stats.reord_seen++;
-	if (xs->reo_wnd_steps < U8_MAX)
-		xs->reo_wnd_steps++;
-	xs->reo_wnd_persist = XTCP_REO_WND_PERSIST;
+	xtcp_reo_wnd_widen(xs);
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RECOVERYUNDO);
 	return true;
 }
