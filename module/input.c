@@ -752,8 +752,11 @@ static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
 	bool stolen;
 	int delta;
 
-	/* (An orphan's segment is still needed after: it may be answered.) */
+	/* (An orphan's segment is still needed after: it may be answered.)
+	 * A segment that starts in what the reader has stays whole.
+	 */
 	if (!tail || sock_flag(sk, SOCK_DEAD) ||
+	    XTCP_SKB_CB(tail)->seq + tail->len != XTCP_SKB_CB(skb)->seq ||
 	    !skb_try_coalesce(tail, skb, &stolen, &delta))
 		return false;
 	atomic_add(delta, &sk->sk_rmem_alloc);
@@ -763,24 +766,22 @@ static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* Appends in-order data for the reader; false when it was not taken
+/*
+ * Appends in-order data for the reader; false when it was not taken
  * (no memory), and the caller still owns @skb.  Once taken, @skb may be
  * gone (merged into the last one).
+ *
+ * A segment may start in data we have (a resend that reaches past what
+ * it resends): it is queued whole and the reader skips the old bytes, as
+ * Linux does.  Cutting them off could move an skb's page data into a
+ * new, larger head, which for an skb already charged to the socket (out
+ * of order) the memory accounting would never see.
  */
 static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 len;
+	u32 len = XTCP_SKB_CB(skb)->seq + skb->len - xs->rcv_nxt;
 
-	if (cb->seq != xs->rcv_nxt) {
-		/* Starts in what we already have: keep only the new part. */
-		u32 old = xs->rcv_nxt - cb->seq;
-
-		if (!pskb_pull(skb, old))
-			return false;
-		cb->seq += old;
-	}
 	if (!xtcp_rmem_schedule(sk, skb, true)) {
 		/* Data past a gap must not starve the data that fills it
 		 * (Linux prunes the same way): drop it, the peer resends.
@@ -793,7 +794,6 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		if (!xtcp_rmem_schedule(sk, skb, true))
 			return false;
 	}
-	len = skb->len;
 	xtcp_measure_rcv_ratio(xs, skb);
 	if (!xtcp_rcv_coalesce(sk, skb)) {
 		if (!skb->sk) {

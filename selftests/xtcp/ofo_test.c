@@ -35,6 +35,8 @@
 #define RUN		8000		/* segments, at offsets 1, 2, ... */
 #define TIME_BOUND_MS	30000		/* for the whole flood: generous */
 #define CHUNK		1000		/* the peer's resends */
+#define SEGMAX		12000		/* the largest segment sent */
+#define TAINT_WARN	(1u << 9)	/* /proc/sys/kernel/tainted: a WARN */
 
 FIXTURE(of) {
 	struct xpeer p;
@@ -99,7 +101,7 @@ static int peer_data(struct xpeer *p, struct xconn *c, uint32_t off,
 {
 	struct xseg s = xc_seg(c->rport, c->lport, PISN + 1 + off, c->isn + 1,
 			       F_ACK | F_PSH);
-	uint8_t buf[CHUNK];
+	static uint8_t buf[SEGMAX];
 	uint32_t i;
 
 	if (len > sizeof(buf))
@@ -283,6 +285,54 @@ TEST_F_TIMEOUT(of, tiny_segments_in_a_row_are_coalesced_and_all_kept, 120)
 	EXPECT_EQ(base + 1 + RUN, s.sack[1].right);
 	ASSERT_EQ(0, peer_data(&self->p, &self->c, 0, 1));
 	read_all(_metadata, self, RUN + 1);
+}
+
+/* The kernel's taint flags (a WARN sets TAINT_WARN). */
+static unsigned long tainted(void)
+{
+	unsigned long t = ~0ul;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = ~0ul;
+		fclose(f);
+	}
+	return t;
+}
+
+/*
+ * A resend that reaches deep into data held past the hole.  The held
+ * segment is larger than a page, so the TUN device gives it page slots
+ * past its head; the resend makes it start in bytes the reader already
+ * has.  Linux keeps such an skb whole and the reader skips what came
+ * twice (tcp_data_queue()); cutting the old bytes off instead moves the
+ * slots' data into a new, larger head that the socket's memory
+ * accounting never saw, and the kernel warns when that skb joins the
+ * receive queue (skb_try_coalesce()).
+ *	peer    P.  offsets 0..10
+ *	peer    P.  offsets 20..11792 (held: 3672 bytes in the head, 8100
+ *		    in an 8 KiB page)
+ *	peer    P.  offsets 10..11020: the hole, and 11000 held bytes again
+ * The reader gets the 11792 bytes once each, and the kernel warns of
+ * nothing.
+ */
+TEST_F_TIMEOUT(of, a_resend_deep_into_held_data_delivers_each_byte_once, 60)
+{
+	unsigned long taint = tainted();
+	static uint8_t peek[12000];
+	uint32_t i;
+
+	ASSERT_NE(~0ul, taint);
+	ASSERT_EQ(0, peer_data(&self->p, &self->c, 0, 10));
+	ASSERT_EQ(0, peer_data(&self->p, &self->c, 20, 11772));
+	ASSERT_EQ(0, peer_data(&self->p, &self->c, 10, 11010));
+	/* A peek walks the same skbs, from the resent one into the held. */
+	ASSERT_EQ(11792, recv(self->c.fd, peek, sizeof(peek), MSG_PEEK));
+	for (i = 0; i < 11792; i++)
+		ASSERT_EQ(pat(i), peek[i]) TH_LOG("byte %u", i);
+	read_all(_metadata, self, 11792);
+	EXPECT_EQ(0, (tainted() & ~taint) & TAINT_WARN);
 }
 
 TEST_HARNESS_MAIN
