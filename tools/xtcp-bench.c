@@ -4,10 +4,12 @@
  *
  * Every test runs on every path twice, once over XTCP (AF_XTCP) and once
  * over TCP (AF_INET), with the same code; a table row gives both values
- * and XTCP/TCP.  With -n RUNS each test runs RUNS times on each path, XTCP
- * and TCP by turns (XTCP, TCP, XTCP, TCP, ...), and a row gives the median
- * of each protocol's runs, XTCP's median over TCP's, and the range
- * (min-max) of each protocol's runs:
+ * and XTCP/TCP, always in the columns "test path unit xtcp tcp xtcp/tcp".
+ * With -n RUNS each test runs RUNS times on each path, XTCP and TCP by
+ * turns (XTCP, TCP, XTCP, TCP, ...), a row each; after the last, a summary
+ * in the same columns gives each row's median (unit "Mbit/s:median", say),
+ * its least (":min") and its greatest (":max") run, the ratio's extremes
+ * being those of the runs' pairs (XTCP's k-th run over TCP's k-th):
  *
  *   stream-N  N connections write 128 KiB at a time, client to server:
  *             Mbit/s of bytes the server received during the phase
@@ -95,11 +97,13 @@ struct result {
 };
 
 /* A protocol's runs of one test on one path (-n): the worst status, and
- * the median and range of each value.
+ * the median and range of each value; in XTCP's, also the range of the
+ * ratio XTCP/TCP over the runs' pairs (run k of XTCP over run k of TCP).
  */
 struct summary {
 	int status;
 	double med[2], min[2], max[2];
+	double rmin[2], rmax[2];
 };
 
 /* Everything the threads of one phase share. */
@@ -678,8 +682,7 @@ static struct result run_phase(const struct opts *o, const struct path *p,
 
 /* ---- the table ---- */
 
-#define ROW_FMT		"%-10s %-10s %-8s %12s %12s %9s"
-#define RANGE_FMT	"  %-19s %s"
+#define ROW_FMT		"%-10s %-10s %-14s %12s %12s %9s"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -708,57 +711,111 @@ static void summarize(const struct result *r, int n, struct summary *s)
 	}
 }
 
-static void cell(char *buf, size_t len, const struct summary *s, int i)
+/* The least and greatest XTCP/TCP of the @n pairs of runs, into @x. */
+static void ratio_range(const struct result *xr, const struct result *tr,
+			int n, struct summary *x)
 {
-	if (s->status == OK)
-		snprintf(buf, len, "%.1f", s->med[i]);
-	else
-		snprintf(buf, len, "%s", s->status == STALL ? "stall" : "error");
-}
+	double q;
+	int i, k;
 
-static void range(char *buf, size_t len, const struct summary *s, int i)
-{
-	if (s->status == OK)
-		snprintf(buf, len, "%.1f-%.1f", s->min[i], s->max[i]);
-	else
-		snprintf(buf, len, "-");
-}
-
-static void print_row(const struct opts *o, const struct test *t,
-		      const struct path *p, const char *unit,
-		      const struct summary s[2], int i)
-{
-	char x[16], y[16], ratio[16] = "-", xr[32], yr[32];
-
-	cell(x, sizeof(x), &s[0], i);
-	cell(y, sizeof(y), &s[1], i);
-	if (s[0].status == OK && s[1].status == OK && s[1].med[i] > 0)
-		snprintf(ratio, sizeof(ratio), "%.3f", s[0].med[i] / s[1].med[i]);
-	printf(ROW_FMT, t->name, p->name, unit, x, y, ratio);
-	if (o->runs > 1) {
-		range(xr, sizeof(xr), &s[0], i);
-		range(yr, sizeof(yr), &s[1], i);
-		printf(RANGE_FMT, xr, yr);
+	for (i = 0; i < 2; i++) {
+		x->rmin[i] = 0;
+		x->rmax[i] = 0;
+		for (k = 0; k < n; k++) {
+			if (tr[k].val[i] <= 0)
+				continue;
+			q = xr[k].val[i] / tr[k].val[i];
+			if (!x->rmax[i] || q < x->rmin[i])
+				x->rmin[i] = q;
+			if (q > x->rmax[i])
+				x->rmax[i] = q;
+		}
 	}
-	putchar('\n');
 }
 
-static void print_rows(const struct opts *o, const struct test *t,
-		       const struct path *p, const struct summary s[2])
+/* One row: "test path unit xtcp tcp xtcp/tcp", the ratio last. */
+static void print_row(const char *test, const char *path, const char *unit,
+		      const struct summary s[2], const double xv[2],
+		      const double tv[2], const double *ratio, int i)
 {
-	switch (t->kind) {
-	case STREAM:
-		print_row(o, t, p, "Mbit/s", s, 0);
-		break;
-	case RR:
-		print_row(o, t, p, "trans/s", s, 0);
-		print_row(o, t, p, "lat-us", s, 1);
-		break;
-	case CRR:
-		print_row(o, t, p, "trans/s", s, 0);
-		break;
+	char x[16], y[16], q[16] = "-";
+	int ok = s[0].status == OK && s[1].status == OK;
+
+	snprintf(x, sizeof(x), "%.1f", xv[i]);
+	snprintf(y, sizeof(y), "%.1f", tv[i]);
+	if (s[0].status != OK)
+		snprintf(x, sizeof(x), "%s", s[0].status == STALL ? "stall" : "error");
+	if (s[1].status != OK)
+		snprintf(y, sizeof(y), "%s", s[1].status == STALL ? "stall" : "error");
+	if (ok && ratio[i] > 0)
+		snprintf(q, sizeof(q), "%.3f", ratio[i]);
+	printf(ROW_FMT "\n", test, path, unit, x, y, q);
+}
+
+/* What a row's values are: one run's, or a statistic of all of them. */
+enum row_stat { ONE_RUN, MEDIAN, LEAST, GREATEST };
+
+/*
+ * A test's rows on a path: one for stream and crr, two for rr (its
+ * latency too).  A statistic is appended to the unit: "Mbit/s:median".
+ */
+static void print_rows(const struct test *t, const struct path *p,
+		       const struct summary s[2], enum row_stat stat)
+{
+	static const char *const units[][2] = {
+		[STREAM] = { "Mbit/s" }, [RR] = { "trans/s", "lat-us" },
+		[CRR] = { "trans/s" },
+	};
+	static const char *const suffix[] = {
+		[ONE_RUN] = "", [MEDIAN] = ":median", [LEAST] = ":min",
+		[GREATEST] = ":max",
+	};
+	const double *xv = s[0].med, *tv = s[1].med;
+	double ratio[2];
+	char unit[32];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		ratio[i] = s[1].med[i] > 0 ? s[0].med[i] / s[1].med[i] : 0;
+	if (stat == LEAST) {
+		xv = s[0].min;
+		tv = s[1].min;
+		memcpy(ratio, s[0].rmin, sizeof(ratio));
+	} else if (stat == GREATEST) {
+		xv = s[0].max;
+		tv = s[1].max;
+		memcpy(ratio, s[0].rmax, sizeof(ratio));
+	}
+	for (i = 0; i < 2 && units[t->kind][i]; i++) {
+		snprintf(unit, sizeof(unit), "%s%s", units[t->kind][i],
+			 suffix[stat]);
+		print_row(t->name, p->name, unit, s, xv, tv, ratio, i);
 	}
 	fflush(stdout);
+}
+
+static void print_table_header(void)
+{
+	printf(ROW_FMT "\n", "test", "path", "unit", "xtcp", "tcp", "xtcp/tcp");
+}
+
+/* After every row's runs: each row's median, and the least and greatest of
+ * its runs, in the rows' own columns.
+ */
+static void print_summary(const struct opts *o,
+			  struct summary (*sums)[MAX_TESTS][2])
+{
+	int i, j, k;
+
+	printf("# summary of %d runs per row, XTCP and TCP by turns: the median, then\n"
+	       "# the least and the greatest run (xtcp/tcp: of the runs' pairs)\n",
+	       o->runs);
+	print_table_header();
+	for (i = 0; i < o->npaths; i++)
+		for (j = 0; j < o->ntests; j++)
+			for (k = MEDIAN; k <= GREATEST; k++)
+				print_rows(&o->tests[j], &o->paths[i], sums[i][j],
+					   k);
 }
 
 static void print_header(const struct opts *o, int argc, char **argv)
@@ -773,17 +830,14 @@ static void print_header(const struct opts *o, int argc, char **argv)
 	printf("\n# %d s per phase, socket timeouts %d s, AF_XTCP=%d\n",
 	       o->secs, o->timeout, o->xtcp_family);
 	if (o->runs > 1)
-		printf("# %d runs per row, XTCP and TCP by turns: medians, ranges (min-max)\n",
+		printf("# %d runs per row, XTCP and TCP by turns: a row per run, then a summary\n",
 		       o->runs);
 	for (i = 0; i < o->npaths; i++)
 		printf("# path %s: %s, server netns %s, client netns %s\n",
 		       o->paths[i].name, o->paths[i].addr_str,
 		       *o->paths[i].server_ns ? o->paths[i].server_ns : "-",
 		       *o->paths[i].client_ns ? o->paths[i].client_ns : "-");
-	printf(ROW_FMT, "test", "path", "unit", "xtcp", "tcp", "xtcp/tcp");
-	if (o->runs > 1)
-		printf(RANGE_FMT, "xtcp-range", "tcp-range");
-	putchar('\n');
+	print_table_header();
 	fflush(stdout);
 }
 
@@ -794,7 +848,7 @@ static void usage_exit(void)
 	fputs("usage: xtcp-bench [OPTIONS]\n"
 	      "  -t, --time S          seconds per phase (default 3)\n"
 	      "  -n, --runs N          runs of each test on each path, XTCP and TCP by\n"
-	      "                        turns; a row gives the medians and ranges (1)\n"
+	      "                        turns, a row each, then a summary: median, min, max (1)\n"
 	      "  -T, --tests LIST      of stream,rr,crr (default all three)\n"
 	      "  -P, --streams LIST    parallel streams, a stream-N row each (default 1)\n"
 	      "  -p, --path SPEC       NAME:ADDR[:SERVER_NETNS[:CLIENT_NETNS]], repeatable\n"
@@ -979,8 +1033,9 @@ static void check_setup(const struct opts *o)
 
 int main(int argc, char **argv)
 {
+	static struct summary sums[MAX_PATHS][MAX_TESTS][2];
 	struct result xr[MAX_RUNS], tr[MAX_RUNS];
-	struct summary s[2];
+	struct summary one[2], *s;
 	struct opts o;
 	int i, j, k, port, bad = 0;
 
@@ -996,12 +1051,18 @@ int main(int argc, char **argv)
 			for (k = 0; k < o.runs; k++) {
 				xr[k] = run_phase(&o, p, t, 1, port++);
 				tr[k] = run_phase(&o, p, t, 0, port++);
+				summarize(&xr[k], 1, &one[0]);
+				summarize(&tr[k], 1, &one[1]);
+				print_rows(t, p, one, ONE_RUN);
 			}
+			s = sums[i][j];
 			summarize(xr, o.runs, &s[0]);
 			summarize(tr, o.runs, &s[1]);
-			print_rows(&o, t, p, s);
+			ratio_range(xr, tr, o.runs, &s[0]);
 			bad |= s[0].status != OK || s[1].status != OK;
 		}
 	}
+	if (o.runs > 1)
+		print_summary(&o, sums);
 	return bad ? 3 : 0;
 }
