@@ -715,19 +715,19 @@ static void summarize(const struct result *r, int n, struct summary *s)
 static void ratio_range(const struct result *xr, const struct result *tr,
 			int n, struct summary *x)
 {
+	int i, k, seen;
 	double q;
-	int i, k;
 
 	for (i = 0; i < 2; i++) {
 		x->rmin[i] = 0;
 		x->rmax[i] = 0;
-		for (k = 0; k < n; k++) {
+		for (k = 0, seen = 0; k < n; k++) {
 			if (tr[k].val[i] <= 0)
 				continue;
 			q = xr[k].val[i] / tr[k].val[i];
-			if (!x->rmax[i] || q < x->rmin[i])
+			if (!seen++ || q < x->rmin[i])
 				x->rmin[i] = q;
-			if (q > x->rmax[i])
+			if (seen == 1 || q > x->rmax[i])
 				x->rmax[i] = q;
 		}
 	}
