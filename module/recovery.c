@@ -90,11 +90,14 @@ static bool xtcp_rack_sent_after(u64 t1, u32 seq1, u64 t2, u32 seq2)
 }
 
 /*
- * A segment reached the peer (SACKed, or acknowledged): RACK's clock
- * (RFC 8985 section 6.2) moves to its send time if that is the latest
- * yet, with the round trip it took.  A resent segment counts only when
- * the ACK cannot be for its first copy: not sooner than the smallest
- * round trip of the last five minutes (info.c keeps it).
+ * A segment reached the peer (SACKed, or acknowledged): RACK (RFC 8985
+ * section 6.2) takes the round trip of the newest segment each ACK
+ * delivers, and moves its clock to that segment's send time if it is the
+ * latest yet.  A segment delivered late, overtaken on the way, thus
+ * lengthens the round trip the others are judged by, as in Linux's
+ * tcp_rack_advance().  A resent segment counts only when the ACK cannot
+ * be for its first copy: not sooner than the smallest round trip of the
+ * last five minutes (info.c keeps it).
  */
 static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 {
@@ -102,15 +105,19 @@ static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 	u32 end = XTCP_SKB_CB(skb)->end_seq;
 	u64 rtt = xs->clock_ns - st->sent_ns;
 
-	if (!xtcp_rack_sent_after(st->sent_ns, end, xs->rack_ns,
-				  xs->rack_end_seq))
-		return;
 	if ((st->state & XTCP_SKB_RETRANS) &&
 	    rtt < (u64)xs->stats.min_rtt_us * NSEC_PER_USEC)
 		return;
+	/* The newest segment of this ACK has the shortest round trip. */
+	if (xs->rack_rtt_at != xs->clock_ns || rtt < xs->rack_rtt_ns) {
+		xs->rack_rtt_ns = rtt;
+		xs->rack_rtt_at = xs->clock_ns;
+	}
+	if (!xtcp_rack_sent_after(st->sent_ns, end, xs->rack_ns,
+				  xs->rack_end_seq))
+		return;
 	xs->rack_ns = st->sent_ns;
 	xs->rack_end_seq = end;
-	xs->rack_rtt_ns = rtt;
 }
 
 /*
@@ -458,9 +465,10 @@ static void xtcp_rack_mark_lost(struct sock *sk, struct sk_buff *skb)
 /*
  * RACK loss detection (RFC 8985 section 6.2): a segment (or its resend)
  * sent before the latest one the peer confirmed is lost once it has been
- * out for that one's round trip plus the reordering window.  Those still
- * inside it are judged again when the window ends: returns the time
- * until the first of them does, 0 if none.  The walk is over the whole
+ * out for RACK's round trip plus the reordering window.  Those still
+ * inside it are judged again when the last of their windows ends (the
+ * RFC's and Linux's choice: ACKs in between judge them anyway): returns
+ * the time until then, 0 if none.  The walk is over the whole
  * flight, since resends make send order differ from sequence order.
  */
 static u64 xtcp_rack_detect_loss(struct sock *sk)
@@ -482,8 +490,8 @@ static u64 xtcp_rack_detect_loss(struct sock *sk)
 		left = st->sent_ns + xs->rack_rtt_ns + reo - xs->clock_ns;
 		if (left <= 0)
 			xtcp_rack_mark_lost(sk, skb);
-		else if (!wait || left < wait)
-			wait = left;
+		else
+			wait = max_t(u64, wait, left);
 	}
 	return wait;
 }

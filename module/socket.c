@@ -611,6 +611,7 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->probe_stamp = 0;
 	xs->rack_ns = 0;
 	xs->rack_rtt_ns = 0;
+	xs->rack_rtt_at = 0;
 	xs->rack_end_seq = 0;
 	xs->tlp_high_seq = 0;
 	xs->reord_now = 0;

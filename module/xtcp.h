@@ -269,12 +269,14 @@ struct xtcp_sock {
 	u32 lost_out;
 	u32 retrans_out;	/* lost ones resent, not yet acknowledged */
 	struct sk_buff *rtx_hint;	/* where the resend walk goes on */
-	/* RACK-TLP (RFC 8985): the latest send time the peer has confirmed
-	 * and the round trip that confirmation measured; the end of the
-	 * last tail-loss probe and whether it was a resend.
+	/* RACK-TLP (RFC 8985): the latest send time the peer has confirmed;
+	 * the round trip of the newest segment the last ACK delivered, and
+	 * that ACK's clock; the end of the last tail-loss probe and whether
+	 * it was a resend.
 	 */
 	u64 rack_ns;
 	u64 rack_rtt_ns;
+	u64 rack_rtt_at;
 	u32 rack_end_seq;	/* that segment's end: ties in send time */
 	u32 sack_high;		/* the highest SACK block's end, or snd_una */
 	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
