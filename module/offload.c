@@ -32,12 +32,6 @@
 
 static bool xtcp_gso_registered;
 
-/* What gso_size says beyond the MSS for a header of @thlen bytes. */
-static unsigned int xtcp_gso_extra(unsigned int thlen)
-{
-	return thlen - XTCP_GSO_CORE_HDRLEN;
-}
-
 /* Called once the header is in place: see the top of this file. */
 void xtcp_gso_fix_size(struct sk_buff *skb)
 {
@@ -123,6 +117,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 static const struct net_offload xtcp_offload = {
 	.callbacks = {
 		.gso_segment = xtcp_gso_segment,
+		.gro_receive = xtcp_gro_receive,
+		.gro_complete = xtcp_gro_complete,
 	},
 };
 
