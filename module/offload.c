@@ -92,7 +92,13 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 
 	__skb_pull(skb, thlen);
 	si->gso_size = size - xtcp_gso_extra(thlen);
-	segs = skb_segment(skb, features | NETIF_F_HW_CSUM);
+	/* Single segments only, which the loop below fills in: no GSO
+	 * feature lets skb_segment() cut a GRO aggregate's frag_list into
+	 * smaller GSO skbs instead (gro.c), whose gso_size would lack
+	 * xtcp_gso_extra().
+	 */
+	segs = skb_segment(skb, (features | NETIF_F_HW_CSUM) &
+			   ~NETIF_F_GSO_MASK);
 	si->gso_size = size;
 	if (IS_ERR(segs))
 		return segs;
