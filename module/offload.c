@@ -24,6 +24,9 @@
  * Each segment gets a copy of the header with its own sequence number and
  * checksum; only the last keeps FIN and PSH, as in Linux's TSO.  The
  * options (the timestamp) are the same in every segment, as in TSO.
+ *
+ * The other way, a device's GRO merges segments that arrive into such an
+ * skb: gro.c, registered here with the segmenter.
  */
 #include <net/protocol.h>
 #include <net/ip.h>
@@ -139,6 +142,13 @@ void xtcp_offload_init(void)
 			xtcp_ipproto);
 }
 
+/*
+ * inet_del_offload() waits for every gro_receive running.  An aggregate a
+ * device still holds (across NAPI polls, briefly: with gro_flush_timeout,
+ * busy polling, or a poll that used its budget under HZ >= 1000) then
+ * finds no gro_complete when flushed: the core warns and drops it, a loss
+ * its sender repairs.
+ */
 void xtcp_offload_exit(void)
 {
 	if (xtcp_gso_registered)
