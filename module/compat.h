@@ -15,6 +15,7 @@
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
 #include <linux/inet_diag.h>
+#include <net/gro.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 
@@ -150,6 +151,44 @@ static inline void xtcp_diag_set_owner(struct inet_diag_handler *h,
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	h->owner = owner;
+#endif
+}
+
+/*
+ * GRO (gro.c).  6.10 moved the comparison of a held segment's IP header
+ * with a new one's (TTL, TOS, DF, the IP ID's progression) from
+ * inet_gro_receive() to the transport's gro_receive, and with it
+ * NAPI_GRO_CB's is_atomic and flush_id gave way to ip_fixedid.  Before,
+ * inet_gro_receive() left its verdict in @p's flush and the ID's in
+ * flush_id, for the transport to read as TCP does.  Nonzero: the IP
+ * headers forbid merging the segment whose header is @th into @p (whose
+ * header is @th2).
+ */
+static inline int xtcp_gro_ip_flush(struct sk_buff *p, const void *th,
+				    const void *th2)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	return gro_receive_network_flush(th, th2, p);
+#else
+	struct napi_gro_cb *cb = NAPI_GRO_CB(p);
+	int flush = cb->flush;
+
+	/* At the second segment: a fixed ID (0) or one that counts up (1). */
+	if (cb->flush_id != 1 || cb->count != 1 || !cb->is_atomic)
+		flush |= cb->flush_id;
+	else
+		cb->is_atomic = false;
+	return flush;
+#endif
+}
+
+/* 6.3 gave IPv4 a GRO size limit of its own (gro_ipv4_max_size). */
+static inline unsigned int xtcp_gro_max_size(const struct net_device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return READ_ONCE(dev->gro_ipv4_max_size);
+#else
+	return READ_ONCE(dev->gro_max_size);
 #endif
 }
 

@@ -24,6 +24,9 @@
  * Each segment gets a copy of the header with its own sequence number and
  * checksum; only the last keeps FIN and PSH, as in Linux's TSO.  The
  * options (the timestamp) are the same in every segment, as in TSO.
+ *
+ * The other way, a device's GRO merges segments that arrive into such an
+ * skb: gro.c, registered here with the segmenter.
  */
 #include <net/protocol.h>
 #include <net/ip.h>
@@ -31,12 +34,6 @@
 #include "xtcp.h"
 
 static bool xtcp_gso_registered;
-
-/* What gso_size says beyond the MSS for a header of @thlen bytes. */
-static unsigned int xtcp_gso_extra(unsigned int thlen)
-{
-	return thlen - XTCP_GSO_CORE_HDRLEN;
-}
 
 /* Called once the header is in place: see the top of this file. */
 void xtcp_gso_fix_size(struct sk_buff *skb)
@@ -98,7 +95,13 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 
 	__skb_pull(skb, thlen);
 	si->gso_size = size - xtcp_gso_extra(thlen);
-	segs = skb_segment(skb, features | NETIF_F_HW_CSUM);
+	/* Single segments only, which the loop below fills in: no GSO
+	 * feature lets skb_segment() cut a GRO aggregate's frag_list into
+	 * smaller GSO skbs instead (gro.c), whose gso_size would lack
+	 * xtcp_gso_extra().
+	 */
+	segs = skb_segment(skb, (features | NETIF_F_HW_CSUM) &
+			   ~NETIF_F_GSO_MASK);
 	si->gso_size = size;
 	if (IS_ERR(segs))
 		return segs;
@@ -123,6 +126,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 static const struct net_offload xtcp_offload = {
 	.callbacks = {
 		.gso_segment = xtcp_gso_segment,
+		.gro_receive = xtcp_gro_receive,
+		.gro_complete = xtcp_gro_complete,
 	},
 };
 
@@ -137,6 +142,13 @@ void xtcp_offload_init(void)
 			xtcp_ipproto);
 }
 
+/*
+ * inet_del_offload() waits for every gro_receive running.  An aggregate a
+ * device still holds (across NAPI polls, briefly: with gro_flush_timeout,
+ * busy polling, or a poll that used its budget under HZ >= 1000) then
+ * finds no gro_complete when flushed: the core warns and drops it, a loss
+ * its sender repairs.
+ */
 void xtcp_offload_exit(void)
 {
 	if (xtcp_gso_registered)

@@ -69,6 +69,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_MTUPSUCCESS]		= "MtuProbeSuccess",
 	[XTCP_MIB_MTUPFAIL]		= "MtuProbeFail",
 	[XTCP_MIB_MTUBLACKHOLE]		= "MtuBlackHole",
+	[XTCP_MIB_GROAGGREGATED]	= "GROAggregated",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -596,11 +596,20 @@ static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
 /* The header the core's GSO arithmetic assumes for that type (SCTP's). */
 #define XTCP_GSO_CORE_HDRLEN	12
 #define XTCP_GSO_BYTES		(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
+/* What gso_size says beyond the MSS for a header of @thlen bytes. */
+static inline unsigned int xtcp_gso_extra(unsigned int thlen)
+{
+	return thlen - XTCP_GSO_CORE_HDRLEN;
+}
+
 bool xtcp_gso_on(void);
 void xtcp_gso_fix_size(struct sk_buff *skb);
 unsigned int xtcp_gso_rcv_mss(const struct sk_buff *skb);
 void xtcp_offload_init(void);
 void xtcp_offload_exit(void);
+/* gro.c */
+struct sk_buff *xtcp_gro_receive(struct list_head *head, struct sk_buff *skb);
+int xtcp_gro_complete(struct sk_buff *skb, int thoff);
 
 static inline unsigned int xtcp_size_goal(const struct xtcp_sock *xs)
 {
@@ -726,6 +735,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_MTUPSUCCESS,		/* MTU probes that arrived */
 	XTCP_MIB_MTUPFAIL,		/* ... that did not */
 	XTCP_MIB_MTUBLACKHOLE,		/* timeouts that lowered the MSS */
+	XTCP_MIB_GROAGGREGATED,		/* segments GRO merged into an earlier one */
 	XTCP_MIB_MAX
 };
 

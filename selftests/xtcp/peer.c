@@ -22,7 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <sys/uio.h>
 
 #include "peer.h"
 
@@ -236,11 +239,97 @@ int xpeer_setup(struct xpeer *p)
 	return ret;
 }
 
+static int packet_socket(int type, int proto, int ifindex)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = proto,
+		.sll_ifindex = ifindex,
+	};
+	int fd = socket(AF_PACKET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int xpeer_attach_veth(struct xpeer *p, const char *ifname,
+		      const uint8_t dst_mac[6])
+{
+	int one = 1, fd, ret;
+	struct ifreq ifr = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	p->tun = -1;
+	p->txfd = -1;
+	p->proto = IPPROTO_XTCP;
+	p->ip_id = getpid() ^ xpeer_now_ns();
+	p->ifindex = if_nametoindex(ifname);
+	if (!p->ifindex)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ret = if_ioctl(SIOCGIFHWADDR, &ifr);
+	if (ret)
+		return ret;
+	memcpy(p->eth, dst_mac, 6);
+	memcpy(p->eth + 6, ifr.ifr_hwaddr.sa_data, 6);
+	put16(p->eth + 12, ETH_P_IP);
+	p->eth_len = sizeof(p->eth);
+
+	/* Reads IP packets only, and not its own. */
+	fd = packet_socket(SOCK_DGRAM, htons(ETH_P_IP), p->ifindex);
+	if (fd < 0)
+		return fd;
+	p->tun = fd;
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		       sizeof(one)))
+		goto err;
+	/* Protocol 0: it writes, and reads nothing. */
+	fd = packet_socket(SOCK_RAW, 0, p->ifindex);
+	if (fd < 0) {
+		ret = fd;
+		xpeer_teardown(p);
+		return ret;
+	}
+	p->txfd = fd;
+	return 0;
+err:
+	ret = -errno;
+	xpeer_teardown(p);
+	return ret;
+}
+
 void xpeer_teardown(struct xpeer *p)
 {
 	if (p->tun >= 0)
 		close(p->tun);
 	p->tun = -1;
+	if (p->eth_len && p->txfd >= 0)
+		close(p->txfd);
+	p->txfd = -1;
+}
+
+/* One IP packet out: through the TUN device, or behind the Ethernet
+ * header on the veth.  The bytes of the IP packet written, or -1.
+ */
+static ssize_t xpeer_write(struct xpeer *p, const void *pkt, size_t len)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = p->eth, .iov_len = p->eth_len },
+		{ .iov_base = (void *)pkt, .iov_len = len },
+	};
+	ssize_t n;
+
+	if (!p->eth_len)
+		return write(p->tun, pkt, len);
+	n = writev(p->txfd, iov, 2);
+	return n < 0 ? n : n - p->eth_len;
 }
 
 int xpeer_set_mtu(struct xpeer *p, int mtu)
@@ -420,7 +509,7 @@ int xpeer_send(struct xpeer *p, const struct xseg *s)
 		check ^= htons(1);
 	memcpy(th + 16, &check, 2);
 
-	n = write(p->tun, ip, iphlen + seglen);
+	n = xpeer_write(p, ip, iphlen + seglen);
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)(iphlen + seglen) ? 0 : -EIO;
@@ -436,7 +525,7 @@ int xpeer_send_raw(struct xpeer *p, const void *seg, size_t len)
 	if (len)
 		memcpy(p->txbuf + IP_HLEN, seg, len);
 	build_ip(p, &addrs, p->txbuf, IP_HLEN + len);
-	n = write(p->tun, p->txbuf, IP_HLEN + len);
+	n = xpeer_write(p, p->txbuf, IP_HLEN + len);
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)(IP_HLEN + len) ? 0 : -EIO;
@@ -472,7 +561,7 @@ int xpeer_send_icmp(struct xpeer *p, uint8_t type, uint8_t code,
 	memcpy(icmp + 2, &check, 2);
 	build_ip_proto(p, &outer, ip, total, IPPROTO_ICMP);
 
-	n = write(p->tun, ip, total);
+	n = xpeer_write(p, ip, total);
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)total ? 0 : -EIO;

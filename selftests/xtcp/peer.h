@@ -100,7 +100,15 @@ struct xseg {
 };
 
 struct xpeer {
-	int tun;			/* the TUN device's fd */
+	int tun;			/* the TUN device's fd; over a veth
+					 * (xpeer_attach_veth()), a packet
+					 * socket that reads IP packets
+					 */
+	int txfd;			/* over a veth: the packet socket that
+					 * writes them, behind eth[]
+					 */
+	uint8_t eth[14];		/* over a veth: the Ethernet header */
+	int eth_len;			/* 0: the TUN device */
 	int proto;			/* IPPROTO_XTCP, or IPPROTO_TCP to
 					 * script Linux TCP the same way
 					 */
@@ -113,6 +121,15 @@ struct xpeer {
 };
 
 int xpeer_setup(struct xpeer *p);		/* 0 or -errno */
+/*
+ * The peer on a veth instead, for what a TUN device does not do (GRO):
+ * in the calling thread's network namespace, the peer reads and writes
+ * IP packets on @ifname with packet sockets, as 10.0.0.2 to 10.0.0.1 on
+ * the other end, whose MAC address is @dst_mac.  Nothing in the
+ * namespace answers for 10.0.0.2: @ifname has no address.  0 or -errno.
+ */
+int xpeer_attach_veth(struct xpeer *p, const char *ifname,
+		      const uint8_t dst_mac[6]);
 void xpeer_teardown(struct xpeer *p);
 int xpeer_set_mtu(struct xpeer *p, int mtu);	/* 0 or -errno */
 

@@ -24,7 +24,7 @@ export XTCP_DIAG_KO=${XTCP_DIAG_KO:-$(dirname "$XTCP_KO")/xtcp_diag.ko}
 export XTCP_TOOLS=${XTCP_TOOLS:-build/tools}
 
 # module_test loads and unloads xtcp.ko itself; the others load it on use.
-programs=(module_test socket_test input_test peer_selftest handshake_test close_test timewait_test tos_ttl_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test hostile_test ofo_test forward_test.sh pmtu_test.sh info_test conform_test timer_test icmp_test urgent_test sockopt_test rfc9293_test ipopt_test zerownd_test defer_test xtcp_run_test.sh trace_test.sh diag_test stress_test.sh fuzz_test)
+programs=(module_test socket_test input_test peer_selftest handshake_test close_test timewait_test tos_ttl_test syncookie_test connect_test scale_test veth_test.sh flood_test stream_test flow_test transfer_test.sh recv_test netem_test.sh window_test deadpeer_test.sh epoll_test hostile_test ofo_test forward_test.sh gro_test.sh pmtu_test.sh info_test conform_test timer_test icmp_test urgent_test sockopt_test rfc9293_test ipopt_test zerownd_test defer_test xtcp_run_test.sh trace_test.sh diag_test stress_test.sh fuzz_test)
 # Under a kernel with fault injection (make check-debug's), its test too;
 # fuzz_test stays last.
 if [ -w /sys/kernel/debug/failslab/probability ]; then
