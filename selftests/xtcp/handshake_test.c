@@ -75,31 +75,6 @@ static int xtcp_socket(FIXTURE_DATA(hs) *self, int flags)
 				  0));
 }
 
-/* Checks that the gaps between successive segments roughly double. */
-static void expect_doubling(struct __test_metadata *_metadata,
-			    const uint64_t *when, int n, double first_ms)
-{
-	double prev = 0, gap, ratio;
-	int i;
-
-	for (i = 1; i < n; i++) {
-		gap = ms_between(when[i - 1], when[i]);
-		TH_LOG("gap %d: %.1f ms", i, gap);
-		if (i == 1) {
-			/* The first timeout is rto_initial_ms, never less. */
-			EXPECT_LE(first_ms * 0.8, gap);
-			EXPECT_GE(first_ms * 4, gap);
-		} else {
-			ratio = gap / prev;
-			EXPECT_LE(1.5, ratio) TH_LOG("gap %d / gap %d = %.2f",
-						     i, i - 1, ratio);
-			EXPECT_GE(3.0, ratio) TH_LOG("gap %d / gap %d = %.2f",
-						     i, i - 1, ratio);
-		}
-		prev = gap;
-	}
-}
-
 /* ---- the module as client ---- */
 
 /*
@@ -196,7 +171,7 @@ TEST_F_TIMEOUT(hs, client_lost_syn_backs_off_then_connect_times_out, 20)
 	EXPECT_EQ(ETIMEDOUT, self->bg.err) TH_LOG("connect: %s",
 						  strerror(self->bg.err));
 	ASSERT_EQ(1 + SYN_RETRIES, n);
-	expect_doubling(_metadata, when, n, RTO_MS);
+	xc_expect_backoff(_metadata, when, n, RTO_MS);
 
 	/* It gives up one more doubled timeout after the last SYN. */
 	last_gap = ms_between(when[n - 2], when[n - 1]);
@@ -554,7 +529,7 @@ TEST_F_TIMEOUT(hs, server_lost_synack_backs_off_then_entry_is_dropped, 20)
 				  xc_proc_state(SERVER_PORT, PEER_PORT));
 		}
 	}
-	expect_doubling(_metadata, when, n, RTO_MS);
+	xc_expect_backoff(_metadata, when, n, RTO_MS);
 	last_gap = ms_between(when[n - 2], when[n - 1]);
 
 	/* The entry goes one doubled timeout after the last SYN-ACK. */

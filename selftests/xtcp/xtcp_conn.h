@@ -61,6 +61,29 @@ static inline double ms_between(uint64_t a, uint64_t b)
 	return ((double)b - (double)a) / MS;
 }
 
+/*
+ * Resends at @when[0..@n) back off exponentially from @first_ms: the
+ * i-th gap is the timeout then, @first_ms doubled i-1 times.  A timer
+ * never fires early (0.8: the peer's own clock reads) and may fire late
+ * when the guest is slow, by a delay, not a factor: so each gap is held
+ * to its own timeout (at most half as much again and 100 ms later), not
+ * to the gap before it, which one late firing would have stretched.
+ */
+static inline void xc_expect_backoff(struct __test_metadata *_metadata,
+				     const uint64_t *when, int n,
+				     double first_ms)
+{
+	double gap, rto = first_ms;
+	int i;
+
+	for (i = 1; i < n; i++, rto *= 2) {
+		gap = ms_between(when[i - 1], when[i]);
+		TH_LOG("gap %d: %.1f ms (timeout %.0f ms)", i, gap, rto);
+		EXPECT_LE(rto * 0.8, gap);
+		EXPECT_GE(rto * 1.5 + 100, gap);
+	}
+}
+
 static inline void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
