@@ -535,7 +535,9 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
  * or overlaps what is there already is dropped: the sender resends
  * whatever stays missing.
  */
-static u32 xtcp_ooo_end(const struct sk_buff *skb)
+
+/* Where a received skb's data ends, on either queue. */
+static u32 xtcp_data_end(const struct sk_buff *skb)
 {
 	return XTCP_SKB_CB(skb)->seq + skb->len;
 }
@@ -609,13 +611,13 @@ static struct rb_node **xtcp_ooo_find(struct xtcp_sock *xs,
 				      struct rb_node **parent,
 				      struct sk_buff **left)
 {
-	u32 seq = XTCP_SKB_CB(skb)->seq, end = xtcp_ooo_end(skb);
+	u32 seq = XTCP_SKB_CB(skb)->seq, end = xtcp_data_end(skb);
 	struct rb_node **p = &xs->ooo_root.rb_node;
 	struct sk_buff *n = xs->ooo_last;
 
 	*parent = NULL;
 	*left = NULL;
-	if (n && !xtcp_before(seq, xtcp_ooo_end(n))) {
+	if (n && !xtcp_before(seq, xtcp_data_end(n))) {
 		*parent = &n->rbnode;
 		*left = n;
 		return &n->rbnode.rb_right;	/* the last has none */
@@ -625,7 +627,7 @@ static struct rb_node **xtcp_ooo_find(struct xtcp_sock *xs,
 		n = rb_to_skb(*p);
 		if (!xtcp_after(end, XTCP_SKB_CB(n)->seq)) {
 			p = &(*p)->rb_left;
-		} else if (!xtcp_before(seq, xtcp_ooo_end(n))) {
+		} else if (!xtcp_before(seq, xtcp_data_end(n))) {
 			*left = n;
 			p = &(*p)->rb_right;
 		} else {
@@ -648,13 +650,13 @@ static bool xtcp_ooo_coalesce(struct sock *sk, struct sk_buff *left,
 	bool stolen;
 	int delta;
 
-	if (xtcp_ooo_end(left) != XTCP_SKB_CB(skb)->seq ||
+	if (xtcp_data_end(left) != XTCP_SKB_CB(skb)->seq ||
 	    !skb_try_coalesce(left, skb, &stolen, &delta))
 		return false;
 	/* @left's truesize grew by @delta: charge it as skb_set_owner_r() */
 	atomic_add(delta, &sk->sk_rmem_alloc);
 	sk_mem_charge(sk, delta);
-	XTCP_SKB_CB(left)->end_seq = xtcp_ooo_end(left);
+	XTCP_SKB_CB(left)->end_seq = xtcp_data_end(left);
 	kfree_skb_partial(skb, stolen);
 	return true;
 }
@@ -671,8 +673,8 @@ static void xtcp_dsack_ooo(struct xtcp_sock *xs, const struct sk_buff *skb,
 
 	if (xtcp_before(start, XTCP_SKB_CB(held)->seq))
 		start = XTCP_SKB_CB(held)->seq;
-	if (xtcp_after(end, xtcp_ooo_end(held)))
-		end = xtcp_ooo_end(held);
+	if (xtcp_after(end, xtcp_data_end(held)))
+		end = xtcp_data_end(held);
 	xtcp_dsack_set(xs, start, end);
 	xs->sack_last = start;
 }
@@ -756,7 +758,7 @@ static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
 	 * A segment that starts in what the reader has stays whole.
 	 */
 	if (!tail || sock_flag(sk, SOCK_DEAD) ||
-	    XTCP_SKB_CB(tail)->seq + tail->len != XTCP_SKB_CB(skb)->seq ||
+	    xtcp_data_end(tail) != XTCP_SKB_CB(skb)->seq ||
 	    !skb_try_coalesce(tail, skb, &stolen, &delta))
 		return false;
 	atomic_add(delta, &sk->sk_rmem_alloc);
@@ -780,7 +782,7 @@ static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
 static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 len = XTCP_SKB_CB(skb)->seq + skb->len - xs->rcv_nxt;
+	u32 len = xtcp_data_end(skb) - xs->rcv_nxt;
 
 	if (!xtcp_rmem_schedule(sk, skb, true)) {
 		/* Data past a gap must not starve the data that fills it
@@ -818,7 +820,7 @@ static void xtcp_ooo_drain(struct sock *sk)
 		rb_erase(&skb->rbnode, &xs->ooo_root);
 		if (skb == xs->ooo_last)
 			xs->ooo_last = NULL;	/* that was all of it */
-		if (!xtcp_after(xtcp_ooo_end(skb), xs->rcv_nxt) ||
+		if (!xtcp_after(xtcp_data_end(skb), xs->rcv_nxt) ||
 		    !xtcp_queue_rcv(sk, skb))
 			kfree_skb(skb);
 	}
