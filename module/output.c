@@ -778,21 +778,19 @@ static bool xtcp_hold_partial(const struct sock *sk, const struct sk_buff *skb,
 
 /*
  * What of the send head @skb may go now: all of it, or, when its partial
- * tail is held back (*@held), nothing if that is all there is, else its
- * full segments on their own (Linux's tcp_mss_split_point()); the tail
- * is then held at the next turn.
+ * tail is held back, nothing if that is all there is, else its full
+ * segments on their own (Linux's tcp_mss_split_point()); the tail is
+ * then held at the next turn.
  */
 static struct sk_buff *xtcp_unheld_part(struct sock *sk, struct sk_buff *skb,
-					bool partial_ok, bool *held)
+					bool partial_ok)
 {
 	u32 mss = xtcp_payload_mss(xtcp_sk(sk));
 
-	*held = xtcp_hold_partial(sk, skb, partial_ok);
-	if (!*held)
+	if (!xtcp_hold_partial(sk, skb, partial_ok))
 		return skb;
 	if (skb->len < mss)
 		return NULL;
-	*held = false;
 	return xtcp_split_skb(sk, skb, rounddown(skb->len, mss)) ?: skb;
 }
 
@@ -852,7 +850,7 @@ static bool xtcp_is_fin(const struct sk_buff *skb)
 static void __xtcp_push(struct sock *sk, bool partial_ok)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	bool rwnd_limited = false, held = false;
+	bool rwnd_limited = false;
 	struct sk_buff *skb;
 	u32 sent = xs->packets_out;
 	bool recent;
@@ -879,18 +877,21 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 		rwnd_limited = !go;
 		if (!go)
 			break;
-		go = xtcp_unheld_part(sk, go, partial_ok, &held);
+		go = xtcp_unheld_part(sk, go, partial_ok);
 		if (!go)
 			break;
 		go = xtcp_fit_cwnd(sk, go, recent);
 		if (!go || !xtcp_send_new(sk, go))
 			break;
 	}
-	/* The persist timer: for a window update, or to send what TCP_CORK
-	 * or MSG_MORE holds back (Nagle holds nothing when nothing is out).
+	/* Something waits and nothing is in flight, so no ACK will come to
+	 * send it: the persist timer, for a window update, for what TCP_CORK
+	 * or MSG_MORE holds back, or for a segment whose send found no
+	 * memory, a SYN or a FIN among them (Linux's tcp_check_probe_timer()
+	 * after tcp_write_xmit()).  Without it such a connection waits for
+	 * ever.
 	 */
-	if (skb && !xs->packets_out &&
-	    (held || !xtcp_window_allows(xs, skb)))
+	if (skb && !xs->packets_out)
 		xtcp_arm_rtx_if_idle(sk);
 	/* New data out: a probe follows it if no ACK does (RFC 8985).  One
 	 * already set stays (the ACK that comes re-arms it): a deadline
