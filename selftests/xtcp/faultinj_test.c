@@ -71,7 +71,7 @@ struct tally {
 		const char *call;
 		int err, n;
 	} why[32];
-	char first_bad[160];
+	char first_bad[320];
 };
 
 struct load {
@@ -274,19 +274,57 @@ static void set_timeouts(int fd, int secs)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* A timed-out call is a hang; anything else goes to note_failure(). */
-static void call_failed(struct load *l, bool client, const char *call,
-			int err)
+/*
+ * The socket's line in /proc/net/xtcp (state, timer, time left, resends)
+ * into @buf: what a hang left behind, for its report.
+ */
+static void proc_line_of(int fd, char *buf, size_t len)
 {
-	char what[96];
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char line[512], port[8];
+	FILE *f;
+
+	snprintf(buf, len, "not in /proc/net/xtcp");
+	if (getsockname(fd, (struct sockaddr *)&sin, &sl))
+		return;
+	snprintf(port, sizeof(port), ":%04X ", ntohs(sin.sin_port));
+	f = fopen("/proc/net/xtcp", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		/* The local address comes first: its port ends at 14. */
+		if (strncmp(line + strspn(line, " ") + 8, port, 6))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(buf, len, "%s", line + strspn(line, " "));
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * A timed-out call on socket @fd is a hang, reported with the socket's
+ * /proc/net/xtcp line; anything else goes to note_failure().
+ */
+static void call_failed_on(struct load *l, bool client, const char *call,
+			   int err, int fd)
+{
+	char what[300], line[200];
 
 	if (err == EAGAIN || err == EINPROGRESS) {
-		snprintf(what, sizeof(what), "%s blocked over %d s", call,
-			 l->timeout_s);
+		proc_line_of(fd, line, sizeof(line));
+		snprintf(what, sizeof(what), "%s blocked over %d s (%s)", call,
+			 l->timeout_s, line);
 		note_bad(l, client, what);
 		return;
 	}
 	note_failure(l, client, call, err);
+}
+
+static void call_failed(struct load *l, bool client, const char *call,
+			int err)
+{
+	call_failed_on(l, client, call, err, -1);
 }
 
 /* A server that gave up on a connection resets it, so its client knows. */
@@ -316,7 +354,7 @@ static void serve_one(struct load *l, int c)
 	n = recv(c, &seed, sizeof(seed), MSG_WAITALL);
 	if (n != sizeof(seed)) {
 		if (n < 0)
-			call_failed(l, false, "server recv", errno);
+			call_failed_on(l, false, "server recv", errno, c);
 		server_abort(c);
 		return;
 	}
@@ -327,7 +365,7 @@ static void serve_one(struct load *l, int c)
 		r.bytes += n;
 	}
 	if (n < 0) {
-		call_failed(l, false, "server recv", errno);
+		call_failed_on(l, false, "server recv", errno, c);
 		server_abort(c);
 		return;
 	}
@@ -337,7 +375,7 @@ static void serve_one(struct load *l, int c)
 		pthread_mutex_unlock(&l->t.lock);
 	}
 	if (send(c, &r, sizeof(r), MSG_NOSIGNAL) < 0) {
-		call_failed(l, false, "server send", errno);
+		call_failed_on(l, false, "server send", errno, c);
 		server_abort(c);
 	}
 }
@@ -398,7 +436,7 @@ static void client_one(struct load *l, uint64_t seed)
 	}
 	set_timeouts(fd, l->timeout_s);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		call_failed(l, true, "connect", errno);
+		call_failed_on(l, true, "connect", errno, fd);
 		goto out;
 	}
 	err = send_all(fd, &seed, sizeof(seed));
@@ -409,16 +447,16 @@ static void client_one(struct load *l, uint64_t seed)
 		off += m;
 	}
 	if (err) {
-		call_failed(l, true, "send", -err);
+		call_failed_on(l, true, "send", -err, fd);
 		goto out;
 	}
 	if (shutdown(fd, SHUT_WR)) {
-		call_failed(l, true, "shutdown", errno);
+		call_failed_on(l, true, "shutdown", errno, fd);
 		goto out;
 	}
 	n = recv(fd, &r, sizeof(r), MSG_WAITALL);
 	if (n < 0)
-		call_failed(l, true, "client recv", errno);
+		call_failed_on(l, true, "client recv", errno, fd);
 	else if (n != sizeof(r))
 		note_bad(l, true, "EOF without the server's reply");
 	else if (r.bytes != l->bytes || r.bad >= 0)
@@ -586,6 +624,14 @@ static bool back_to_baseline(const struct baseline *b, int secs,
 	return false;
 }
 
+/* A number from the environment, or @def. */
+static int env_int(const char *name, int def)
+{
+	const char *v = getenv(name);
+
+	return v && atoi(v) > 0 ? atoi(v) : def;
+}
+
 FIXTURE(fi) {
 	struct xpeer p;
 	struct baseline base;
@@ -630,10 +676,14 @@ FIXTURE_SETUP(fi)
 	take_baseline(&self->base);
 	memset(&self->l, 0, sizeof(self->l));
 	pthread_mutex_init(&self->l.t.lock, NULL);
-	self->l.conns = 6;
+	/* XTCP_FI_CONNS and XTCP_FI_TIMEOUT: more connections, and a hang
+	 * reported sooner, for a hunt (not a weaker test: the same limits).
+	 */
+	self->l.conns = env_int("XTCP_FI_CONNS", 6);
 	self->l.bytes = 128 * 1024;
 	/* Far above a recovery's worst (RTOs capped at 2 s). */
-	self->l.timeout_s = 30 * xtcp_timeout_scale();
+	self->l.timeout_s = env_int("XTCP_FI_TIMEOUT",
+				    30 * xtcp_timeout_scale());
 }
 
 FIXTURE_TEARDOWN(fi)
@@ -775,7 +825,7 @@ TEST_F_TIMEOUT(fi, handshakes_under_a_syn_flood_while_allocations_fail, 120)
 TEST_F_TIMEOUT(fi, transfers_while_the_tasks_own_allocations_fail, 120)
 {
 	ASSERT_EQ(0, start_listener(&self->l));
-	ASSERT_EQ(0, faults_on_tasks("3"));
+	ASSERT_EQ(0, faults_on_tasks(getenv("XTCP_FI_PERCENT") ?: "3"));
 	self->l.task_faults = 1;
 	run_load(&self->l);
 	faults_off();
