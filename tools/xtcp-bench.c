@@ -21,7 +21,12 @@
  * A path is an address and, optionally, the network namespaces that the
  * server and the client run in (/run/netns/NAME, as `ip netns add` makes
  * them).  Threads enter their side's namespace with setns(), so one process
- * drives both ends.
+ * drives both ends.  Or the server is another machine's (server "@remote"):
+ * `xtcp-bench --serve` there answers every test, XTCP and TCP, on fixed
+ * ports (--port and the two after it: stream, rr, crr), until killed; a
+ * stream then counts the bytes the clients' send() calls took during the
+ * phase, not those the servers received (the same for XTCP and TCP; the
+ * socket buffers' fill at the start is small against a phase).
  *
  * Every phase (test, path, protocol) runs in a child process under alarm()
  * and a deadline the parent enforces, and every socket has SO_RCVTIMEO and
@@ -70,6 +75,7 @@ struct path {
 	struct in_addr addr;
 	char server_ns[NS_NAME_MAX];	/* "": stay where we are */
 	char client_ns[NS_NAME_MAX];
+	int remote;			/* the server is --serve elsewhere */
 };
 
 struct test {
@@ -84,6 +90,7 @@ struct opts {
 	int timeout;
 	int port;
 	int xtcp_family;
+	int serve;		/* --serve: the far end of a remote path */
 	int npaths;
 	int ntests;
 	struct path paths[MAX_PATHS];
@@ -120,7 +127,9 @@ struct phase {
 	atomic_int done;		/* servers: no client is left */
 	atomic_int ready;		/* clients under way */
 	atomic_int status;		/* the first failure's enum status */
-	atomic_ulong bytes;		/* stream: received by the servers */
+	atomic_ulong bytes;		/* stream: received by the servers
+					 * (remote: taken by the clients)
+					 */
 	atomic_ulong trans;		/* rr, crr: completed by the client */
 };
 
@@ -350,10 +359,14 @@ static void *stream_client(void *arg)
 	memset(buf, 0x5a, STREAM_WRITE);
 	atomic_fetch_add(&ph->ready, 1);
 	while (!atomic_load(&ph->stop)) {
-		if (send(fd, buf, STREAM_WRITE, MSG_NOSIGNAL) < 0) {
+		ssize_t n = send(fd, buf, STREAM_WRITE, MSG_NOSIGNAL);
+
+		if (n < 0) {
 			phase_fail(ph, "client send", errno);
 			break;
 		}
+		if (ph->path->remote)
+			atomic_fetch_add(&ph->bytes, n);
 	}
 	close(fd);
 	free(buf);
@@ -567,12 +580,14 @@ static struct result phase_main(struct phase *ph)
 	int k = ph->test->kind, ns = 0, nc = 0;
 	double deadline;
 
-	if (enter_netns(ph->path->server_ns))
-		return r;
-	ph->lfd = listen_on(ph);
-	if (ph->lfd < 0)
-		return r;
-	ns = start_threads(ph, srv, ph->nclients, server_fn[k]);
+	if (!ph->path->remote) {
+		if (enter_netns(ph->path->server_ns))
+			return r;
+		ph->lfd = listen_on(ph);
+		if (ph->lfd < 0)
+			return r;
+		ns = start_threads(ph, srv, ph->nclients, server_fn[k]);
+	}
 	if (!enter_netns(ph->path->client_ns))
 		nc = start_threads(ph, cli, ph->nclients, client_fn[k]);
 	else
@@ -609,7 +624,8 @@ static void phase_init(struct phase *ph, const struct opts *o,
 	ph->proto = xtcp ? "xtcp" : "tcp";
 	ph->sin.sin_family = AF_INET;
 	ph->sin.sin_addr = p->addr;
-	ph->sin.sin_port = htons(port);
+	/* A remote server listens on one port per test. */
+	ph->sin.sin_port = htons(p->remote ? o->port + t->kind : port);
 	ph->lfd = -1;
 	ph->nclients = t->kind == STREAM ? t->streams : 1;
 }
@@ -835,10 +851,105 @@ static void print_header(const struct opts *o, int argc, char **argv)
 	for (i = 0; i < o->npaths; i++)
 		printf("# path %s: %s, server netns %s, client netns %s\n",
 		       o->paths[i].name, o->paths[i].addr_str,
+		       o->paths[i].remote ? "@remote (xtcp-bench --serve there)" :
 		       *o->paths[i].server_ns ? o->paths[i].server_ns : "-",
 		       *o->paths[i].client_ns ? o->paths[i].client_ns : "-");
 	print_table_header();
 	fflush(stdout);
+}
+
+/* ---- --serve: the far end of a remote path ---- */
+
+struct serve_conn {
+	int fd;
+	enum kind kind;
+};
+
+/* One connection: stream read to EOF; rr each byte echoed; crr one byte
+ * echoed, then closed from this side, as crr_server() does.
+ */
+static void *serve_conn(void *arg)
+{
+	struct serve_conn *c = arg;
+	char *buf = malloc(STREAM_WRITE), b;
+
+	if (c->kind == STREAM) {
+		while (buf && recv(c->fd, buf, STREAM_WRITE, 0) > 0)
+			;
+	} else {
+		while (recv(c->fd, &b, 1, 0) == 1 &&
+		       send(c->fd, &b, 1, MSG_NOSIGNAL) == 1 && c->kind == RR)
+			;
+	}
+	close(c->fd);
+	free(buf);
+	free(c);
+	return NULL;
+}
+
+static void *serve_accept(void *arg)
+{
+	struct serve_conn *l = arg, *c;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int fd;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			sleep_ms(errno == EINTR || errno == ECONNABORTED ? 0 : 10);
+			continue;
+		}
+		/* A client gone without a close frees its thread in time. */
+		set_timeouts(fd, 60);
+		c = malloc(sizeof(*c));
+		if (c) {
+			c->fd = fd;
+			c->kind = l->kind;
+		}
+		if (!c || pthread_create(&tid, &attr, serve_conn, c)) {
+			free(c);
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+/* Listens for every test, XTCP's and TCP's, then serves until killed. */
+static int serve(const struct opts *o)
+{
+	static struct serve_conn ls[2][3];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fam, k, one = 1;
+	pthread_t tid;
+
+	for (fam = 0; fam < 2; fam++) {
+		for (k = STREAM; k <= CRR; k++) {
+			struct serve_conn *l = &ls[fam][k];
+
+			l->kind = k;
+			l->fd = socket(fam ? AF_INET : o->xtcp_family,
+				       SOCK_STREAM | SOCK_CLOEXEC, 0);
+			sin.sin_port = htons(o->port + k);
+			if (l->fd < 0 ||
+			    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				       sizeof(one)) ||
+			    bind(l->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+			    listen(l->fd, 128) ||
+			    pthread_create(&tid, NULL, serve_accept, l)) {
+				fprintf(stderr, "xtcp-bench: --serve on port %d: %s\n",
+					o->port + k, strerror(errno));
+				return 1;
+			}
+		}
+	}
+	printf("xtcp-bench: serving stream, rr, crr on ports %d-%d, XTCP and TCP\n",
+	       o->port, o->port + CRR);
+	fflush(stdout);
+	for (;;)
+		pause();
 }
 
 /* ---- command line ---- */
@@ -852,7 +963,10 @@ static void usage_exit(void)
 	      "  -T, --tests LIST      of stream,rr,crr (default all three)\n"
 	      "  -P, --streams LIST    parallel streams, a stream-N row each (default 1)\n"
 	      "  -p, --path SPEC       NAME:ADDR[:SERVER_NETNS[:CLIENT_NETNS]], repeatable\n"
-	      "                        (default loopback:127.0.0.1); ip-netns names\n"
+	      "                        (default loopback:127.0.0.1); ip-netns names, or\n"
+	      "                        SERVER_NETNS @remote: ADDR runs xtcp-bench --serve\n"
+	      "      --serve           answer a remote path's tests on --port and the two\n"
+	      "                        ports after it, XTCP and TCP, until killed\n"
 	      "  -w, --timeout S       socket timeouts; a call waiting longer is a stall\n"
 	      "                        (default 4)\n"
 	      "      --port N          first server port; each phase takes the next (5201)\n"
@@ -901,7 +1015,9 @@ static void parse_path(struct opts *o, const char *spec)
 		die("bad --path", spec);
 	copy_field(p->name, sizeof(p->name), f[0], spec);
 	copy_field(p->addr_str, sizeof(p->addr_str), f[1], spec);
-	if (f[2])
+	if (f[2] && !strcmp(f[2], "@remote"))
+		p->remote = 1;
+	else if (f[2])
 		copy_field(p->server_ns, sizeof(p->server_ns), f[2], spec);
 	if (f[3])
 		copy_field(p->client_ns, sizeof(p->client_ns), f[3], spec);
@@ -958,6 +1074,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'w' },
 		{ "port", required_argument, NULL, 'o' },
 		{ "xtcp-family", required_argument, NULL, 'f' },
+		{ "serve", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -991,6 +1108,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'f':
 			o->xtcp_family = parse_int(optarg, 1, 45);
+			break;
+		case 'S':
+			o->serve = 1;
 			break;
 		default:
 			usage_exit();
@@ -1041,6 +1161,8 @@ int main(int argc, char **argv)
 
 	parse_opts(&o, argc, argv);
 	check_setup(&o);
+	if (o.serve)
+		return serve(&o);
 	print_header(&o, argc, argv);
 	port = o.port;
 	for (i = 0; i < o.npaths; i++) {
