@@ -504,9 +504,9 @@ static uint64_t mono_ns(void)
 /*
  * Over loopback, tw_reuse 0 refuses the four-tuple (EADDRNOTAVAIL, as
  * TCP), and 1 and 2 refuse it within the second its last timestamp
- * came in (the entry is made right after a second begins, and the case
- * is tried again if the second ended before connect()); a second later
- * 1 and 2 take it over.
+ * came in (the entry is made early in a second, 100 ms past its start,
+ * and the case is tried again if the second ended before connect()); a
+ * second later 1 and 2 take it over.
  */
 static int lo_tw_reuse(struct __test_metadata *_metadata, int family,
 		       int lfd, const char *name)
@@ -517,7 +517,14 @@ static int lo_tw_reuse(struct __test_metadata *_metadata, int family,
 	for (reuse = 0; reuse <= 2; reuse++) {
 		ASSERT_EQ(0, set_tw_reuse(reuse));
 		for (tries = 0; tries < 5; tries++) {
-			while (mono_ns() % 1000000000ull > 300000000ull)
+			/* Not right at the second's start either: the
+			 * kernel's second (ktime_get_seconds(), the entry's
+			 * stamp) follows the clock at the next tick, later
+			 * still after an idle spell, and an entry stamped
+			 * with the second before would be taken.
+			 */
+			while (mono_ns() % 1000000000ull < 100000000ull ||
+			       mono_ns() % 1000000000ull > 400000000ull)
 				sleep_ms(10);
 			t0 = mono_ns() / 1000000000ull;
 			lo_time_wait(_metadata, family, lfd);
