@@ -167,10 +167,12 @@ u32 xtcp_cookie_make(const struct net *net, const struct xtcp_hnode *h,
 	       (slot & 0x1f) << 3 | index;
 }
 
-/* A listener answered a SYN with a cookie. */
+/* A listener answered a SYN with a cookie: when, in the low 32 bits of
+ * jiffies (0 stands for never, so a send at 0 counts as 1).
+ */
 void xtcp_cookie_sent(struct sock *listener)
 {
-	WRITE_ONCE(xtcp_sk(listener)->cookie_jiffies, get_jiffies_64());
+	WRITE_ONCE(xtcp_sk(listener)->cookie_jiffies, (u32)jiffies ?: 1);
 }
 
 /*
@@ -181,12 +183,15 @@ void xtcp_cookie_sent(struct sock *listener)
  */
 bool xtcp_cookie_recent(const struct sock *listener)
 {
-	u64 sent = READ_ONCE(xtcp_sk(listener)->cookie_jiffies);
+	u32 sent = READ_ONCE(xtcp_sk(listener)->cookie_jiffies);
 	u64 valid_ms = (u64)(XTCP_COOKIE_MAX_AGE + 1) *
 		       READ_ONCE(xtcp_sysctl(sock_net(listener))->syncookie_period_ms);
+	u32 age = (u32)jiffies - sent;
 
-	return sent && time_before_eq64(get_jiffies_64(),
-					sent + msecs_to_jiffies(valid_ms));
+	/* Unsigned: a clock behind the stamp (one 2^32 jiffies old, say)
+	 * makes a large age, not a recent one.
+	 */
+	return sent && age <= msecs_to_jiffies(valid_ms);
 }
 
 /* The MSS a cookie carries, or 0 when it is forged, for another

@@ -172,6 +172,8 @@ struct xtcp_sock {
 	struct hlist_node listen_node;	/* listener table, while listening */
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
+	struct sk_buff *send_head;	/* first queued segment not yet sent */
+	u64 lsnd_ns;		/* when data last went out */
 	u32 iss;
 	u32 snd_una;
 	u32 snd_nxt;
@@ -183,8 +185,6 @@ struct xtcp_sock {
 	u32 snd_sml;		/* end of the last small segment sent (Nagle) */
 	u32 pushed_seq;		/* where the last PSH went */
 	u32 snd_up;		/* the urgent point; snd_una: none (urgent.c) */
-	u64 lsnd_ns;		/* when data last went out */
-	struct sk_buff *send_head;	/* first queued segment not yet sent */
 	/* Receive sequence space. */
 	u32 irs;
 	u32 rcv_nxt;
@@ -202,13 +202,13 @@ struct xtcp_sock {
 	/* Path MTU probing (mtu_probe.c): the search is between MTUs that
 	 * work (low) and may not (high); probe is the one being tried.
 	 */
+	u32 mtup_stamp;		/* jiffies when the search last began */
+	u32 mtup_seq;		/* the probe's sequence numbers */
+	u32 mtup_end;
 	u16 mtup_low;
 	u16 mtup_high;
 	u16 mtup_probe;		/* 0: no probe out */
 	u8 mtup_on;		/* the MSS follows mtup_low; probes go */
-	u32 mtup_stamp;		/* jiffies when the search last began */
-	u32 mtup_seq;		/* the probe's sequence numbers */
-	u32 mtup_end;
 	u8 fin_sent:1,		/* our FIN has a sequence number */
 	   ack_pending:1,	/* an ACK is owed (delayed-ACK timer runs) */
 	   nodelay:1,		/* TCP_NODELAY */
@@ -219,14 +219,19 @@ struct xtcp_sock {
 	   pingpong:1,		/* interactive: ACKs wait for replies */
 	   recvmsg_inq:1;	/* TCP_INQ: recvmsg() says what is left */
 	u8 quick;		/* ACKs still to send at once (quick-ACK) */
-	u64 lrcv_ns;		/* when data last arrived; 0: never */
+	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
 	u8 backoff;		/* rto_ns doublings since the last RTT sample */
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
+	u64 lrcv_ns;		/* when data last arrived; 0: never */
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
 	u8 defer_accept;	/* TCP_DEFER_ACCEPT, as SYN-ACK timeouts */
+	/* What both SYNs agreed on (RFC 7323, RFC 2018; ts_* below). */
+	u8 opts;		/* XTCP_OPT_* */
+	u8 snd_wscale;		/* the peer's shift for its windows */
+	u8 rcv_wscale;		/* ours */
 	int linger2;		/* TCP_LINGER2, s; 0: fin_timeout, -1: none */
 	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
 	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, bytes; 0: none */
@@ -238,10 +243,7 @@ struct xtcp_sock {
 	u64 rcv_tstamp;		/* when the peer last sent us anything, ns */
 	u64 clock_ns;		/* now, read once per event (below) */
 
-	/* What both SYNs agreed on (RFC 7323, RFC 2018). */
-	u8 opts;		/* XTCP_OPT_* */
-	u8 snd_wscale;		/* the peer's shift for its windows */
-	u8 rcv_wscale;		/* ours */
+	/* The timestamp option's state (RFC 7323). */
 	u32 ts_off;		/* our timestamp clock's offset */
 	u32 ts_recent;		/* the peer's TSval to echo */
 	u32 ts_recent_stamp;	/* when it was taken, seconds (PAWS) */
@@ -260,6 +262,7 @@ struct xtcp_sock {
 	 */
 	u8 ca_state;		/* XTCP_CA_* */
 	u8 cc;			/* the congestion control algorithm (cong.c) */
+	u8 retransmits;		/* timeouts in a row (timer.c) */
 	struct xtcp_cubic cubic;
 	u32 cwnd;
 	u32 ssthresh;
@@ -268,6 +271,7 @@ struct xtcp_sock {
 	u32 sacked_out;
 	u32 lost_out;
 	u32 retrans_out;	/* lost ones resent, not yet acknowledged */
+	u32 recover;		/* snd_nxt when recovery or loss began */
 	struct sk_buff *rtx_hint;	/* where the resend walk goes on */
 	/* RACK-TLP (RFC 8985): the latest send time the peer has confirmed;
 	 * the round trip of the newest segment the last ACK delivered, and
@@ -289,10 +293,10 @@ struct xtcp_sock {
 	 */
 	u8 reo_wnd_steps;
 	u8 reo_wnd_persist;
+	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
 	u64 reo_wnd_at_ns;	/* when a D-SACK last widened it */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
-	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
 	/* Data past a gap, keyed by sequence, no two skbs overlapping; its
 	 * last (highest) skb at hand, where new data usually goes.
 	 */
@@ -304,7 +308,7 @@ struct xtcp_sock {
 	 */
 	u32 dsack_start;
 	u32 dsack_end;
-	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
+	u32 last_oow_ack;	/* jiffies of the last answer to a bad segment */
 
 	/* The timers (timer.c): deadlines in ktime_get() ns, 0 when not
 	 * set, and the one hrtimer that serves them.  Retransmission: the
@@ -316,9 +320,6 @@ struct xtcp_sock {
 	u64 delack_at;
 	u64 keepalive_at;
 	u64 rto_ns;
-	u8 retransmits;
-	u32 last_oow_ack;	/* jiffies of the last answer to a bad segment */
-	u32 recover;		/* snd_nxt when recovery or loss began */
 	unsigned long deferred;
 
 	/* A listener's queues.  A child sits on its listener's accept
@@ -329,8 +330,8 @@ struct xtcp_sock {
 	struct sock *parent;
 	u32 accept_len;
 	u32 accept_max;
-	u64 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 	atomic_t syn_len;
+	u32 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 
 	struct xtcp_stats stats;	/* for TCP_INFO only */
 };
