@@ -67,9 +67,30 @@ static void xtcp_gso_seg_urg(struct xtcphdr *th, u32 off, u16 urg)
 	th->urg_ptr = 0;
 }
 
+/*
+ * A segment's checksum when the device sums no protocol of ours:
+ * skb_segment() summed the payload as it cut it (copying it in the same
+ * pass when the device takes no page fragments), so only the header is
+ * added, with the pseudo-header in its check field as a device would
+ * find it (TCP's tcp_gso_segment() does the same).  Summing the whole
+ * segment again here would be a second pass over the data.
+ */
+static void xtcp_gso_seg_checksum(struct sk_buff *seg, struct xtcphdr *th)
+{
+	unsigned int len = seg->len - skb_transport_offset(seg);
+
+	th->check = ~csum_tcpudp_magic(ip_hdr(seg)->saddr, ip_hdr(seg)->daddr,
+				       len, xtcp_ipproto, 0);
+	th->check = gso_make_checksum(seg, csum_unfold(~th->check));
+}
+
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					netdev_features_t features)
 {
+	/* A NIC that only knows TCP's and UDP's checksums would take XTCP's
+	 * header for TCP's: only NETIF_F_HW_CSUM leaves the sum to it.
+	 */
+	bool hw = features & NETIF_F_HW_CSUM;
 	struct skb_shared_info *si = skb_shinfo(skb);
 	struct sk_buff *segs = ERR_PTR(-EINVAL), *seg;
 	unsigned int thlen, size = si->gso_size;
@@ -98,10 +119,11 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 	/* Single segments only, which the loop below fills in: no GSO
 	 * feature lets skb_segment() cut a GRO aggregate's frag_list into
 	 * smaller GSO skbs instead (gro.c), whose gso_size would lack
-	 * xtcp_gso_extra().
+	 * xtcp_gso_extra().  No checksum feature but HW_CSUM, so that
+	 * skb_segment() sums the payload itself when the device will not.
 	 */
-	segs = skb_segment(skb, (features | NETIF_F_HW_CSUM) &
-			   ~NETIF_F_GSO_MASK);
+	features &= ~(NETIF_F_GSO_MASK | NETIF_F_CSUM_MASK);
+	segs = skb_segment(skb, hw ? features | NETIF_F_HW_CSUM : features);
 	si->gso_size = size;
 	if (IS_ERR(segs))
 		return segs;
@@ -114,11 +136,11 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 			flags & ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH) : flags;
 		xtcp_gso_seg_urg(sth, seq - first, urg);
 		seq += seg->len - skb_transport_offset(seg) - thlen;
-		/* A NIC that only knows TCP's and UDP's checksums would take
-		 * XTCP's header for TCP's: only NETIF_F_HW_CSUM leaves it.
-		 */
-		xtcp_fill_checksum(seg, ip_hdr(seg)->saddr, ip_hdr(seg)->daddr,
-				   features & NETIF_F_HW_CSUM);
+		if (hw)
+			xtcp_fill_checksum(seg, ip_hdr(seg)->saddr,
+					   ip_hdr(seg)->daddr, true);
+		else
+			xtcp_gso_seg_checksum(seg, sth);
 	}
 	return segs;
 }
