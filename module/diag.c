@@ -170,7 +170,7 @@ static void xtcp_diag_tw(struct inet_diag_msg *m, struct xtcp_hnode *h)
 	xtcp_diag_id(m, h);
 	m->idiag_state = tw->substate;
 	m->idiag_timer = 3;
-	m->idiag_expires = xtcp_diag_expires_ms(&tw->timer);
+	m->idiag_expires = div_u64(xtcp_tw_remaining_ns(tw), NSEC_PER_MSEC);
 }
 
 /*

@@ -11,7 +11,8 @@
  *   old duplicate segment cannot reach a new connection.
  *
  * Both live in the four-tuple table and are freed after an RCU grace
- * period.  Each holds one reference for the table and one for its timer.
+ * period.  Each holds one reference for the table and one for its timer
+ * (a TIME_WAIT entry's: its namespace's expiry queue).
  */
 #include <linux/slab.h>
 #include <net/route.h>
@@ -405,8 +406,8 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xtcp_keepalive_reset(child);
 	xs->bind = lx->bind;
 	xs->bind.laddr = req->h.laddr;
-	INIT_HLIST_NODE(&xs->bind.node);
-	xtcp_bind_add(&xs->bind);
+	INIT_HLIST_NODE(&xs->bind.head.node);
+	xtcp_bind_add(&xs->bind.head);
 
 	xs->parent = sk;
 	list_add_tail(&xs->accept_node, &lx->accept_queue);
@@ -702,45 +703,213 @@ static void xtcp_tw_unhash(struct xtcp_tw *tw)
 		xtcp_tw_unhashed(tw);
 }
 
+/*
+ * The expiry queue (struct xtcp_tw_queue) keeps time in milliseconds of
+ * ktime_get(), modulo 2^32: an entry lives at most a day (fin_timeout's
+ * limit), far less than the 24 days its comparisons allow.  It holds a
+ * reference to each entry on it.
+ */
+static struct xtcp_tw_queue *xtcp_tw_queue_of(const struct xtcp_tw *tw)
+{
+	return &xtcp_pernet(read_pnet(&tw->h.net))->tw_queue;
+}
+
+static bool xtcp_tw_due(u32 expires, u64 now_ms)
+{
+	return (s32)((u32)now_ms - expires) >= 0;
+}
+
+/*
+ * The lane for entries living @life_ms: their own, else a free one.  With
+ * none free (more lifetimes at once than lanes, which only TCP_LINGER2
+ * values can make), the lane of the longest lifetime below @life_ms: its
+ * own entries all go before the new one, which joins near the tail.
+ */
+static struct xtcp_tw_lane *xtcp_tw_lane(struct xtcp_tw_queue *q, u32 life_ms)
+{
+	struct xtcp_tw_lane *l, *free = NULL, *below = NULL;
+
+	for (l = q->lane; l < q->lane + XTCP_TW_LANES; l++) {
+		if (list_empty(&l->head)) {
+			free = free ?: l;
+		} else if (l->life_ms == life_ms) {
+			return l;
+		} else if (l->life_ms < life_ms &&
+			   (!below || l->life_ms > below->life_ms)) {
+			below = l;
+		}
+	}
+	if (free) {
+		free->life_ms = life_ms;
+		return free;
+	}
+	return below ?: &q->lane[0];
+}
+
+/* Sets the timer for @expires, unless it is set for earlier already. */
+static void xtcp_tw_arm(struct xtcp_tw_queue *q, u32 expires, u64 now_ms)
+{
+	u64 at = (now_ms + (s32)(expires - (u32)now_ms)) * NSEC_PER_MSEC;
+
+	if (q->armed_ns && q->armed_ns <= at)
+		return;
+	q->armed_ns = at;
+	hrtimer_start(&q->timer, ns_to_ktime(at), HRTIMER_MODE_ABS_SOFT);
+}
+
+/*
+ * Queues @tw to go @life_ms from now (rounded up, never early), in
+ * expiry order: at its lane's tail, unless entries there go later.
+ * Called with the queue locked.
+ */
+static void xtcp_tw_enqueue(struct xtcp_tw_queue *q, struct xtcp_tw *tw,
+			    u32 life_ms)
+{
+	struct xtcp_tw_lane *l = xtcp_tw_lane(q, life_ms);
+	u64 now_ms = div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+	u32 expires = (u32)now_ms + 1 + life_ms;
+	struct list_head *pos = l->head.prev;
+
+	while (pos != &l->head &&
+	       (s32)(list_entry(pos, struct xtcp_tw, node)->expires -
+		     expires) > 0)
+		pos = pos->prev;
+	WRITE_ONCE(tw->expires, expires);
+	list_add(&tw->node, pos);
+	xtcp_tw_arm(q, expires, now_ms);
+}
+
+/* The entry that goes first, or NULL; called with the queue locked. */
+static struct xtcp_tw *xtcp_tw_first(struct xtcp_tw_queue *q)
+{
+	struct xtcp_tw *tw, *first = NULL;
+	int i;
+
+	for (i = 0; i < XTCP_TW_LANES; i++) {
+		tw = list_first_entry_or_null(&q->lane[i].head, struct xtcp_tw,
+					      node);
+		if (tw && (!first || (s32)(tw->expires - first->expires) < 0))
+			first = tw;
+	}
+	return first;
+}
+
+/* The timer: every entry whose time came goes, and the timer is set for
+ * the next.  The queue's lock is not held while an entry goes.
+ */
+static enum hrtimer_restart xtcp_tw_expire(struct hrtimer *t)
+{
+	struct xtcp_tw_queue *q = container_of(t, struct xtcp_tw_queue, timer);
+	u64 now_ms = div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+	struct xtcp_tw *tw;
+
+	spin_lock(&q->lock);
+	q->armed_ns = 0;
+	while ((tw = xtcp_tw_first(q)) && xtcp_tw_due(tw->expires, now_ms)) {
+		list_del_init(&tw->node);
+		spin_unlock(&q->lock);
+		xtcp_tw_unhash(tw);
+		xtcp_tw_put(tw);		/* the queue's reference */
+		spin_lock(&q->lock);
+	}
+	if (tw)
+		xtcp_tw_arm(q, tw->expires, now_ms);
+	spin_unlock(&q->lock);
+	return HRTIMER_NORESTART;
+}
+
+/* Queues a new entry, which holds a reference for the queue. */
+static void xtcp_tw_schedule(struct xtcp_tw *tw, u32 life_ms)
+{
+	struct xtcp_tw_queue *q = xtcp_tw_queue_of(tw);
+
+	spin_lock_bh(&q->lock);
+	xtcp_tw_enqueue(q, tw, life_ms);
+	spin_unlock_bh(&q->lock);
+}
+
+/* Takes @tw off its queue: true when it was on it, and the queue's
+ * reference is then the caller's.
+ */
+static bool xtcp_tw_dequeue(struct xtcp_tw *tw)
+{
+	struct xtcp_tw_queue *q = xtcp_tw_queue_of(tw);
+	bool queued;
+
+	spin_lock_bh(&q->lock);
+	queued = !list_empty(&tw->node);
+	if (queued)
+		list_del_init(&tw->node);
+	spin_unlock_bh(&q->lock);
+	return queued;
+}
+
+void xtcp_tw_queue_init(struct xtcp_tw_queue *q)
+{
+	int i;
+
+	spin_lock_init(&q->lock);
+	for (i = 0; i < XTCP_TW_LANES; i++)
+		INIT_LIST_HEAD(&q->lane[i].head);
+	hrtimer_init(&q->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	q->timer.function = xtcp_tw_expire;
+	q->armed_ns = 0;
+}
+
+/* Namespace exit, after xtcp_table_purge_net() killed every entry. */
+void xtcp_tw_queue_exit(struct xtcp_tw_queue *q)
+{
+	int i;
+
+	hrtimer_cancel(&q->timer);
+	for (i = 0; i < XTCP_TW_LANES; i++)
+		WARN_ON_ONCE(!list_empty(&q->lane[i].head));
+}
+
+/* How long the entry has left, for /proc and sock_diag. */
+u64 xtcp_tw_remaining_ns(const struct xtcp_tw *tw)
+{
+	u32 now_ms = div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+	s32 left = READ_ONCE(tw->expires) - now_ms;
+
+	return left > 0 ? (u64)left * NSEC_PER_MSEC : 0;
+}
+EXPORT_SYMBOL_GPL(xtcp_tw_remaining_ns);
+
 void xtcp_tw_kill(struct xtcp_tw *tw)
 {
-	if (hrtimer_cancel(&tw->timer))
+	if (xtcp_tw_dequeue(tw))
 		xtcp_tw_put(tw);
 	xtcp_tw_unhash(tw);
 }
 EXPORT_SYMBOL_GPL(xtcp_tw_kill);
 
-static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
-{
-	struct xtcp_tw *tw = container_of(t, struct xtcp_tw, timer);
-
-	xtcp_tw_unhash(tw);
-	xtcp_tw_put(tw);
-	return HRTIMER_NORESTART;
-}
-
 /* TIME_WAIT's length: 2*MSL. */
-static u64 xtcp_tw_2msl_ns(const struct net *net)
+static u32 xtcp_tw_2msl_ms(const struct net *net)
 {
-	return 2ULL * READ_ONCE(xtcp_sysctl(net)->msl_ms) * NSEC_PER_MSEC;
+	return 2 * READ_ONCE(xtcp_sysctl(net)->msl_ms);
 }
 
-/* Restarts the entry's clock, unless it is already on its way out: 2*MSL
- * in TIME_WAIT, the orphan's own FIN_WAIT_2 time (fin_ns) before.
+/* A retransmitted FIN, or the peer's FIN in FIN_WAIT_2: 2*MSL from now,
+ * unless the entry is already on its way out.
  */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
-	u64 ns = tw->substate == TCP_FIN_WAIT2 ? tw->fin_ns :
-		 xtcp_tw_2msl_ns(read_pnet(&tw->h.net));
+	struct xtcp_tw_queue *q = xtcp_tw_queue_of(tw);
 
-	if (hrtimer_try_to_cancel(&tw->timer) == 1)
-		hrtimer_start(&tw->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	spin_lock_bh(&q->lock);
+	if (!list_empty(&tw->node)) {
+		list_del(&tw->node);
+		xtcp_tw_enqueue(q, tw, xtcp_tw_2msl_ms(read_pnet(&tw->h.net)));
+	}
+	spin_unlock_bh(&q->lock);
 }
 
 /*
  * A socket becomes a TIME_WAIT-table entry (called locked): the active
- * closer in TIME_WAIT, or an orphan in FIN_WAIT_2 (@substate).  Beyond
- * max_tw_buckets no entry is kept, as in Linux, and TWOverflow says so.
+ * closer in TIME_WAIT, or an orphan in FIN_WAIT_2 (@substate), which waits
+ * its TCP_LINGER2 or fin_timeout (sockopt.c).  Beyond max_tw_buckets no
+ * entry is kept, as in Linux, and TWOverflow says so.
  */
 void xtcp_time_wait(struct sock *sk, int substate)
 {
@@ -748,6 +917,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	struct net *net = sock_net(sk);
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct xtcp_tw *tw = NULL;
+	u32 life_ms;
 
 	if (atomic_read(&xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
 		tw = kmem_cache_zalloc(xtcp_tw_cache, GFP_ATOMIC);
@@ -756,14 +926,17 @@ void xtcp_time_wait(struct sock *sk, int substate)
 		xtcp_done(sk);
 		return;
 	}
+	life_ms = substate == TCP_FIN_WAIT2 ?
+		  DIV_ROUND_UP_ULL(xtcp_fin_time_ns(sk), NSEC_PER_MSEC) :
+		  xtcp_tw_2msl_ms(net);
 	tw->h = xs->ehash;
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
-	/* In FIN_WAIT_2: TCP_LINGER2 or fin_timeout (sockopt.c). */
-	tw->fin_ns = substate == TCP_FIN_WAIT2 ? xtcp_fin_time_ns(sk) : 0;
 	xtcp_hnode_init(&tw->h);
-	tw->bind = xs->bind;
+	/* Its address and port are the four-tuple's; a wildcard bind(). */
+	tw->bind = xs->bind.head;
 	tw->bind.kind = XTCP_HK_TW;
+	tw->bind.laddr_any = !xs->bind.laddr;
 	INIT_HLIST_NODE(&tw->bind.node);
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;
@@ -774,9 +947,8 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->ts_recent_stamp = xs->opts & XTCP_OPT_TS ? xs->ts_recent_stamp : 0;
 	tw->ts_recent = xs->ts_recent;
 	tw->ts_off = xs->ts_off;
-	refcount_set(&tw->refcnt, 2);		/* the table's and the timer's */
-	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	tw->timer.function = xtcp_tw_timer;
+	refcount_set(&tw->refcnt, 2);		/* the table's and the queue's */
+	INIT_LIST_HEAD(&tw->node);
 
 	xtcp_bind_add(&tw->bind);
 	if (!xtcp_ehash_replace(&xs->ehash, &tw->h)) {
@@ -789,9 +961,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
 		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
-	hrtimer_start(&tw->timer, ns_to_ktime(tw->fin_ns ?:
-					      xtcp_tw_2msl_ns(net)),
-		      HRTIMER_MODE_REL_SOFT);
+	xtcp_tw_schedule(tw, life_ms);
 	/* The socket passes through the entry's state on its way out, so
 	 * that xtcp:state_change shows where the connection went on.
 	 */
@@ -839,7 +1009,7 @@ void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw)
 	xs->ts_recent = READ_ONCE(tw->ts_recent);
 	xs->ts_recent_stamp = READ_ONCE(tw->ts_recent_stamp);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TWRECYCLED);
-	if (hrtimer_cancel(&tw->timer))
+	if (xtcp_tw_dequeue(tw))
 		xtcp_tw_put(tw);
 	xtcp_tw_unhashed(tw);
 }

@@ -175,7 +175,7 @@ static void xtcp_proc_entry(struct xtcp_hnode *h, void *arg)
 
 		l.state = tw->substate;
 		l.timer = 3;
-		l.timer_ns = xtcp_timer_remaining_ns(&tw->timer);
+		l.timer_ns = xtcp_tw_remaining_ns(tw);
 	}
 	xtcp_proc_print(seq, &l);
 }

@@ -85,17 +85,27 @@ struct xtcp_hnode {
 #define XTCP_URG_NOTYET		0x0200	/* its pointer came, it did not */
 #define XTCP_URG_READ		0x0400	/* recv(MSG_OOB) took it */
 
-/* What the bind table holds: one owner of a local port. */
-struct xtcp_bnode {
+/*
+ * What the bind table holds: one owner of a local port.  Every owner has
+ * the head; a socket's node says which namespace, address and port it
+ * owns, while a TIME_WAIT entry's head reads them from its four-tuple
+ * (struct xtcp_tw), which saves the entry 16 bytes.
+ */
+struct xtcp_bhead {
 	struct hlist_node node;
-	possible_net_t net;
-	__be32 laddr;
-	u16 port;		/* host order */
 	u8 kind;		/* enum xtcp_hkind */
 	u8 by_connect:1,	/* port picked by connect(), not bind() */
 	   reuseaddr:1,
-	   reuseport:1;
+	   reuseport:1,
+	   laddr_any:1;		/* TIME_WAIT: its socket bound INADDR_ANY */
 	kuid_t uid;
+};
+
+struct xtcp_bnode {
+	struct xtcp_bhead head;
+	possible_net_t net;
+	__be32 laddr;
+	u16 port;		/* host order */
 };
 
 /* CUBIC's state (cong.c), in segments and milliseconds. */
@@ -479,13 +489,12 @@ struct xtcp_request {
  */
 struct xtcp_tw {
 	struct xtcp_hnode h;
-	struct xtcp_bnode bind;
+	struct xtcp_bhead bind;
 	refcount_t refcnt;
 	u8 substate;
 	u8 rcv_wscale;
 	u8 tos;
-	struct hrtimer timer;
-	u64 fin_ns;		/* its time in FIN_WAIT_2 (TCP_LINGER2) */
+	u32 expires;		/* when it goes, xtcp_tw_clock_ms() */
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
@@ -493,7 +502,33 @@ struct xtcp_tw {
 	u32 ts_recent;		/* the peer's TSval to echo */
 	u32 ts_recent_stamp;	/* when taken, seconds; 0: no timestamps */
 	u32 ts_off;		/* our timestamp clock's offset */
-	struct rcu_head rcu;
+	/* Its namespace's expiry queue holds it on @node (empty: not on
+	 * it); the RCU callback that frees it comes only after it left.
+	 */
+	union {
+		struct list_head node;
+		struct rcu_head rcu;
+	};
+};
+
+/*
+ * A namespace's TIME_WAIT entries by expiry, with one timer for them all
+ * instead of one each (minisocks.c).  Entries of one lifetime (TIME_WAIT's
+ * 2*MSL, an orphan's FIN_WAIT_2 time) join their lane's tail in expiry
+ * order; the timer is set for the earliest lane head.
+ */
+#define XTCP_TW_LANES	8
+
+struct xtcp_tw_lane {
+	struct list_head head;
+	u32 life_ms;		/* its entries' lifetime; empty: free */
+};
+
+struct xtcp_tw_queue {
+	spinlock_t lock;	/* the lanes, armed_ns */
+	struct xtcp_tw_lane lane[XTCP_TW_LANES];
+	struct hrtimer timer;
+	u64 armed_ns;		/* the timer's expiry; 0: not set */
 };
 
 /* What a TIME_WAIT entry makes of a segment. */
@@ -789,6 +824,7 @@ struct xtcp_net {
 	struct xtcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	atomic_t tw_count;
+	struct xtcp_tw_queue tw_queue;
 	atomic_t curr_estab;
 	atomic_t orphans;		/* closed sockets still finishing */
 	/* Challenge ACKs sent in the current second (RFC 5961 section 7). */
@@ -839,8 +875,8 @@ bool xtcp_ehash_remove(struct xtcp_hnode *h);
 bool xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new);
 int xtcp_bind_port(struct sock *sk, __be32 laddr, u16 port);
 int xtcp_listen_check_port(struct sock *sk);
-void xtcp_bind_add(struct xtcp_bnode *b);
-void xtcp_bind_del(struct xtcp_bnode *b);
+void xtcp_bind_add(struct xtcp_bhead *b);
+void xtcp_bind_del(struct xtcp_bhead *b);
 int xtcp_connect_port(struct sock *sk);
 void xtcp_listen_hash(struct sock *sk);
 void xtcp_listen_unhash(struct sock *sk);
@@ -1013,6 +1049,9 @@ void xtcp_time_wait(struct sock *sk, int substate);
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_kill(struct xtcp_tw *tw);
+u64 xtcp_tw_remaining_ns(const struct xtcp_tw *tw);
+void xtcp_tw_queue_init(struct xtcp_tw_queue *q);
+void xtcp_tw_queue_exit(struct xtcp_tw_queue *q);
 bool xtcp_tw_reusable(const struct sock *sk, const struct xtcp_tw *tw,
 		      bool port_bound);
 void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw);
