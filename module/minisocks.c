@@ -11,8 +11,8 @@
  *   old duplicate segment cannot reach a new connection.
  *
  * Both live in the four-tuple table and are freed after an RCU grace
- * period.  Each holds one reference for the table and one for its timer
- * (a TIME_WAIT entry's: its namespace's expiry queue).
+ * period.  Each holds one reference for the table and one for its timer:
+ * its place on its namespace's queue of timeouts (expiry.c).
  */
 #include <linux/slab.h>
 #include <net/route.h>
@@ -46,14 +46,6 @@ void xtcp_minisocks_exit(void)
 	kmem_cache_destroy(xtcp_tw_cache);
 }
 
-u64 xtcp_timer_remaining_ns(struct hrtimer *t)
-{
-	s64 ns = ktime_to_ns(hrtimer_get_remaining(t));
-
-	return ns > 0 ? ns : 0;
-}
-EXPORT_SYMBOL_GPL(xtcp_timer_remaining_ns);
-
 /* ---- SYN-queue request entries ---- */
 
 static void xtcp_request_free(struct xtcp_request *req)
@@ -84,12 +76,21 @@ static void xtcp_request_unhash(struct xtcp_request *req)
 	xtcp_request_put(req);
 }
 
-/* Removes an entry for good, waiting out a running timer. */
+static struct xtcp_expiry_queue *xtcp_request_queue(const struct xtcp_request *req)
+{
+	return &xtcp_pernet(read_pnet(&req->h.net))->req_queue;
+}
+
+/*
+ * Removes an entry for good.  Out of the table first: a timeout running
+ * meanwhile queues the entry again only while it is hashed, under the
+ * queue's lock (xtcp_request_requeue()), so one of the two takes it off.
+ */
 void xtcp_request_kill(struct xtcp_request *req)
 {
-	if (hrtimer_cancel(&req->timer))
-		xtcp_request_put(req);
 	xtcp_request_unhash(req);
+	if (xtcp_expiry_del(xtcp_request_queue(req), &req->node))
+		xtcp_request_put(req);
 }
 EXPORT_SYMBOL_GPL(xtcp_request_kill);
 
@@ -116,12 +117,30 @@ static bool xtcp_request_resends(const struct xtcp_request *req, u8 defer)
 	return !defer || !req->acked || req->timeouts >= defer - 1;
 }
 
-/* The listener is gone, or the entry expired: forget it.  Otherwise
- * resend, if it is to, and double the timeout.
+/* The next timeout, unless the entry left the table meanwhile: then the
+ * queue's reference goes.
  */
-static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
+static void xtcp_request_requeue(struct xtcp_request *req)
 {
-	struct xtcp_request *req = container_of(t, struct xtcp_request, timer);
+	struct xtcp_expiry_queue *q = xtcp_request_queue(req);
+	bool hashed;
+
+	spin_lock_bh(&q->lock);
+	hashed = xtcp_hnode_hashed(&req->h);
+	if (hashed)
+		__xtcp_expiry_add(q, &req->node, req->rto_ms);
+	spin_unlock_bh(&q->lock);
+	if (!hashed)
+		xtcp_request_put(req);
+}
+
+/* A SYN-ACK timeout (the queue's reference is ours).  The listener is
+ * gone, or the entry expired: forget it.  Otherwise resend, if it is to,
+ * and double the timeout.
+ */
+static void xtcp_request_timeout(struct list_head *node)
+{
+	struct xtcp_request *req = list_entry(node, struct xtcp_request, node);
 	struct sock *sk = req->listener;
 	int limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries);
 	u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
@@ -131,7 +150,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	    xtcp_request_expired(req, limit, defer)) {
 		xtcp_request_unhash(req);
 		xtcp_request_put(req);
-		return HRTIMER_NORESTART;
+		return;
 	}
 	if (xtcp_request_resends(req, defer)) {
 		if (!xtcp_send_request_synack(req)) {
@@ -142,10 +161,25 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	}
 	if (req->timeouts < U8_MAX)
 		req->timeouts++;
-	req->rto_ns = min(req->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
-	hrtimer_forward_now(t, ns_to_ktime(req->rto_ns));
-	return HRTIMER_RESTART;
+	req->rto_ms = min_t(u32, req->rto_ms * 2,
+			    READ_ONCE(xtcp_sysctl(sock_net(sk))->rto_max_ms));
+	xtcp_request_requeue(req);
 }
+
+/* When a SYN-ACK leaves, for the handshake's RTT sample; never 0, which
+ * says there is none.
+ */
+static u32 xtcp_synack_stamp(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC) ?: 1;
+}
+
+/* How long the entry waits for its next timeout, for /proc and sock_diag. */
+u64 xtcp_request_remaining_ns(const struct xtcp_request *req)
+{
+	return xtcp_expiry_left_ns(&req->expires);
+}
+EXPORT_SYMBOL_GPL(xtcp_request_remaining_ns);
 
 /* The four-tuple a segment belongs to, seen from our side. */
 static void xtcp_hnode_from_skb(struct xtcp_hnode *h, struct net *net,
@@ -296,9 +330,8 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	xtcp_request_take_opts(req, sk, cb);
 	req->snd_wnd = cb->window;
 	req->ipopt = xtcp_ip_opts_save(net, skb);
-	req->rto_ns = xtcp_rto_initial_ns(net);
-	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	req->timer.function = xtcp_request_timer;
+	req->rto_ms = READ_ONCE(xtcp_sysctl(net)->rto_initial_ms);
+	INIT_LIST_HEAD(&req->node);
 
 	if (xtcp_ehash_insert(&req->h)) {
 		/* The four-tuple appeared meanwhile: that one answers. */
@@ -308,9 +341,8 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	}
 	atomic_inc(&lx->syn_len);
 	xtcp_send_request_synack(req);
-	req->synack_ns = ktime_get_ns();
-	hrtimer_start(&req->timer, ns_to_ktime(req->rto_ns),
-		      HRTIMER_MODE_REL_SOFT);
+	req->synack_us = xtcp_synack_stamp();
+	xtcp_expiry_add(xtcp_request_queue(req), &req->node, req->rto_ms);
 	return;
 drop:
 	__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
@@ -383,8 +415,10 @@ static struct sock *xtcp_create_child(struct sock *sk,
 		      req->ts_recent);
 	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
 	/* The handshake's round trip, from a SYN-ACK sent once (Karn). */
-	if (!from_cookie && !req->retransmits && req->synack_ns)
-		xtcp_rtt_sample(child, ktime_get_ns() - req->synack_ns);
+	if (!from_cookie && !req->retransmits && req->synack_us)
+		xtcp_rtt_sample(child, (u64)(u32)(xtcp_synack_stamp() -
+						  req->synack_us) *
+				NSEC_PER_USEC);
 	xtcp_rto_established(child);
 
 	xs->ehash = req->h;
@@ -475,7 +509,7 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		    !xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
 					   XTCP_MIB_ACKSKIPPEDSYNRECV)) {
 			xtcp_send_request_synack(req);
-			req->synack_ns = 0;	/* sent twice: no RTT */
+			req->synack_us = 0;	/* sent twice: no RTT */
 		}
 		goto drop;
 	}
@@ -520,7 +554,7 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 	}
 	/* The child took the request's place in the table. */
 	atomic_dec(&xtcp_sk(sk)->syn_len);
-	if (hrtimer_try_to_cancel(&req->timer) == 1)
+	if (xtcp_expiry_del(xtcp_request_queue(req), &req->node))
 		xtcp_request_put(req);
 	xtcp_request_put(req);
 
@@ -703,182 +737,30 @@ static void xtcp_tw_unhash(struct xtcp_tw *tw)
 		xtcp_tw_unhashed(tw);
 }
 
-/*
- * The expiry queue (struct xtcp_tw_queue) keeps time in milliseconds of
- * ktime_get(), modulo 2^32: an entry lives at most a day (fin_timeout's
- * limit), far less than the 24 days its comparisons allow.  It holds a
- * reference to each entry on it.
- */
-static struct xtcp_tw_queue *xtcp_tw_queue_of(const struct xtcp_tw *tw)
+static struct xtcp_expiry_queue *xtcp_tw_queue(const struct xtcp_tw *tw)
 {
 	return &xtcp_pernet(read_pnet(&tw->h.net))->tw_queue;
 }
 
-static bool xtcp_tw_due(u32 expires, u64 now_ms)
+/* Its time came: the queue's reference is ours. */
+static void xtcp_tw_expire(struct list_head *node)
 {
-	return (s32)((u32)now_ms - expires) >= 0;
-}
+	struct xtcp_tw *tw = list_entry(node, struct xtcp_tw, node);
 
-/*
- * The lane for entries living @life_ms: their own, else a free one.  With
- * none free (more lifetimes at once than lanes, which only TCP_LINGER2
- * values can make), the lane of the longest lifetime below @life_ms: its
- * own entries all go before the new one, which joins near the tail.
- */
-static struct xtcp_tw_lane *xtcp_tw_lane(struct xtcp_tw_queue *q, u32 life_ms)
-{
-	struct xtcp_tw_lane *l, *free = NULL, *below = NULL;
-
-	for (l = q->lane; l < q->lane + XTCP_TW_LANES; l++) {
-		if (list_empty(&l->head)) {
-			free = free ?: l;
-		} else if (l->life_ms == life_ms) {
-			return l;
-		} else if (l->life_ms < life_ms &&
-			   (!below || l->life_ms > below->life_ms)) {
-			below = l;
-		}
-	}
-	if (free) {
-		free->life_ms = life_ms;
-		return free;
-	}
-	return below ?: &q->lane[0];
-}
-
-/* Sets the timer for @expires, unless it is set for earlier already. */
-static void xtcp_tw_arm(struct xtcp_tw_queue *q, u32 expires, u64 now_ms)
-{
-	u64 at = (now_ms + (s32)(expires - (u32)now_ms)) * NSEC_PER_MSEC;
-
-	if (q->armed_ns && q->armed_ns <= at)
-		return;
-	q->armed_ns = at;
-	hrtimer_start(&q->timer, ns_to_ktime(at), HRTIMER_MODE_ABS_SOFT);
-}
-
-/*
- * Queues @tw to go @life_ms from now (rounded up, never early), in
- * expiry order: at its lane's tail, unless entries there go later.
- * Called with the queue locked.
- */
-static void xtcp_tw_enqueue(struct xtcp_tw_queue *q, struct xtcp_tw *tw,
-			    u32 life_ms)
-{
-	struct xtcp_tw_lane *l = xtcp_tw_lane(q, life_ms);
-	u64 now_ms = div_u64(ktime_get_ns(), NSEC_PER_MSEC);
-	u32 expires = (u32)now_ms + 1 + life_ms;
-	struct list_head *pos = l->head.prev;
-
-	while (pos != &l->head &&
-	       (s32)(list_entry(pos, struct xtcp_tw, node)->expires -
-		     expires) > 0)
-		pos = pos->prev;
-	WRITE_ONCE(tw->expires, expires);
-	list_add(&tw->node, pos);
-	xtcp_tw_arm(q, expires, now_ms);
-}
-
-/* The entry that goes first, or NULL; called with the queue locked. */
-static struct xtcp_tw *xtcp_tw_first(struct xtcp_tw_queue *q)
-{
-	struct xtcp_tw *tw, *first = NULL;
-	int i;
-
-	for (i = 0; i < XTCP_TW_LANES; i++) {
-		tw = list_first_entry_or_null(&q->lane[i].head, struct xtcp_tw,
-					      node);
-		if (tw && (!first || (s32)(tw->expires - first->expires) < 0))
-			first = tw;
-	}
-	return first;
-}
-
-/* The timer: every entry whose time came goes, and the timer is set for
- * the next.  The queue's lock is not held while an entry goes.
- */
-static enum hrtimer_restart xtcp_tw_expire(struct hrtimer *t)
-{
-	struct xtcp_tw_queue *q = container_of(t, struct xtcp_tw_queue, timer);
-	u64 now_ms = div_u64(ktime_get_ns(), NSEC_PER_MSEC);
-	struct xtcp_tw *tw;
-
-	spin_lock(&q->lock);
-	q->armed_ns = 0;
-	while ((tw = xtcp_tw_first(q)) && xtcp_tw_due(tw->expires, now_ms)) {
-		list_del_init(&tw->node);
-		spin_unlock(&q->lock);
-		xtcp_tw_unhash(tw);
-		xtcp_tw_put(tw);		/* the queue's reference */
-		spin_lock(&q->lock);
-	}
-	if (tw)
-		xtcp_tw_arm(q, tw->expires, now_ms);
-	spin_unlock(&q->lock);
-	return HRTIMER_NORESTART;
-}
-
-/* Queues a new entry, which holds a reference for the queue. */
-static void xtcp_tw_schedule(struct xtcp_tw *tw, u32 life_ms)
-{
-	struct xtcp_tw_queue *q = xtcp_tw_queue_of(tw);
-
-	spin_lock_bh(&q->lock);
-	xtcp_tw_enqueue(q, tw, life_ms);
-	spin_unlock_bh(&q->lock);
-}
-
-/* Takes @tw off its queue: true when it was on it, and the queue's
- * reference is then the caller's.
- */
-static bool xtcp_tw_dequeue(struct xtcp_tw *tw)
-{
-	struct xtcp_tw_queue *q = xtcp_tw_queue_of(tw);
-	bool queued;
-
-	spin_lock_bh(&q->lock);
-	queued = !list_empty(&tw->node);
-	if (queued)
-		list_del_init(&tw->node);
-	spin_unlock_bh(&q->lock);
-	return queued;
-}
-
-void xtcp_tw_queue_init(struct xtcp_tw_queue *q)
-{
-	int i;
-
-	spin_lock_init(&q->lock);
-	for (i = 0; i < XTCP_TW_LANES; i++)
-		INIT_LIST_HEAD(&q->lane[i].head);
-	hrtimer_init(&q->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
-	q->timer.function = xtcp_tw_expire;
-	q->armed_ns = 0;
-}
-
-/* Namespace exit, after xtcp_table_purge_net() killed every entry. */
-void xtcp_tw_queue_exit(struct xtcp_tw_queue *q)
-{
-	int i;
-
-	hrtimer_cancel(&q->timer);
-	for (i = 0; i < XTCP_TW_LANES; i++)
-		WARN_ON_ONCE(!list_empty(&q->lane[i].head));
+	xtcp_tw_unhash(tw);
+	xtcp_tw_put(tw);
 }
 
 /* How long the entry has left, for /proc and sock_diag. */
 u64 xtcp_tw_remaining_ns(const struct xtcp_tw *tw)
 {
-	u32 now_ms = div_u64(ktime_get_ns(), NSEC_PER_MSEC);
-	s32 left = READ_ONCE(tw->expires) - now_ms;
-
-	return left > 0 ? (u64)left * NSEC_PER_MSEC : 0;
+	return xtcp_expiry_left_ns(&tw->expires);
 }
 EXPORT_SYMBOL_GPL(xtcp_tw_remaining_ns);
 
 void xtcp_tw_kill(struct xtcp_tw *tw)
 {
-	if (xtcp_tw_dequeue(tw))
+	if (xtcp_expiry_del(xtcp_tw_queue(tw), &tw->node))
 		xtcp_tw_put(tw);
 	xtcp_tw_unhash(tw);
 }
@@ -895,14 +777,8 @@ static u32 xtcp_tw_2msl_ms(const struct net *net)
  */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
-	struct xtcp_tw_queue *q = xtcp_tw_queue_of(tw);
-
-	spin_lock_bh(&q->lock);
-	if (!list_empty(&tw->node)) {
-		list_del(&tw->node);
-		xtcp_tw_enqueue(q, tw, xtcp_tw_2msl_ms(read_pnet(&tw->h.net)));
-	}
-	spin_unlock_bh(&q->lock);
+	xtcp_expiry_restart(xtcp_tw_queue(tw), &tw->node,
+			    xtcp_tw_2msl_ms(read_pnet(&tw->h.net)));
 }
 
 /*
@@ -961,7 +837,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
 		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
-	xtcp_tw_schedule(tw, life_ms);
+	xtcp_expiry_add(xtcp_tw_queue(tw), &tw->node, life_ms);
 	/* The socket passes through the entry's state on its way out, so
 	 * that xtcp:state_change shows where the connection went on.
 	 */
@@ -1009,7 +885,7 @@ void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw)
 	xs->ts_recent = READ_ONCE(tw->ts_recent);
 	xs->ts_recent_stamp = READ_ONCE(tw->ts_recent_stamp);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TWRECYCLED);
-	if (xtcp_tw_dequeue(tw))
+	if (xtcp_expiry_del(xtcp_tw_queue(tw), &tw->node))
 		xtcp_tw_put(tw);
 	xtcp_tw_unhashed(tw);
 }
@@ -1188,4 +1064,24 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		xtcp_tw_send_oow_ack(tw, skb);
 	}
 	return XTCP_TW_DONE;
+}
+
+/* A namespace's queues of SYN-ACK and TIME_WAIT timeouts. */
+void xtcp_minisocks_init_net(struct xtcp_net *xn)
+{
+	xtcp_expiry_init(&xn->req_queue,
+			 (int)offsetof(struct xtcp_request, expires) -
+			 (int)offsetof(struct xtcp_request, node),
+			 xtcp_request_timeout);
+	xtcp_expiry_init(&xn->tw_queue,
+			 (int)offsetof(struct xtcp_tw, expires) -
+			 (int)offsetof(struct xtcp_tw, node),
+			 xtcp_tw_expire);
+}
+
+/* After xtcp_table_purge_net() killed every entry. */
+void xtcp_minisocks_exit_net(struct xtcp_net *xn)
+{
+	xtcp_expiry_exit(&xn->req_queue);
+	xtcp_expiry_exit(&xn->tw_queue);
 }
