@@ -47,6 +47,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	if (!xn->mib)
 		return -ENOMEM;
 	atomic_set(&xn->tw_count, 0);
+	xtcp_minisocks_init_net(xn);
 	atomic_set(&xn->curr_estab, 0);
 
 	err = xtcp_sysctl_init_net(net);
@@ -78,6 +79,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 
 	xtcp_proc_exit_net(net);
 	xtcp_table_purge_net(net);
+	xtcp_minisocks_exit_net(xn);
 	xtcp_ctl_exit_net(net);
 	xtcp_sysctl_exit_net(net);
 	free_percpu(xn->mib);

@@ -139,11 +139,6 @@ static void xtcp_diag_id(struct inet_diag_msg *m, const struct xtcp_hnode *h)
 	m->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 }
 
-static u32 xtcp_diag_expires_ms(struct hrtimer *t)
-{
-	return div_u64(xtcp_timer_remaining_ns(t), NSEC_PER_MSEC);
-}
-
 /* A socket's deadline (its one hrtimer serves several). */
 static u32 xtcp_diag_left_ms(const u64 *at)
 {
@@ -159,7 +154,8 @@ static void xtcp_diag_req(struct inet_diag_msg *m, struct xtcp_hnode *h)
 	m->idiag_state = TCP_SYN_RECV;
 	m->idiag_timer = 1;
 	m->idiag_retrans = READ_ONCE(req->timeouts);
-	m->idiag_expires = xtcp_diag_expires_ms(&req->timer);
+	m->idiag_expires = div_u64(xtcp_request_remaining_ns(req),
+				   NSEC_PER_MSEC);
 }
 
 /* A TIME_WAIT-table entry: timer 3, as ss names it "timewait". */
@@ -170,7 +166,7 @@ static void xtcp_diag_tw(struct inet_diag_msg *m, struct xtcp_hnode *h)
 	xtcp_diag_id(m, h);
 	m->idiag_state = tw->substate;
 	m->idiag_timer = 3;
-	m->idiag_expires = xtcp_diag_expires_ms(&tw->timer);
+	m->idiag_expires = div_u64(xtcp_tw_remaining_ns(tw), NSEC_PER_MSEC);
 }
 
 /*

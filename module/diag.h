@@ -41,8 +41,9 @@ void xtcp_hnode_put(struct xtcp_hnode *h);
 void xtcp_get_info(struct sock *sk, struct tcp_info *info);
 
 /* and, from xtcp.h: xtcp_cong_name() (cong.c), xtcp_timer_left_ns()
- * (timer.c), xtcp_timer_remaining_ns(), xtcp_request_kill(),
- * xtcp_tw_kill() (minisocks.c), xtcp_ipproto (af_xtcp.c).
+ * (timer.c), xtcp_request_remaining_ns(), xtcp_request_kill(),
+ * xtcp_tw_kill(), xtcp_tw_remaining_ns() (minisocks.c), xtcp_ipproto
+ * (af_xtcp.c).
  */
 
 #endif /* _XTCP_DIAG_H */

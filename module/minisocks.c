@@ -11,7 +11,8 @@
  *   old duplicate segment cannot reach a new connection.
  *
  * Both live in the four-tuple table and are freed after an RCU grace
- * period.  Each holds one reference for the table and one for its timer.
+ * period.  Each holds one reference for the table and one for its timer:
+ * its place on its namespace's queue of timeouts (expiry.c).
  */
 #include <linux/slab.h>
 #include <net/route.h>
@@ -45,14 +46,6 @@ void xtcp_minisocks_exit(void)
 	kmem_cache_destroy(xtcp_tw_cache);
 }
 
-u64 xtcp_timer_remaining_ns(struct hrtimer *t)
-{
-	s64 ns = ktime_to_ns(hrtimer_get_remaining(t));
-
-	return ns > 0 ? ns : 0;
-}
-EXPORT_SYMBOL_GPL(xtcp_timer_remaining_ns);
-
 /* ---- SYN-queue request entries ---- */
 
 static void xtcp_request_free(struct xtcp_request *req)
@@ -83,12 +76,21 @@ static void xtcp_request_unhash(struct xtcp_request *req)
 	xtcp_request_put(req);
 }
 
-/* Removes an entry for good, waiting out a running timer. */
+static struct xtcp_expiry_queue *xtcp_request_queue(const struct xtcp_request *req)
+{
+	return &xtcp_pernet(read_pnet(&req->h.net))->req_queue;
+}
+
+/*
+ * Removes an entry for good.  Out of the table first: a timeout running
+ * meanwhile queues the entry again only while it is hashed, under the
+ * queue's lock (xtcp_request_requeue()), so one of the two takes it off.
+ */
 void xtcp_request_kill(struct xtcp_request *req)
 {
-	if (hrtimer_cancel(&req->timer))
-		xtcp_request_put(req);
 	xtcp_request_unhash(req);
+	if (xtcp_expiry_del(xtcp_request_queue(req), &req->node))
+		xtcp_request_put(req);
 }
 EXPORT_SYMBOL_GPL(xtcp_request_kill);
 
@@ -115,12 +117,30 @@ static bool xtcp_request_resends(const struct xtcp_request *req, u8 defer)
 	return !defer || !req->acked || req->timeouts >= defer - 1;
 }
 
-/* The listener is gone, or the entry expired: forget it.  Otherwise
- * resend, if it is to, and double the timeout.
+/* The next timeout, unless the entry left the table meanwhile: then the
+ * queue's reference goes.
  */
-static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
+static void xtcp_request_requeue(struct xtcp_request *req)
 {
-	struct xtcp_request *req = container_of(t, struct xtcp_request, timer);
+	struct xtcp_expiry_queue *q = xtcp_request_queue(req);
+	bool hashed;
+
+	spin_lock_bh(&q->lock);
+	hashed = xtcp_hnode_hashed(&req->h);
+	if (hashed)
+		__xtcp_expiry_add(q, &req->node, req->rto_ms);
+	spin_unlock_bh(&q->lock);
+	if (!hashed)
+		xtcp_request_put(req);
+}
+
+/* A SYN-ACK timeout (the queue's reference is ours).  The listener is
+ * gone, or the entry expired: forget it.  Otherwise resend, if it is to,
+ * and double the timeout.
+ */
+static void xtcp_request_timeout(struct list_head *node)
+{
+	struct xtcp_request *req = list_entry(node, struct xtcp_request, node);
 	struct sock *sk = req->listener;
 	int limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries);
 	u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
@@ -130,7 +150,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	    xtcp_request_expired(req, limit, defer)) {
 		xtcp_request_unhash(req);
 		xtcp_request_put(req);
-		return HRTIMER_NORESTART;
+		return;
 	}
 	if (xtcp_request_resends(req, defer)) {
 		if (!xtcp_send_request_synack(req)) {
@@ -141,10 +161,25 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *t)
 	}
 	if (req->timeouts < U8_MAX)
 		req->timeouts++;
-	req->rto_ns = min(req->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
-	hrtimer_forward_now(t, ns_to_ktime(req->rto_ns));
-	return HRTIMER_RESTART;
+	req->rto_ms = min_t(u32, req->rto_ms * 2,
+			    READ_ONCE(xtcp_sysctl(sock_net(sk))->rto_max_ms));
+	xtcp_request_requeue(req);
 }
+
+/* When a SYN-ACK leaves, for the handshake's RTT sample; never 0, which
+ * says there is none.
+ */
+static u32 xtcp_synack_stamp(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC) ?: 1;
+}
+
+/* How long the entry waits for its next timeout, for /proc and sock_diag. */
+u64 xtcp_request_remaining_ns(const struct xtcp_request *req)
+{
+	return xtcp_expiry_left_ns(&req->expires);
+}
+EXPORT_SYMBOL_GPL(xtcp_request_remaining_ns);
 
 /* The four-tuple a segment belongs to, seen from our side. */
 static void xtcp_hnode_from_skb(struct xtcp_hnode *h, struct net *net,
@@ -295,9 +330,8 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	xtcp_request_take_opts(req, sk, cb);
 	req->snd_wnd = cb->window;
 	req->ipopt = xtcp_ip_opts_save(net, skb);
-	req->rto_ns = xtcp_rto_initial_ns(net);
-	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	req->timer.function = xtcp_request_timer;
+	req->rto_ms = READ_ONCE(xtcp_sysctl(net)->rto_initial_ms);
+	INIT_LIST_HEAD(&req->node);
 
 	if (xtcp_ehash_insert(&req->h)) {
 		/* The four-tuple appeared meanwhile: that one answers. */
@@ -307,9 +341,8 @@ static void xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	}
 	atomic_inc(&lx->syn_len);
 	xtcp_send_request_synack(req);
-	req->synack_ns = ktime_get_ns();
-	hrtimer_start(&req->timer, ns_to_ktime(req->rto_ns),
-		      HRTIMER_MODE_REL_SOFT);
+	req->synack_us = xtcp_synack_stamp();
+	xtcp_expiry_add(xtcp_request_queue(req), &req->node, req->rto_ms);
 	return;
 drop:
 	__XTCP_INC_STATS(net, XTCP_MIB_LISTENDROPS);
@@ -382,8 +415,10 @@ static struct sock *xtcp_create_child(struct sock *sk,
 		      req->ts_recent);
 	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
 	/* The handshake's round trip, from a SYN-ACK sent once (Karn). */
-	if (!from_cookie && !req->retransmits && req->synack_ns)
-		xtcp_rtt_sample(child, ktime_get_ns() - req->synack_ns);
+	if (!from_cookie && !req->retransmits && req->synack_us)
+		xtcp_rtt_sample(child, (u64)(u32)(xtcp_synack_stamp() -
+						  req->synack_us) *
+				NSEC_PER_USEC);
 	xtcp_rto_established(child);
 
 	xs->ehash = req->h;
@@ -405,8 +440,8 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xtcp_keepalive_reset(child);
 	xs->bind = lx->bind;
 	xs->bind.laddr = req->h.laddr;
-	INIT_HLIST_NODE(&xs->bind.node);
-	xtcp_bind_add(&xs->bind);
+	INIT_HLIST_NODE(&xs->bind.head.node);
+	xtcp_bind_add(&xs->bind.head);
 
 	xs->parent = sk;
 	list_add_tail(&xs->accept_node, &lx->accept_queue);
@@ -474,7 +509,7 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 		    !xtcp_oow_rate_limited(net, cb, &req->last_oow_ack,
 					   XTCP_MIB_ACKSKIPPEDSYNRECV)) {
 			xtcp_send_request_synack(req);
-			req->synack_ns = 0;	/* sent twice: no RTT */
+			req->synack_us = 0;	/* sent twice: no RTT */
 		}
 		goto drop;
 	}
@@ -519,7 +554,7 @@ static void xtcp_request_rcv(struct sock *sk, struct xtcp_request *req,
 	}
 	/* The child took the request's place in the table. */
 	atomic_dec(&xtcp_sk(sk)->syn_len);
-	if (hrtimer_try_to_cancel(&req->timer) == 1)
+	if (xtcp_expiry_del(xtcp_request_queue(req), &req->node))
 		xtcp_request_put(req);
 	xtcp_request_put(req);
 
@@ -702,45 +737,55 @@ static void xtcp_tw_unhash(struct xtcp_tw *tw)
 		xtcp_tw_unhashed(tw);
 }
 
+static struct xtcp_expiry_queue *xtcp_tw_queue(const struct xtcp_tw *tw)
+{
+	return &xtcp_pernet(read_pnet(&tw->h.net))->tw_queue;
+}
+
+/* Its time came: the queue's reference is ours. */
+static void xtcp_tw_expire(struct list_head *node)
+{
+	struct xtcp_tw *tw = list_entry(node, struct xtcp_tw, node);
+
+	xtcp_tw_unhash(tw);
+	xtcp_tw_put(tw);
+}
+
+/* How long the entry has left, for /proc and sock_diag. */
+u64 xtcp_tw_remaining_ns(const struct xtcp_tw *tw)
+{
+	return xtcp_expiry_left_ns(&tw->expires);
+}
+EXPORT_SYMBOL_GPL(xtcp_tw_remaining_ns);
+
 void xtcp_tw_kill(struct xtcp_tw *tw)
 {
-	if (hrtimer_cancel(&tw->timer))
+	if (xtcp_expiry_del(xtcp_tw_queue(tw), &tw->node))
 		xtcp_tw_put(tw);
 	xtcp_tw_unhash(tw);
 }
 EXPORT_SYMBOL_GPL(xtcp_tw_kill);
 
-static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *t)
-{
-	struct xtcp_tw *tw = container_of(t, struct xtcp_tw, timer);
-
-	xtcp_tw_unhash(tw);
-	xtcp_tw_put(tw);
-	return HRTIMER_NORESTART;
-}
-
 /* TIME_WAIT's length: 2*MSL. */
-static u64 xtcp_tw_2msl_ns(const struct net *net)
+static u32 xtcp_tw_2msl_ms(const struct net *net)
 {
-	return 2ULL * READ_ONCE(xtcp_sysctl(net)->msl_ms) * NSEC_PER_MSEC;
+	return 2 * READ_ONCE(xtcp_sysctl(net)->msl_ms);
 }
 
-/* Restarts the entry's clock, unless it is already on its way out: 2*MSL
- * in TIME_WAIT, the orphan's own FIN_WAIT_2 time (fin_ns) before.
+/* A retransmitted FIN, or the peer's FIN in FIN_WAIT_2: 2*MSL from now,
+ * unless the entry is already on its way out.
  */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
-	u64 ns = tw->substate == TCP_FIN_WAIT2 ? tw->fin_ns :
-		 xtcp_tw_2msl_ns(read_pnet(&tw->h.net));
-
-	if (hrtimer_try_to_cancel(&tw->timer) == 1)
-		hrtimer_start(&tw->timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	xtcp_expiry_restart(xtcp_tw_queue(tw), &tw->node,
+			    xtcp_tw_2msl_ms(read_pnet(&tw->h.net)));
 }
 
 /*
  * A socket becomes a TIME_WAIT-table entry (called locked): the active
- * closer in TIME_WAIT, or an orphan in FIN_WAIT_2 (@substate).  Beyond
- * max_tw_buckets no entry is kept, as in Linux, and TWOverflow says so.
+ * closer in TIME_WAIT, or an orphan in FIN_WAIT_2 (@substate), which waits
+ * its TCP_LINGER2 or fin_timeout (sockopt.c).  Beyond max_tw_buckets no
+ * entry is kept, as in Linux, and TWOverflow says so.
  */
 void xtcp_time_wait(struct sock *sk, int substate)
 {
@@ -748,6 +793,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	struct net *net = sock_net(sk);
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct xtcp_tw *tw = NULL;
+	u32 life_ms;
 
 	if (atomic_read(&xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
 		tw = kmem_cache_zalloc(xtcp_tw_cache, GFP_ATOMIC);
@@ -756,14 +802,17 @@ void xtcp_time_wait(struct sock *sk, int substate)
 		xtcp_done(sk);
 		return;
 	}
+	life_ms = substate == TCP_FIN_WAIT2 ?
+		  DIV_ROUND_UP_ULL(xtcp_fin_time_ns(sk), NSEC_PER_MSEC) :
+		  xtcp_tw_2msl_ms(net);
 	tw->h = xs->ehash;
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
-	/* In FIN_WAIT_2: TCP_LINGER2 or fin_timeout (sockopt.c). */
-	tw->fin_ns = substate == TCP_FIN_WAIT2 ? xtcp_fin_time_ns(sk) : 0;
 	xtcp_hnode_init(&tw->h);
-	tw->bind = xs->bind;
+	/* Its address and port are the four-tuple's; a wildcard bind(). */
+	tw->bind = xs->bind.head;
 	tw->bind.kind = XTCP_HK_TW;
+	tw->bind.laddr_any = !xs->bind.laddr;
 	INIT_HLIST_NODE(&tw->bind.node);
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;
@@ -774,9 +823,8 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->ts_recent_stamp = xs->opts & XTCP_OPT_TS ? xs->ts_recent_stamp : 0;
 	tw->ts_recent = xs->ts_recent;
 	tw->ts_off = xs->ts_off;
-	refcount_set(&tw->refcnt, 2);		/* the table's and the timer's */
-	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	tw->timer.function = xtcp_tw_timer;
+	refcount_set(&tw->refcnt, 2);		/* the table's and the queue's */
+	INIT_LIST_HEAD(&tw->node);
 
 	xtcp_bind_add(&tw->bind);
 	if (!xtcp_ehash_replace(&xs->ehash, &tw->h)) {
@@ -789,9 +837,7 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	atomic_inc(&xn->tw_count);
 	if (substate == TCP_TIME_WAIT)
 		XTCP_INC_STATS(net, XTCP_MIB_TIMEWAITENTRIES);
-	hrtimer_start(&tw->timer, ns_to_ktime(tw->fin_ns ?:
-					      xtcp_tw_2msl_ns(net)),
-		      HRTIMER_MODE_REL_SOFT);
+	xtcp_expiry_add(xtcp_tw_queue(tw), &tw->node, life_ms);
 	/* The socket passes through the entry's state on its way out, so
 	 * that xtcp:state_change shows where the connection went on.
 	 */
@@ -839,7 +885,7 @@ void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw)
 	xs->ts_recent = READ_ONCE(tw->ts_recent);
 	xs->ts_recent_stamp = READ_ONCE(tw->ts_recent_stamp);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TWRECYCLED);
-	if (hrtimer_cancel(&tw->timer))
+	if (xtcp_expiry_del(xtcp_tw_queue(tw), &tw->node))
 		xtcp_tw_put(tw);
 	xtcp_tw_unhashed(tw);
 }
@@ -1018,4 +1064,24 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		xtcp_tw_send_oow_ack(tw, skb);
 	}
 	return XTCP_TW_DONE;
+}
+
+/* A namespace's queues of SYN-ACK and TIME_WAIT timeouts. */
+void xtcp_minisocks_init_net(struct xtcp_net *xn)
+{
+	xtcp_expiry_init(&xn->req_queue,
+			 (int)offsetof(struct xtcp_request, expires) -
+			 (int)offsetof(struct xtcp_request, node),
+			 xtcp_request_timeout);
+	xtcp_expiry_init(&xn->tw_queue,
+			 (int)offsetof(struct xtcp_tw, expires) -
+			 (int)offsetof(struct xtcp_tw, node),
+			 xtcp_tw_expire);
+}
+
+/* After xtcp_table_purge_net() killed every entry. */
+void xtcp_minisocks_exit_net(struct xtcp_net *xn)
+{
+	xtcp_expiry_exit(&xn->req_queue);
+	xtcp_expiry_exit(&xn->tw_queue);
 }

@@ -168,14 +168,14 @@ static void xtcp_proc_entry(struct xtcp_hnode *h, void *arg)
 
 		l.state = TCP_SYN_RECV;
 		l.timer = 1;
-		l.timer_ns = xtcp_timer_remaining_ns(&req->timer);
+		l.timer_ns = xtcp_request_remaining_ns(req);
 		l.retransmits = req->timeouts;	/* Linux's num_timeout */
 	} else {
 		struct xtcp_tw *tw = container_of(h, struct xtcp_tw, h);
 
 		l.state = tw->substate;
 		l.timer = 3;
-		l.timer_ns = xtcp_timer_remaining_ns(&tw->timer);
+		l.timer_ns = xtcp_tw_remaining_ns(tw);
 	}
 	xtcp_proc_print(seq, &l);
 }

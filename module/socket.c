@@ -160,7 +160,7 @@ void xtcp_init_sock(struct sock *sk)
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
 	xtcp_hnode_init(&xs->ehash);
-	INIT_HLIST_NODE(&xs->bind.node);
+	INIT_HLIST_NODE(&xs->bind.head.node);
 	INIT_HLIST_NODE(&xs->listen_node);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
@@ -562,7 +562,7 @@ static void xtcp_forget_port(struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 
 	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK) {
-		xtcp_bind_add(&xtcp_sk(sk)->bind);
+		xtcp_bind_add(&xtcp_sk(sk)->bind.head);
 		return;
 	}
 	inet->inet_num = 0;

@@ -410,13 +410,43 @@ static struct xtcp_bucket *xtcp_bbucket(const struct net *net, u16 port)
 	return &bhash[(port ^ net_hash_mix(net)) & (XTCP_BHASH_SIZE - 1)];
 }
 
-static bool xtcp_bnode_listening(const struct xtcp_bnode *b)
+/* Where an owner of a port is: a socket's node says, and a TIME_WAIT
+ * entry's four-tuple, with the wildcard address its socket had bound.
+ */
+struct xtcp_bwhere {
+	const struct net *net;
+	__be32 laddr;
+	u16 port;
+};
+
+static struct xtcp_bwhere xtcp_bhead_where(const struct xtcp_bhead *bh)
+{
+	const struct xtcp_bnode *bn;
+	const struct xtcp_tw *tw;
+
+	if (bh->kind == XTCP_HK_TW) {
+		tw = container_of(bh, struct xtcp_tw, bind);
+		return (struct xtcp_bwhere){
+			.net = read_pnet(&tw->h.net),
+			.laddr = bh->laddr_any ? 0 : tw->h.laddr,
+			.port = ntohs(tw->h.lport),
+		};
+	}
+	bn = container_of(bh, struct xtcp_bnode, head);
+	return (struct xtcp_bwhere){
+		.net = read_pnet(&bn->net),
+		.laddr = bn->laddr,
+		.port = bn->port,
+	};
+}
+
+static bool xtcp_bnode_listening(const struct xtcp_bhead *b)
 {
 	const struct xtcp_sock *xs;
 
 	if (b->kind != XTCP_HK_SOCK)
 		return false;
-	xs = container_of(b, struct xtcp_sock, bind);
+	xs = container_of(b, struct xtcp_sock, bind.head);
 	return READ_ONCE(xs->inet.sk.sk_state) == TCP_LISTEN;
 }
 
@@ -426,13 +456,14 @@ static bool xtcp_bnode_listening(const struct xtcp_bnode *b)
  * there listens; SO_REUSEPORT on both, for the same user, always does.
  */
 static bool xtcp_bind_conflict(const struct xtcp_bnode *new,
-			       const struct xtcp_bnode *old)
+			       const struct xtcp_bhead *old, __be32 old_laddr)
 {
-	if (old->laddr && new->laddr && old->laddr != new->laddr)
+	if (old_laddr && new->laddr && old_laddr != new->laddr)
 		return false;
-	if (new->reuseaddr && old->reuseaddr && !xtcp_bnode_listening(old))
+	if (new->head.reuseaddr && old->reuseaddr && !xtcp_bnode_listening(old))
 		return false;
-	if (new->reuseport && old->reuseport && uid_eq(new->uid, old->uid))
+	if (new->head.reuseport && old->reuseport &&
+	    uid_eq(new->head.uid, old->uid))
 		return false;
 	return true;
 }
@@ -441,13 +472,16 @@ static bool xtcp_bind_conflict(const struct xtcp_bnode *new,
 static bool xtcp_port_conflicts(struct xtcp_bucket *b, const struct net *net,
 				const struct xtcp_bnode *new)
 {
-	struct xtcp_bnode *old;
+	struct xtcp_bwhere at;
+	struct xtcp_bhead *old;
 
 	hlist_for_each_entry(old, &b->chain, node) {
-		if (old == new || old->port != new->port ||
-		    !net_eq(read_pnet(&old->net), net))
+		if (old == &new->head)
 			continue;
-		if (xtcp_bind_conflict(new, old))
+		at = xtcp_bhead_where(old);
+		if (at.port != new->port || !net_eq(at.net, net))
+			continue;
+		if (xtcp_bind_conflict(new, old, at.laddr))
 			return true;
 	}
 	return false;
@@ -460,10 +494,10 @@ static void xtcp_bnode_fill(struct sock *sk, __be32 laddr, u16 port)
 	write_pnet(&b->net, sock_net(sk));
 	b->laddr = laddr;
 	b->port = port;
-	b->kind = XTCP_HK_SOCK;
-	b->reuseaddr = sk->sk_reuse != SK_NO_REUSE;
-	b->reuseport = sk->sk_reuseport;
-	b->uid = sock_i_uid(sk);
+	b->head.kind = XTCP_HK_SOCK;
+	b->head.reuseaddr = sk->sk_reuse != SK_NO_REUSE;
+	b->head.reuseport = sk->sk_reuseport;
+	b->head.uid = sock_i_uid(sk);
 }
 
 static int xtcp_try_bind(struct sock *sk, __be32 laddr, u16 port)
@@ -476,8 +510,8 @@ static int xtcp_try_bind(struct sock *sk, __be32 laddr, u16 port)
 	xtcp_bnode_fill(sk, laddr, port);
 	if (xtcp_port_conflicts(b, sock_net(sk), bn))
 		err = -EADDRINUSE;
-	else if (hlist_unhashed(&bn->node))
-		hlist_add_head(&bn->node, &b->chain);
+	else if (hlist_unhashed(&bn->head.node))
+		hlist_add_head(&bn->head.node, &b->chain);
 	spin_unlock_bh(&b->lock);
 	return err;
 }
@@ -530,9 +564,10 @@ int xtcp_listen_check_port(struct sock *sk)
 /* Adds an owner that inherits its port (a child socket, a TIME_WAIT
  * entry): no conflict check, the port is already its family's.
  */
-void xtcp_bind_add(struct xtcp_bnode *bn)
+void xtcp_bind_add(struct xtcp_bhead *bn)
 {
-	struct xtcp_bucket *b = xtcp_bbucket(read_pnet(&bn->net), bn->port);
+	struct xtcp_bwhere at = xtcp_bhead_where(bn);
+	struct xtcp_bucket *b = xtcp_bbucket(at.net, at.port);
 
 	spin_lock_bh(&b->lock);
 	if (hlist_unhashed(&bn->node))	/* once, however often it is asked */
@@ -540,13 +575,15 @@ void xtcp_bind_add(struct xtcp_bnode *bn)
 	spin_unlock_bh(&b->lock);
 }
 
-void xtcp_bind_del(struct xtcp_bnode *bn)
+void xtcp_bind_del(struct xtcp_bhead *bn)
 {
+	struct xtcp_bwhere at;
 	struct xtcp_bucket *b;
 
 	if (hlist_unhashed_lockless(&bn->node))
 		return;
-	b = xtcp_bbucket(read_pnet(&bn->net), bn->port);
+	at = xtcp_bhead_where(bn);
+	b = xtcp_bbucket(at.net, at.port);
 	spin_lock_bh(&b->lock);
 	hlist_del_init(&bn->node);
 	spin_unlock_bh(&b->lock);
@@ -556,12 +593,14 @@ void xtcp_bind_del(struct xtcp_bnode *bn)
 static bool xtcp_port_connect_only(struct xtcp_bucket *b, const struct net *net,
 				   u16 port)
 {
-	struct xtcp_bnode *o;
+	struct xtcp_bwhere at;
+	struct xtcp_bhead *o;
 
-	hlist_for_each_entry(o, &b->chain, node)
-		if (o->port == port && net_eq(read_pnet(&o->net), net) &&
-		    !o->by_connect)
+	hlist_for_each_entry(o, &b->chain, node) {
+		at = xtcp_bhead_where(o);
+		if (at.port == port && net_eq(at.net, net) && !o->by_connect)
 			return false;
+	}
 	return true;
 }
 
@@ -661,8 +700,8 @@ int xtcp_connect_port(struct sock *sk)
 		err = xtcp_connect_hash(sk, false, &tw);
 		if (!err) {
 			xtcp_bnode_fill(sk, inet->inet_saddr, port);
-			xtcp_sk(sk)->bind.by_connect = 1;
-			hlist_add_head(&xtcp_sk(sk)->bind.node, &b->chain);
+			xtcp_sk(sk)->bind.head.by_connect = 1;
+			hlist_add_head(&xtcp_sk(sk)->bind.head.node, &b->chain);
 		}
 		spin_unlock_bh(&b->lock);
 		if (!err)
@@ -681,7 +720,7 @@ void xtcp_sock_unhash(struct sock *sk)
 	if (!hlist_unhashed_lockless(&xs->listen_node))
 		xtcp_listen_unhash(sk);
 	xtcp_ehash_remove(&xs->ehash);
-	xtcp_bind_del(&xs->bind);
+	xtcp_bind_del(&xs->bind.head);
 }
 
 /* Calls @fn on every listener of @net (for /proc), under RCU. */

@@ -6,6 +6,7 @@
  *   input.c      IP hands us a segment: checks, lookup, RFC 9293's rules
  *   table.c      the four-tuple, listener and bind tables; ephemeral ports
  *   minisocks.c  SYN-queue request entries and TIME_WAIT entries
+ *   expiry.c     their timeouts, many on one timer
  *   output.c     every segment we send: SYN, SYN-ACK, ACK, data, FIN, RST
  *   recovery.c   SACK scoreboard, fast recovery, loss after a timeout
  *   cong.c       the congestion window
@@ -85,17 +86,27 @@ struct xtcp_hnode {
 #define XTCP_URG_NOTYET		0x0200	/* its pointer came, it did not */
 #define XTCP_URG_READ		0x0400	/* recv(MSG_OOB) took it */
 
-/* What the bind table holds: one owner of a local port. */
-struct xtcp_bnode {
+/*
+ * What the bind table holds: one owner of a local port.  Every owner has
+ * the head; a socket's node says which namespace, address and port it
+ * owns, while a TIME_WAIT entry's head reads them from its four-tuple
+ * (struct xtcp_tw), which saves the entry 16 bytes.
+ */
+struct xtcp_bhead {
 	struct hlist_node node;
-	possible_net_t net;
-	__be32 laddr;
-	u16 port;		/* host order */
 	u8 kind;		/* enum xtcp_hkind */
 	u8 by_connect:1,	/* port picked by connect(), not bind() */
 	   reuseaddr:1,
-	   reuseport:1;
+	   reuseport:1,
+	   laddr_any:1;		/* TIME_WAIT: its socket bound INADDR_ANY */
 	kuid_t uid;
+};
+
+struct xtcp_bnode {
+	struct xtcp_bhead head;
+	possible_net_t net;
+	__be32 laddr;
+	u16 port;		/* host order */
 };
 
 /* CUBIC's state (cong.c), in segments and milliseconds. */
@@ -439,6 +450,27 @@ static inline bool xtcp_accept_queue_full(const struct xtcp_sock *lx)
 }
 
 /*
+ * Many entries' timeouts on one timer (expiry.c): lanes of entries of
+ * one lifetime each, in expiry order, and one soft hrtimer set for the
+ * earliest.
+ */
+#define XTCP_EXPIRY_LANES	8
+
+struct xtcp_expiry_lane {
+	struct list_head head;
+	u32 life_ms;		/* its entries' lifetime; empty: free */
+};
+
+struct xtcp_expiry_queue {
+	spinlock_t lock;	/* the lanes, armed_ns */
+	struct xtcp_expiry_lane lane[XTCP_EXPIRY_LANES];
+	struct hrtimer timer;
+	u64 armed_ns;		/* the timer's expiry; 0: not set */
+	int expires_off;	/* an entry's u32 expiry, from its node */
+	void (*expire)(struct list_head *node);	/* off the queue, unlocked */
+};
+
+/*
  * A SYN-queue entry: what a listener remembers of a peer between SYN and
  * final ACK, without a socket (RFC 9293's SYN-RECEIVED for a passive open).
  */
@@ -446,7 +478,6 @@ struct xtcp_request {
 	struct xtcp_hnode h;
 	refcount_t refcnt;
 	struct sock *listener;		/* holds a reference */
-	struct hrtimer timer;		/* SYN-ACK retransmission */
 	u32 iss;
 	u32 irs;
 	u32 snd_wnd;
@@ -460,13 +491,20 @@ struct xtcp_request {
 	u8 acked:1;		/* a final ACK came, and was not taken */
 	u32 ts_recent;
 	u32 last_oow_ack;	/* its last answer to a bad segment, jiffies */
-	u64 rto_ns;
-	u64 synack_ns;		/* when its last SYN-ACK left */
+	u32 rto_ms;		/* the SYN-ACK timeout */
+	u32 synack_us;		/* when its last SYN-ACK left; 0: sent twice */
+	u32 expires;		/* its next timeout (expiry.c) */
 	/* The SYN's IP options turned for the answer (ipopt.c), or NULL;
 	 * set before the entry is hashed, freed with it.
 	 */
 	struct ip_options_rcu *ipopt;
-	struct rcu_head rcu;
+	/* Its namespace's SYN-ACK timer queue holds it on @node (empty: not
+	 * on it); the RCU callback that frees it comes only after it left.
+	 */
+	union {
+		struct list_head node;
+		struct rcu_head rcu;
+	};
 };
 
 /*
@@ -480,13 +518,12 @@ struct xtcp_request {
  */
 struct xtcp_tw {
 	struct xtcp_hnode h;
-	struct xtcp_bnode bind;
+	struct xtcp_bhead bind;
 	refcount_t refcnt;
 	u8 substate;
 	u8 rcv_wscale;
 	u8 tos;
-	struct hrtimer timer;
-	u64 fin_ns;		/* its time in FIN_WAIT_2 (TCP_LINGER2) */
+	u32 expires;		/* when it goes (expiry.c) */
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
@@ -494,7 +531,13 @@ struct xtcp_tw {
 	u32 ts_recent;		/* the peer's TSval to echo */
 	u32 ts_recent_stamp;	/* when taken, seconds; 0: no timestamps */
 	u32 ts_off;		/* our timestamp clock's offset */
-	struct rcu_head rcu;
+	/* Its namespace's TIME_WAIT queue holds it on @node (empty: not
+	 * on it); the RCU callback that frees it comes only after it left.
+	 */
+	union {
+		struct list_head node;
+		struct rcu_head rcu;
+	};
 };
 
 /* What a TIME_WAIT entry makes of a segment. */
@@ -790,6 +833,8 @@ struct xtcp_net {
 	struct xtcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	atomic_t tw_count;
+	struct xtcp_expiry_queue tw_queue;	/* its TIME_WAIT entries */
+	struct xtcp_expiry_queue req_queue;	/* its SYN-queue entries */
 	atomic_t curr_estab;
 	atomic_t orphans;		/* closed sockets still finishing */
 	/* Challenge ACKs sent in the current second (RFC 5961 section 7). */
@@ -840,8 +885,8 @@ bool xtcp_ehash_remove(struct xtcp_hnode *h);
 bool xtcp_ehash_replace(struct xtcp_hnode *old, struct xtcp_hnode *new);
 int xtcp_bind_port(struct sock *sk, __be32 laddr, u16 port);
 int xtcp_listen_check_port(struct sock *sk);
-void xtcp_bind_add(struct xtcp_bnode *b);
-void xtcp_bind_del(struct xtcp_bnode *b);
+void xtcp_bind_add(struct xtcp_bhead *b);
+void xtcp_bind_del(struct xtcp_bhead *b);
 int xtcp_connect_port(struct sock *sk);
 void xtcp_listen_hash(struct sock *sk);
 void xtcp_listen_unhash(struct sock *sk);
@@ -1014,11 +1059,27 @@ void xtcp_time_wait(struct sock *sk, int substate);
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_kill(struct xtcp_tw *tw);
+void xtcp_minisocks_init_net(struct xtcp_net *xn);
+void xtcp_minisocks_exit_net(struct xtcp_net *xn);
 bool xtcp_tw_reusable(const struct sock *sk, const struct xtcp_tw *tw,
 		      bool port_bound);
 void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw);
 void xtcp_request_kill(struct xtcp_request *req);
-u64 xtcp_timer_remaining_ns(struct hrtimer *t);
+u64 xtcp_request_remaining_ns(const struct xtcp_request *req);
+u64 xtcp_tw_remaining_ns(const struct xtcp_tw *tw);
+
+/* expiry.c */
+void __xtcp_expiry_add(struct xtcp_expiry_queue *q, struct list_head *node,
+		       u32 life_ms);
+void xtcp_expiry_add(struct xtcp_expiry_queue *q, struct list_head *node,
+		     u32 life_ms);
+bool xtcp_expiry_del(struct xtcp_expiry_queue *q, struct list_head *node);
+void xtcp_expiry_restart(struct xtcp_expiry_queue *q, struct list_head *node,
+			 u32 life_ms);
+u64 xtcp_expiry_left_ns(const u32 *expires);
+void xtcp_expiry_init(struct xtcp_expiry_queue *q, int expires_off,
+		      void (*expire)(struct list_head *node));
+void xtcp_expiry_exit(struct xtcp_expiry_queue *q);
 
 /* syncookies.c */
 void xtcp_isn_init(void);
