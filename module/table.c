@@ -46,11 +46,12 @@ struct xtcp_ebucket {
  * buckets than ports, 100,000 owners made every probe walk dozens of
  * others' entries, and a listener's children thousands.
  */
-#define XTCP_BHASH_SIZE	(1U << 16)
+#define XTCP_BHASH_SIZE	BIT(16)
 /* Where connect()'s port search starts, per destination (see
- * xtcp_connect_port()).
+ * xtcp_port_counter()): enough counters that destinations seldom share
+ * one.
  */
-#define XTCP_PERTURB_SIZE	256
+#define XTCP_PERTURB_SIZE	BIT(16)
 
 static struct xtcp_ebucket *ehash;
 static unsigned int ehash_mask;
@@ -58,7 +59,7 @@ static struct xtcp_bucket lhash[XTCP_LHASH_SIZE];
 static struct xtcp_bucket *bhash;
 static u32 xtcp_hash_seed __read_mostly;
 static u32 xtcp_port_seed __read_mostly;
-static u32 xtcp_port_perturb[XTCP_PERTURB_SIZE];
+static u32 *xtcp_port_perturb;
 
 unsigned int xtcp_ehash_size(void)
 {
@@ -79,14 +80,13 @@ int xtcp_table_init(unsigned int entries)
 {
 	unsigned int i;
 
-	bhash = kvmalloc_array(XTCP_BHASH_SIZE, sizeof(*bhash), GFP_KERNEL);
-	if (!bhash)
-		return -ENOMEM;
 	entries = roundup_pow_of_two(clamp(entries, 256U, 1U << 24));
 	ehash = kvmalloc_array(entries, sizeof(*ehash), GFP_KERNEL);
-	if (!ehash) {
-		kvfree(bhash);
-		bhash = NULL;
+	bhash = kvmalloc_array(XTCP_BHASH_SIZE, sizeof(*bhash), GFP_KERNEL);
+	xtcp_port_perturb = kvcalloc(XTCP_PERTURB_SIZE,
+				     sizeof(*xtcp_port_perturb), GFP_KERNEL);
+	if (!ehash || !bhash || !xtcp_port_perturb) {
+		xtcp_table_exit();
 		return -ENOMEM;
 	}
 	ehash_mask = entries - 1;
@@ -107,6 +107,8 @@ void xtcp_table_exit(void)
 	ehash = NULL;
 	kvfree(bhash);
 	bhash = NULL;
+	kvfree(xtcp_port_perturb);
+	xtcp_port_perturb = NULL;
 }
 
 /* ---- the four-tuple table ---- */
