@@ -38,14 +38,28 @@ struct xtcp_ebucket {
 };
 
 #define XTCP_LHASH_SIZE	256
-#define XTCP_BHASH_SIZE	4096
+/*
+ * One bind bucket per port number: a namespace's ports map one to one
+ * onto buckets (see xtcp_bbucket()), so a chain holds the owners of one
+ * port, and an ephemeral-port probe walks only those, whatever the
+ * namespace's range and however many ports are taken.  With fewer
+ * buckets than ports, 100,000 owners made every probe walk dozens of
+ * others' entries, and a listener's children thousands.
+ */
+#define XTCP_BHASH_SIZE	BIT(16)
+/* Where connect()'s port search starts, per destination (see
+ * xtcp_port_counter()): enough counters that destinations seldom share
+ * one.
+ */
+#define XTCP_PERTURB_SIZE	BIT(16)
 
 static struct xtcp_ebucket *ehash;
 static unsigned int ehash_mask;
 static struct xtcp_bucket lhash[XTCP_LHASH_SIZE];
-static struct xtcp_bucket bhash[XTCP_BHASH_SIZE];
+static struct xtcp_bucket *bhash;
 static u32 xtcp_hash_seed __read_mostly;
-static atomic_t xtcp_port_offset;
+static u32 xtcp_port_seed __read_mostly;
+static u32 *xtcp_port_perturb;
 
 unsigned int xtcp_ehash_size(void)
 {
@@ -68,8 +82,13 @@ int xtcp_table_init(unsigned int entries)
 
 	entries = roundup_pow_of_two(clamp(entries, 256U, 1U << 24));
 	ehash = kvmalloc_array(entries, sizeof(*ehash), GFP_KERNEL);
-	if (!ehash)
+	bhash = kvmalloc_array(XTCP_BHASH_SIZE, sizeof(*bhash), GFP_KERNEL);
+	xtcp_port_perturb = kvcalloc(XTCP_PERTURB_SIZE,
+				     sizeof(*xtcp_port_perturb), GFP_KERNEL);
+	if (!ehash || !bhash || !xtcp_port_perturb) {
+		xtcp_table_exit();
 		return -ENOMEM;
+	}
 	ehash_mask = entries - 1;
 	for (i = 0; i < entries; i++) {
 		spin_lock_init(&ehash[i].lock);
@@ -78,6 +97,7 @@ int xtcp_table_init(unsigned int entries)
 	xtcp_buckets_init(lhash, XTCP_LHASH_SIZE);
 	xtcp_buckets_init(bhash, XTCP_BHASH_SIZE);
 	xtcp_hash_seed = get_random_u32();
+	xtcp_port_seed = get_random_u32();
 	return 0;
 }
 
@@ -85,6 +105,10 @@ void xtcp_table_exit(void)
 {
 	kvfree(ehash);
 	ehash = NULL;
+	kvfree(bhash);
+	bhash = NULL;
+	kvfree(xtcp_port_perturb);
+	xtcp_port_perturb = NULL;
 }
 
 /* ---- the four-tuple table ---- */
@@ -405,6 +429,9 @@ EXPORT_SYMBOL_GPL(xtcp_lookup_listener);
 
 /* ---- the bind table ---- */
 
+/* A permutation of the port numbers for each namespace: two ports of one
+ * namespace never share a bucket.
+ */
 static struct xtcp_bucket *xtcp_bbucket(const struct net *net, u16 port)
 {
 	return &bhash[(port ^ net_hash_mix(net)) & (XTCP_BHASH_SIZE - 1)];
@@ -655,13 +682,31 @@ static int xtcp_connect_took(struct sock *sk, struct xtcp_tw *tw)
 	return 1;
 }
 
+/* RFC 6056's algorithm 4 ("double-hash"): the search for a destination
+ * starts at a keyed hash of it plus a counter that a second hash picks
+ * among XTCP_PERTURB_SIZE; the counter moves past every port the last
+ * search probed, so connections to one destination take consecutive ports
+ * without walking again over those the earlier ones took.
+ */
+static u32 *xtcp_port_counter(const struct inet_sock *inet, u32 *start)
+{
+	u32 h = jhash_3words((__force u32)inet->inet_daddr,
+			     (__force u32)inet->inet_dport,
+			     (__force u32)inet->inet_saddr, xtcp_port_seed);
+
+	*start = jhash_3words((__force u32)inet->inet_daddr,
+			      (__force u32)inet->inet_dport,
+			      (__force u32)inet->inet_saddr, xtcp_hash_seed);
+	return &xtcp_port_perturb[h & (XTCP_PERTURB_SIZE - 1)];
+}
+
 /*
  * connect(2): a bound socket keeps its port; otherwise a port is picked
  * from the ephemeral range, checking the whole four-tuple so that one
- * local port can serve many destinations (RFC 6056's algorithm 3: a keyed
- * hash of the destination picks where the search starts).  Returns 1 when
- * the four-tuple was a TIME_WAIT entry's (the socket's ISN and ts_recent
- * are then set), 0 otherwise, or -EADDRNOTAVAIL.
+ * local port can serve many destinations (see xtcp_port_counter() for
+ * where the search starts).  Returns 1 when the four-tuple was a
+ * TIME_WAIT entry's (the socket's ISN and ts_recent are then set), 0
+ * otherwise, or -EADDRNOTAVAIL.
  */
 int xtcp_connect_port(struct sock *sk)
 {
@@ -670,6 +715,7 @@ int xtcp_connect_port(struct sock *sk)
 	struct xtcp_tw *tw = NULL;
 	struct xtcp_bucket *b;
 	int low, high, n, i, err;
+	u32 *counter;
 	u32 start;
 	u16 port;
 
@@ -681,10 +727,9 @@ int xtcp_connect_port(struct sock *sk)
 
 	xtcp_port_range(sk, &low, &high);
 	n = high - low + 1;
-	start = jhash_3words((__force u32)inet->inet_daddr,
-			     (__force u32)inet->inet_dport,
-			     (__force u32)inet->inet_saddr, xtcp_hash_seed) +
-		atomic_inc_return(&xtcp_port_offset);
+	counter = xtcp_port_counter(inet, &start);
+	/* Racing searches may start at one port: the bucket lock settles it. */
+	start += READ_ONCE(*counter);
 	for (i = 0; i < n; i++) {
 		port = low + (start + i) % n;
 		if (inet_is_local_reserved_port(net, port))
@@ -704,8 +749,10 @@ int xtcp_connect_port(struct sock *sk)
 			hlist_add_head(&xtcp_sk(sk)->bind.head.node, &b->chain);
 		}
 		spin_unlock_bh(&b->lock);
-		if (!err)
+		if (!err) {
+			WRITE_ONCE(*counter, READ_ONCE(*counter) + i + 1);
 			return xtcp_connect_took(sk, tw);
+		}
 	}
 	inet->inet_num = 0;
 	inet->inet_sport = 0;
