@@ -961,6 +961,8 @@ void xtcp_leave_memory_pressure(struct sock *sk);
 int xtcp_mem_init(void);
 void xtcp_mem_exit(void);
 bool xtcp_wmem_schedule(struct sock *sk, struct sk_buff *skb);
+void xtcp_wmem_charge_bytes(struct sock *sk, int size);
+void xtcp_wmem_uncharge_bytes(struct sock *sk, int size);
 void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb);
 void xtcp_leave_memcg(struct sock *sk);
 void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb);
