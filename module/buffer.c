@@ -96,16 +96,21 @@ static void xtcp_forced_mem_schedule(struct sock *sk, int size)
 	atomic_long_add(amt, &xtcp_memory_allocated);
 }
 
-/* May new data in @skb join the write queue (net.xtcp.mem allowing)?
- * Into an empty queue it always may: a sender must be able to start.
+/*
+ * May @size bytes of new data, for @skb, be charged to the write queue
+ * (net.xtcp.mem allowing)?  Into an empty queue, or the one unsent skb
+ * it holds, they always may: a sender must be able to start.
  */
-bool xtcp_wmem_schedule(struct sock *sk, struct sk_buff *skb)
+bool xtcp_wmem_schedule(struct sock *sk, const struct sk_buff *skb, int size)
 {
-	if (!sk->sk_wmem_queued) {
-		xtcp_forced_mem_schedule(sk, skb->truesize);
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (!head ||
+	    (head == skb && skb_queue_is_last(&sk->sk_write_queue, skb))) {
+		xtcp_forced_mem_schedule(sk, size);
 		return true;
 	}
-	return sk_wmem_schedule(sk, skb->truesize);
+	return sk_wmem_schedule(sk, size);
 }
 
 /* @size bytes join the write queue (an skb, or data added to a queued
