@@ -293,6 +293,7 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 			  min(XTCP_RCV_WND << shift, xtcp_window_clamp(xs)));
 	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
+	s64 full;
 
 	if (syn) {
 		field = xtcp_syn_window(sk);
@@ -301,11 +302,17 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 	}
 
 	/* Receiver silly-window avoidance (RFC 1122 section 4.2.3.3): the
-	 * edge moves right by a segment, or half the buffer, at a time.
+	 * edge moves right by a segment, or half the buffer, at a time.  And
+	 * not at all while less than a sixteenth of the buffer is free, as
+	 * Linux's __tcp_select_window(): a large buffer a reader has stopped
+	 * emptying (the window it can offer follows free memory only as
+	 * closely as rcv_ratio does) would otherwise reopen by what each of
+	 * the sender's persist probes left, and the sender trickle on for
+	 * several probe periods instead of stopping.
 	 */
-	step = min_t(u32, xs->mss,
-		     xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf)) / 2);
-	if (wnd < cur + step)
+	full = xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf));
+	step = min_t(u32, xs->mss, full / 2);
+	if (wnd < cur + step || wnd < full / 16)
 		wnd = cur;
 	field = min_t(u32, DIV_ROUND_UP(wnd, 1U << shift), XTCP_RCV_WND);
 	xs->rcv_edge = xs->rcv_nxt + (field << shift);
