@@ -96,33 +96,51 @@ static void xtcp_forced_mem_schedule(struct sock *sk, int size)
 	atomic_long_add(amt, &xtcp_memory_allocated);
 }
 
-/* May new data in @skb join the write queue (net.xtcp.mem allowing)?
- * Into an empty queue it always may: a sender must be able to start.
+/*
+ * May @size bytes of new data, for @skb, be charged to the write queue
+ * (net.xtcp.mem allowing)?  Into an empty queue, or the one unsent skb
+ * it holds, they always may: a sender must be able to start.
  */
-bool xtcp_wmem_schedule(struct sock *sk, struct sk_buff *skb)
+bool xtcp_wmem_schedule(struct sock *sk, const struct sk_buff *skb, int size)
 {
-	if (!sk->sk_wmem_queued) {
-		xtcp_forced_mem_schedule(sk, skb->truesize);
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (!head ||
+	    (head == skb && skb_queue_is_last(&sk->sk_write_queue, skb))) {
+		xtcp_forced_mem_schedule(sk, size);
 		return true;
 	}
-	return sk_wmem_schedule(sk, skb->truesize);
+	return sk_wmem_schedule(sk, size);
 }
 
-/* A segment joins the write queue: charged to the socket, by force if
- * xtcp_wmem_schedule() did not already make room.
+/* @size bytes join the write queue (an skb, or data added to a queued
+ * one): charged to the socket, by force if xtcp_wmem_schedule() did not
+ * already make room.
  */
+void xtcp_wmem_charge_bytes(struct sock *sk, int size)
+{
+	xtcp_forced_mem_schedule(sk, size);
+	sk_wmem_queued_add(sk, size);
+	sk_mem_charge(sk, size);
+}
+
+/* ... and leave it (acknowledged data trimmed off a queued skb). */
+void xtcp_wmem_uncharge_bytes(struct sock *sk, int size)
+{
+	sk_wmem_queued_add(sk, -size);
+	sk_mem_uncharge(sk, size);
+}
+
+/* A segment joins the write queue. */
 void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb)
 {
-	xtcp_forced_mem_schedule(sk, skb->truesize);
-	sk_wmem_queued_add(sk, skb->truesize);
-	sk_mem_charge(sk, skb->truesize);
+	xtcp_wmem_charge_bytes(sk, skb->truesize);
 }
 
 /* ... and leaves it. */
 void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb)
 {
-	sk_wmem_queued_add(sk, -skb->truesize);
-	sk_mem_uncharge(sk, skb->truesize);
+	xtcp_wmem_uncharge_bytes(sk, skb->truesize);
 	kfree_skb(skb);
 }
 

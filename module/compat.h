@@ -124,6 +124,13 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 #include <net/proto_memory.h>
 #endif
 
+/* 6.11 moved the page-fragment reference helpers (skb_frag_unref()...)
+ * out of <linux/skbuff.h>.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#include <linux/skbuff_ref.h>
+#endif
+
 /* 6.2 added tcpi_rcv_wnd (and tcpi_rehash) at struct tcp_info's end. */
 static inline void xtcp_info_set_rcv_wnd(struct tcp_info *info, u32 rcv_wnd)
 {

@@ -102,10 +102,21 @@ static bool xtcp_gro_merge(struct sk_buff *p, struct sk_buff *skb)
 		return false;
 	if (p->len + len >= min(xtcp_gro_max_size(p->dev), XTCP_GRO_MAX))
 		return false;
+	/*
+	 * A clone (a local XTCP sender's, through a veth) shares its shared
+	 * info and page fragments with the skb on that sender's write
+	 * queue: none of that may change here.  Its fragments are not
+	 * taken, nor headers eaten off them; an aggregate that is one
+	 * takes a head of its own before it grows.
+	 */
+	if (skb_cloned(skb) && off > skb_headlen(skb))
+		return false;
+	if (skb_cloned(p) && pskb_expand_head(p, 0, 0, GFP_ATOMIC))
+		return false;
 
 	li = skb_shinfo(lp);
-	if (skb_headlen(skb) <= off && si->nr_frags &&
-	    li->nr_frags + si->nr_frags <= MAX_SKB_FRAGS) {
+	if (skb_headlen(skb) <= off && si->nr_frags && !skb_cloned(skb) &&
+	    !skb_cloned(lp) && li->nr_frags + si->nr_frags <= MAX_SKB_FRAGS) {
 		/* All payload in page fragments: they move to @lp, the
 		 * header goes with @skb, which the core frees.
 		 */

@@ -718,14 +718,19 @@ static bool xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 
 /*
  * How much of the memory queued data takes is payload, for the window
- * (output.c).  Segments differ (a sender's GSO skbs, its small ones), so
- * the estimate follows a worse one at once, half-way, and a better one
- * slowly: a window offered too large overflows the backlog.
+ * (output.c): @len bytes that cost the receive queue @cost bytes, the
+ * skb's truesize or, merged into the last skb, what that one grew by.
+ * (A sender's skb of page fragments, merged, leaves its head behind: a
+ * small one then costs little more than its bytes.  Measured at its
+ * truesize it made the window seem several times smaller than what the
+ * buffer held, and then grow, unread, as larger segments followed.)
+ * Segments differ (a sender's GSO skbs, its small ones), so the estimate
+ * follows a worse one at once, half-way, and a better one slowly: a
+ * window offered too large overflows the backlog.
  */
-static void xtcp_measure_rcv_ratio(struct xtcp_sock *xs,
-				   const struct sk_buff *skb)
+static void xtcp_measure_rcv_ratio(struct xtcp_sock *xs, u32 len, int cost)
 {
-	u32 r = clamp_t(u32, ((u64)skb->len << 8) / skb->truesize,
+	u32 r = clamp_t(u32, ((u64)len << 8) / max(cost, 1),
 			XTCP_RCV_RATIO_MIN, XTCP_RCV_RATIO_INIT);
 
 	if (r < xs->rcv_ratio)
@@ -745,10 +750,11 @@ static u32 xtcp_rcv_seg_size(const struct sk_buff *skb)
  * tailroom or page slots: skb_try_coalesce()), as Linux's
  * tcp_try_coalesce(): a reader walks fewer, fuller skbs, and a string of
  * small segments costs no skb each.  Only the last skb's growth is
- * charged; @skb, freed here, gives back what it was charged, if owned
- * (it came from the out-of-order queue).  True when merged.
+ * charged (*@grew); @skb, freed here, gives back what it was charged, if
+ * owned (it came from the out-of-order queue).  True when merged.
  */
-static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
+static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb,
+			      int *grew)
 {
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
 	bool stolen;
@@ -765,6 +771,7 @@ static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
 	sk_mem_charge(sk, delta);
 	XTCP_SKB_CB(tail)->end_seq = XTCP_SKB_CB(skb)->end_seq;
 	kfree_skb_partial(skb, stolen);
+	*grew = delta;
 	return true;
 }
 
@@ -782,7 +789,8 @@ static bool xtcp_rcv_coalesce(struct sock *sk, struct sk_buff *skb)
 static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 len = xtcp_data_end(skb) - xs->rcv_nxt;
+	u32 len = xtcp_data_end(skb) - xs->rcv_nxt, seglen;
+	int cost;
 
 	if (!xtcp_rmem_schedule(sk, skb, true)) {
 		/* Data past a gap must not starve the data that fills it
@@ -796,14 +804,16 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		if (!xtcp_rmem_schedule(sk, skb, true))
 			return false;
 	}
-	xtcp_measure_rcv_ratio(xs, skb);
-	if (!xtcp_rcv_coalesce(sk, skb)) {
+	seglen = skb->len;
+	cost = skb->truesize;
+	if (!xtcp_rcv_coalesce(sk, skb, &cost)) {
 		if (!skb->sk) {
 			skb_dst_drop(skb);
 			skb_set_owner_r(skb, sk);
 		}
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 	}
+	xtcp_measure_rcv_ratio(xs, seglen, cost);
 	xs->rcv_nxt += len;
 	xs->stats.bytes_received += len;
 	return true;

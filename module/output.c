@@ -293,6 +293,7 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 			  min(XTCP_RCV_WND << shift, xtcp_window_clamp(xs)));
 	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
+	s64 full;
 
 	if (syn) {
 		field = xtcp_syn_window(sk);
@@ -301,11 +302,17 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 	}
 
 	/* Receiver silly-window avoidance (RFC 1122 section 4.2.3.3): the
-	 * edge moves right by a segment, or half the buffer, at a time.
+	 * edge moves right by a segment, or half the buffer, at a time.  And
+	 * not at all while less than a sixteenth of the buffer is free, as
+	 * Linux's __tcp_select_window(): a large buffer a reader has stopped
+	 * emptying (the window it can offer follows free memory only as
+	 * closely as rcv_ratio does) would otherwise reopen by what each of
+	 * the sender's persist probes left, and the sender trickle on for
+	 * several probe periods instead of stopping.
 	 */
-	step = min_t(u32, xs->mss,
-		     xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf)) / 2);
-	if (wnd < cur + step)
+	full = xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf));
+	step = min_t(u32, xs->mss, full / 2);
+	if (wnd < cur + step || wnd < full / 16)
 		wnd = cur;
 	field = min_t(u32, DIV_ROUND_UP(wnd, 1U << shift), XTCP_RCV_WND);
 	xs->rcv_edge = xs->rcv_nxt + (field << shift);
@@ -524,7 +531,7 @@ static void xtcp_set_gso(struct sk_buff *skb, unsigned int mss)
 
 /* Sends a copy of a queued segment; the original stays for retransmission.
  * A clone still in flight shares the header room (and the GSO fields), so
- * then copy instead.
+ * then copy instead: the head only, the page fragments shared.
  */
 static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 {
@@ -575,21 +582,40 @@ static bool xtcp_window_allows(const struct xtcp_sock *xs,
 }
 
 /*
- * Cuts a queued skb after @len bytes.  The smaller part is copied to an
- * skb of its own and the larger keeps the memory: an skb trimmed to a
- * fraction of its allocation would reach a veth peer as is, where it
- * spoils the window's payload-per-memory arithmetic and can overflow the
- * backlog.  (A clone of a sent skb still in flight keeps its own view of
- * the data: only our pointers move.)  A sent skb's parts keep its send
- * state, each counting its own segments.  Returns the skb that now holds
- * the first @len bytes, or NULL.
+ * A queued skb's fragments are about to change (a split, a trim): a
+ * clone of it still in flight shares them (skb_shinfo()), so the skb
+ * takes a head of its own first, the pages shared (pskb_expand_head()).
+ * Its truesize stays what was charged, as Linux's
+ * skb_unclone_keeptruesize() (not exported).
+ */
+static int xtcp_unclone(struct sk_buff *skb)
+{
+	unsigned int truesize = skb->truesize;
+	int err;
+
+	if (!skb_cloned(skb))
+		return 0;
+	err = pskb_expand_head(skb, 0, 0, GFP_ATOMIC);
+	skb->truesize = truesize;
+	return err;
+}
+
+/*
+ * Cuts a queued skb after @len bytes: the rest moves to a new skb queued
+ * after it, the references to its page fragments moving along
+ * (skb_split()), no byte copied; the payload's memory goes with it
+ * (truesize), as Linux's tcp_fragment(), so that each part counts what
+ * it holds when it reaches a veth peer's window arithmetic.  A sent
+ * skb's parts keep its send state, each counting its own segments.
+ * Returns the skb that now holds the first @len bytes (@skb), or NULL.
  */
 struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *pcb;
+	int nsize = max_t(int, (int)skb_headlen(skb) - (int)len, 0);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 rest = skb->len - len;
-	struct sk_buff *part, *head = skb;
+	struct sk_buff *part;
+	u32 nlen;
 
 	/* Sent data is cut for the peer's SACKs: however it SACKs, the
 	 * queue may not grow past twice the send buffer (tcp_fragment()'s
@@ -599,33 +625,30 @@ struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_WQUEUETOOBIG);
 		return NULL;
 	}
-	part = xtcp_alloc_hdr_skb(min(len, rest), GFP_ATOMIC);
+	/* Nothing to cut (a segment count from before the MSS grew). */
+	if (!len || len >= skb->len)
+		return NULL;
+	if (xtcp_unclone(skb))
+		return NULL;
+	/* Room for linear data past @len, which skb_split() copies (none
+	 * in what sendmsg.c builds).
+	 */
+	part = xtcp_alloc_hdr_skb(nsize, GFP_ATOMIC);
 	if (!part)
 		return NULL;
 	pcb = XTCP_SKB_CB(part);
 	pcb->header.out = cb->header.out;
 	xtcp_wmem_charge(sk, part);
-	if (len <= rest) {
-		skb_put_data(part, skb->data, len);
-		__skb_pull(skb, len);
-		pcb->flags = cb->flags & ~XTCP_FLAG_PSH;
-		pcb->seq = cb->seq;
-		pcb->end_seq = cb->seq + len;
-		cb->seq += len;
-		__skb_queue_before(&sk->sk_write_queue, skb, part);
-		if (xs->send_head == skb)
-			xs->send_head = part;
-		head = part;
-	} else {
-		skb_put_data(part, skb->data + len, rest);
-		skb_trim(skb, len);
-		pcb->flags = cb->flags;
-		cb->flags &= ~XTCP_FLAG_PSH;	/* PSH ends the data */
-		pcb->seq = cb->seq + len;
-		pcb->end_seq = cb->end_seq;
-		cb->end_seq = cb->seq + len;
-		__skb_queue_after(&sk->sk_write_queue, skb, part);
-	}
+	nlen = skb->len - len - nsize;
+	part->truesize += nlen;
+	skb->truesize -= nlen;
+	skb_split(skb, part, len);
+	pcb->flags = cb->flags;
+	cb->flags &= ~XTCP_FLAG_PSH;	/* PSH ends the data */
+	pcb->seq = cb->seq + len;
+	pcb->end_seq = cb->end_seq;
+	cb->end_seq = cb->seq + len;
+	__skb_queue_after(&sk->sk_write_queue, skb, part);
 	if (cb->header.out.pcount) {
 		u16 old = cb->header.out.pcount;
 
@@ -636,7 +659,7 @@ struct sk_buff *xtcp_split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
 				    pcb->header.out.pcount - old);
 		xs->rtx_hint = NULL;	/* the resend walk must see both */
 	}
-	return head;
+	return skb;
 }
 
 /*
@@ -1141,6 +1164,51 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Drops the first @len bytes of the queued @skb, acknowledged: from its
+ * linear part, if it has data there, then from its page fragments, those
+ * wholly acknowledged released, the first partly acknowledged starting
+ * later (Linux's __pskb_trim_head()).  What the fragments gave up leaves
+ * its truesize and the socket's charge.  -ENOMEM: not trimmed.
+ */
+static int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	u32 eat = min(len, skb_headlen(skb));
+	struct skb_shared_info *si;
+	int i, k = 0;
+
+	if (xtcp_unclone(skb))
+		return -ENOMEM;
+	__skb_pull(skb, eat);
+	len -= eat;
+	if (!len)
+		return 0;
+	si = skb_shinfo(skb);
+	eat = len;
+	for (i = 0; i < si->nr_frags; i++) {
+		u32 size = skb_frag_size(&si->frags[i]);
+
+		if (size <= eat) {
+			skb_frag_unref(skb, i);
+			eat -= size;
+			continue;
+		}
+		si->frags[k] = si->frags[i];
+		if (eat) {
+			skb_frag_off_add(&si->frags[k], eat);
+			skb_frag_size_sub(&si->frags[k], eat);
+			eat = 0;
+		}
+		k++;
+	}
+	si->nr_frags = k;
+	skb->data_len -= len;
+	skb->len -= len;
+	skb->truesize -= len;
+	xtcp_wmem_uncharge_bytes(sk, len);
+	return 0;
+}
+
+/*
  * An ACK inside a sent skb of several segments (from a peer that got
  * them one by one): the acknowledged ones leave it, so that a resend
  * starts at snd_una, as Linux trims a TSO skb's head.  Returns the skb
@@ -1161,9 +1229,13 @@ static struct sk_buff *xtcp_trim_acked_head(struct sock *sk, u32 ack,
 	if (!xtcp_after(ack, seq) || !skb->len ||
 	    !xtcp_before(ack, seq + skb->len))
 		return NULL;
+	/* No memory for a head of its own: the skb stays whole until the
+	 * next ACK (a resend then repeats what the peer has).
+	 */
+	if (xtcp_trim_head(sk, skb, ack - seq))
+		return NULL;
 	st = &XTCP_SKB_CB(skb)->header.out;
 	old = st->pcount;
-	__skb_pull(skb, ack - seq);
 	XTCP_SKB_CB(skb)->seq = ack;
 	st->pcount = xtcp_pcount(xs, skb->len);
 	xtcp_account_resize(xs, st->state, st->pcount - old);

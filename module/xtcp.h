@@ -630,11 +630,12 @@ static inline unsigned int xtcp_payload_mss(const struct xtcp_sock *xs)
 }
 
 /*
- * GSO (offload.c): one queued skb may hold several segments' payload, up
- * to what a 64 KiB allocation holds (smaller ones are tried when memory
- * is too fragmented for that), and at most half the congestion window
- * and half the peer's largest window, so that ACKs keep coming while a
- * window is sent.  On loopback one segment is that big already.
+ * GSO (offload.c): one queued skb may hold several segments' payload, in
+ * page fragments (sendmsg.c), up to XTCP_GSO_BYTES (what a 64 KiB linear
+ * skb once held: well inside an IP packet's 64 KiB with every header), and
+ * at most half the congestion window and half the peer's largest window,
+ * so that ACKs keep coming while a window is sent.  On loopback one
+ * segment is that big already.
  */
 #define XTCP_GSO_TYPE		SKB_GSO_SCTP	/* see offload.c */
 /* The header the core's GSO arithmetic assumes for that type (SCTP's). */
@@ -1005,7 +1006,9 @@ void xtcp_enter_memory_pressure(struct sock *sk);
 void xtcp_leave_memory_pressure(struct sock *sk);
 int xtcp_mem_init(void);
 void xtcp_mem_exit(void);
-bool xtcp_wmem_schedule(struct sock *sk, struct sk_buff *skb);
+bool xtcp_wmem_schedule(struct sock *sk, const struct sk_buff *skb, int size);
+void xtcp_wmem_charge_bytes(struct sock *sk, int size);
+void xtcp_wmem_uncharge_bytes(struct sock *sk, int size);
 void xtcp_wmem_charge(struct sock *sk, struct sk_buff *skb);
 void xtcp_leave_memcg(struct sock *sk);
 void xtcp_wmem_free(struct sock *sk, struct sk_buff *skb);
