@@ -85,6 +85,15 @@ static void zw_open(struct __test_metadata *_metadata, FIXTURE_DATA(zw) *self,
 	self->c.lport = LPORT;
 	self->c.rport = RPORT;
 	self->c.pisn = PISN;
+	/*
+	 * A round trip of 50 ms, not the few hundred microseconds of an
+	 * answer at once: the handshake's RTT sets the tail-loss probe's
+	 * timer (2 * SRTT + 2 ms), and at a few milliseconds XTCP's probe
+	 * could resend a flight's last segment, rightly, before the script
+	 * had read the flight and sent the ACK that shrinks the window, and
+	 * the script then took that probe for one sent past the new edge.
+	 */
+	sleep_ms(50);
 	s = xc_seg(RPORT, LPORT, PISN + 1, s.seq + 1, F_ACK);
 	s.win = win;
 	ASSERT_EQ(0, xpeer_send(&self->p, &s));
