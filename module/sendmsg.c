@@ -141,22 +141,6 @@ static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 	return sk_stream_wait_memory(sk, timeo);
 }
 
-/*
- * How many more bytes the send buffer takes.  Linux lets a write fill
- * its last skb up to the size goal past SO_SNDBUF; with the bytes in page
- * fragments, each costing about its size, that let the queue outgrow
- * SO_SNDBUF by most of 64 KiB.  XTCP's stays within it: what does not
- * fit waits for room, as a new skb does (a new skb's head is not counted,
- * so that room is never nil while sk_stream_memory_free() says there is
- * some, which would have the writer sleep without cause).
- */
-static size_t xtcp_sndbuf_room(const struct sock *sk)
-{
-	int buf = READ_ONCE(sk->sk_sndbuf);
-
-	return buf > sk->sk_wmem_queued ? buf - sk->sk_wmem_queued : 0;
-}
-
 /* sendmsg: cut the user's bytes into MSS-sized segments and queue them. */
 int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 {
@@ -169,7 +153,6 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 	while (copied < len) {
 		struct sk_buff *skb = xtcp_tail_with_room(sk);
 		bool fresh = !skb;
-		size_t room;
 		int n;
 
 		if (fresh) {
@@ -184,8 +167,7 @@ int xtcp_sendmsg_queue(struct sock *sk, struct msghdr *msg, size_t len)
 			if (!skb)
 				goto wait;
 		}
-		room = min(len - copied, xtcp_sndbuf_room(sk));
-		n = room ? xtcp_append(sk, skb, msg, room, !fresh) : 0;
+		n = xtcp_append(sk, skb, msg, len - copied, !fresh);
 		if (n > 0) {
 			/* Never queued empty: a push, or an ACK while the
 			 * writer sleeps, would take it for a control segment.
