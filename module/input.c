@@ -500,7 +500,7 @@ static bool xtcp_rcv_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_cong_on_ack(sk, acked, in_flight);
 	xtcp_update_window(sk, cb, advanced);
 	trace_probe(sk, skb);
-	xtcp_push(sk);
+	xtcp_push_on_input(sk);
 	xtcp_notsent_check(sk);	/* what went may bring it under the mark */
 
 	switch (sk->sk_state) {

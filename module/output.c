@@ -878,7 +878,6 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	u32 sent = xs->packets_out;
 	bool recent;
 
-	xtcp_clock_refresh(xs);
 	xtcp_check_pmtu(sk);
 	recent = xs->clock_ns - xs->lsnd_ns <= NSEC_PER_MSEC;
 	if (xs->send_head && xs->send_head->len)
@@ -926,7 +925,17 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	xtcp_chrono_update(sk, rwnd_limited);
 }
 
+/* The send times, and the timers armed, count from the clock read here. */
 void xtcp_push(struct sock *sk)
+{
+	xtcp_clock_refresh(xtcp_sk(sk));
+	__xtcp_push(sk, false);
+}
+
+/* From a segment's handling, which read the clock as it began (reading
+ * it, an HPET access in a TCG guest, costs more than the rest of a push).
+ */
+void xtcp_push_on_input(struct sock *sk)
 {
 	__xtcp_push(sk, false);
 }
@@ -934,6 +943,7 @@ void xtcp_push(struct sock *sk)
 /* Sends a held partial segment too: TCP_CORK was removed. */
 void xtcp_push_partial(struct sock *sk)
 {
+	xtcp_clock_refresh(xtcp_sk(sk));
 	__xtcp_push(sk, true);
 }
 

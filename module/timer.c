@@ -64,13 +64,31 @@ static void xtcp_timer_due(struct sock *sk, u64 when)
 	xtcp_hrtimer_start(sk, when);
 }
 
-/* Sets the deadline @at to @ns from now. */
-static void xtcp_timer_set(struct sock *sk, u64 *at, u64 ns)
+/* Sets the deadline @at to @ns after @now. */
+static void xtcp_timer_set_from(struct sock *sk, u64 *at, u64 now, u64 ns)
 {
-	u64 when = ktime_get_ns() + max_t(u64, ns, 1);
+	u64 when = now + max_t(u64, ns, 1);
 
 	WRITE_ONCE(*at, when);
 	xtcp_timer_due(sk, when);
+}
+
+/*
+ * Sets the deadline @at to @ns after the clock the current event read
+ * (xtcp_clock_refresh()): the retransmission and delayed-ACK timers are
+ * armed only while a segment, a send or a timer is handled, each of
+ * which reads the clock as it begins, as the send times it stamps need.
+ * One read per event, as Linux's tcp_mstamp_refresh().
+ */
+static void xtcp_timer_set(struct sock *sk, u64 *at, u64 ns)
+{
+	xtcp_timer_set_from(sk, at, xtcp_sk(sk)->clock_ns, ns);
+}
+
+/* Keep-alive's deadlines: also set from a socket option, off any event. */
+static void xtcp_keepalive_set(struct sock *sk, u64 ns)
+{
+	xtcp_timer_set_from(sk, &xtcp_sk(sk)->keepalive_at, ktime_get_ns(), ns);
 }
 
 /* Clears the deadline @at; the hrtimer, if set for it, fires for naught. */
@@ -642,12 +660,9 @@ static bool xtcp_keepalive_state(const struct sock *sk)
 /* (Re)starts keep-alive's idle wait, for SO_KEEPALIVE sockets. */
 void xtcp_keepalive_reset(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
 	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
 		return;
-	xtcp_timer_set(sk, &xs->keepalive_at,
-		       (u64)xtcp_keepidle(sk) * NSEC_PER_SEC);
+	xtcp_keepalive_set(sk, (u64)xtcp_keepidle(sk) * NSEC_PER_SEC);
 }
 
 /* SO_KEEPALIVE: the socket layer sets the flag; we run the timer. */
@@ -692,11 +707,11 @@ static void xtcp_keepalive_expired(struct sock *sk)
 		return;
 	if (xs->packets_out || xs->send_head) {
 		/* Data in flight: the retransmission timer watches. */
-		xtcp_timer_set(sk, &xs->keepalive_at, idle_ns);
+		xtcp_keepalive_set(sk, idle_ns);
 		return;
 	}
 	if (quiet < idle_ns) {
-		xtcp_timer_set(sk, &xs->keepalive_at, idle_ns - quiet);
+		xtcp_keepalive_set(sk, idle_ns - quiet);
 		return;
 	}
 	if (xtcp_keepalive_gave_up(sk, quiet)) {
@@ -707,8 +722,7 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	}
 	xtcp_send_probe(sk);
 	xs->probes_out++;
-	xtcp_timer_set(sk, &xs->keepalive_at,
-		       (u64)xtcp_keepintvl(sk) * NSEC_PER_SEC);
+	xtcp_keepalive_set(sk, (u64)xtcp_keepintvl(sk) * NSEC_PER_SEC);
 }
 
 /* No reply carried the ACK in time: it goes alone, and an interactive

@@ -933,6 +933,7 @@ int xtcp_ctl_init_net(struct net *net);
 void xtcp_ctl_exit_net(struct net *net);
 int xtcp_send_syn(struct sock *sk);
 void xtcp_push(struct sock *sk);
+void xtcp_push_on_input(struct sock *sk);
 void xtcp_push_partial(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_send_window_probe(struct sock *sk);
