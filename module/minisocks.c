@@ -435,7 +435,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	}
 	xtcp_set_state(child, TCP_ESTABLISHED);
 	xtcp_buffers_established(child);
-	xs->rcv_tstamp = ktime_get_ns();
+	xs->rcv_tstamp = xtcp_ms_stamp(ktime_get_ns());
 	xtcp_stats_established(xs, true);
 	xtcp_keepalive_reset(child);
 	xs->bind = lx->bind;

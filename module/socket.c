@@ -172,7 +172,7 @@ void xtcp_init_sock(struct sock *sk)
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	sk_sockets_allocated_inc(sk);
 	xs->mss = XTCP_MSS_DEFAULT;
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	xtcp_init_inet(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, 1);
 }
@@ -523,7 +523,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
 	xtcp_cong_reset(sk);	/* TCP_CONGESTION, if set, stays */
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	/* The SYN offers what net.xtcp.* allows; the SYN-ACK narrows it. */
 	xs->opts = xtcp_syn_opts_wanted(sock_net(sk));
 	xs->rcv_wscale = xtcp_choose_wscale(sk);
@@ -601,7 +601,7 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->rttvar_us = 0;
 	xs->quick = 0;
 	xs->pingpong = 0;
-	xs->lrcv_ns = 0;
+	xs->lrcv_ms = 0;
 	xs->total_retrans = 0;
 	xs->dupacks = 0;
 	xs->retransmits = 0;
@@ -610,14 +610,14 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->retrans_stamp = 0;
 	xs->probe_stamp = 0;
 	xs->rack_ns = 0;
-	xs->rack_rtt_ns = 0;
+	xs->rack_rtt_us = 0;
 	xs->rack_rtt_at = 0;
 	xs->rack_end_seq = 0;
 	xs->tlp_high_seq = 0;
 	xs->reord_now = 0;
 	xs->reo_wnd_steps = 0;
 	xs->reo_wnd_persist = 0;
-	xs->lsnd_ns = 0;
+	xs->lsnd_ms = 0;
 	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;
 	xs->mss = XTCP_MSS_DEFAULT;
@@ -627,7 +627,7 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->mtup_on = 0;
 	xs->mtup_probe = 0;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	xtcp_cong_reset(sk);
 }
 
@@ -819,7 +819,7 @@ static void xtcp_orphan_add(struct sock *sk)
  */
 bool xtcp_orphan_out_of_resources(struct sock *sk)
 {
-	int shift = xtcp_sk(sk)->rto_ns >= xtcp_rto_max_ns(sock_net(sk));
+	int shift = xtcp_rto_ns(xtcp_sk(sk)) >= xtcp_rto_max_ns(sock_net(sk));
 
 	if (!xtcp_orphans_oom(sk, shift))
 		return false;
