@@ -339,8 +339,8 @@ void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_reordering = XTCP_DUPTHRESH;	/* fixed, never adapted */
 	info->tcpi_snd_cwnd = READ_ONCE(xs->cwnd);
 	if (info->tcpi_state == TCP_LISTEN) {
-		info->tcpi_unacked = READ_ONCE(xs->accept_len);
-		info->tcpi_sacked = READ_ONCE(xs->accept_max);
+		info->tcpi_unacked = READ_ONCE(sk->sk_ack_backlog);
+		info->tcpi_sacked = READ_ONCE(sk->sk_max_ack_backlog);
 		return;
 	}
 	lock_sock(sk);

@@ -215,7 +215,7 @@ static enum xtcp_syn_verdict xtcp_syn_verdict(struct sock *sk)
 
 	if (cookies == 2)
 		return XTCP_SYN_COOKIE;
-	if (len >= READ_ONCE(lx->accept_max))
+	if (len >= READ_ONCE(sk->sk_max_ack_backlog))
 		return cookies ? XTCP_SYN_COOKIE : XTCP_SYN_DROP;
 	if (!cookies && len >= max_syn - (max_syn >> 2))
 		return XTCP_SYN_DROP;
@@ -445,7 +445,7 @@ static struct sock *xtcp_create_child(struct sock *sk,
 
 	xs->parent = sk;
 	list_add_tail(&xs->accept_node, &lx->accept_queue);
-	lx->accept_len++;
+	sk_acceptq_added(sk);
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
 	return child;
 }

@@ -318,7 +318,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 	/* Linux caps the backlog by somaxconn and admits one more than it. */
 	backlog = clamp(backlog, 0, somaxconn);
 	if (sk->sk_state == TCP_LISTEN) {
-		WRITE_ONCE(xs->accept_max, backlog);
+		WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 		err = 0;
 		goto out;
 	}
@@ -332,7 +332,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		inet->inet_num = xs->bind.port;
 		inet->inet_sport = htons(inet->inet_num);
 	}
-	xs->accept_max = backlog;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 	xtcp_set_state(sk, TCP_LISTEN);
 	err = xtcp_listen_check_port(sk);
 	if (err) {
@@ -359,7 +359,7 @@ static void xtcp_listen_stop(struct sock *sk)
 	list_for_each_entry_safe(xs, tmp, &lx->accept_queue, accept_node) {
 		child = &xs->inet.sk;
 		list_del_init(&xs->accept_node);
-		lx->accept_len--;
+		sk_acceptq_removed(sk);
 		xs->parent = NULL;
 		local_bh_disable();
 		bh_lock_sock_nested(child);
@@ -426,7 +426,7 @@ static int xtcp_accept(struct socket *sock, struct socket *newsock,
 		goto out;
 	xs = list_first_entry(&lx->accept_queue, struct xtcp_sock, accept_node);
 	list_del_init(&xs->accept_node);
-	lx->accept_len--;
+	sk_acceptq_removed(sk);
 	xs->parent = NULL;
 	release_sock(sk);
 

@@ -339,13 +339,13 @@ struct xtcp_sock {
 	u32 rto_us;		/* xtcp_rto_ns() */
 
 	/* A listener's queues.  A child sits on its listener's accept
-	 * queue from the handshake's end until accept() takes it.
+	 * queue from the handshake's end until accept() takes it; its
+	 * length and limit are sk_ack_backlog and sk_max_ack_backlog, as
+	 * Linux's sk_acceptq_*() keep them.
 	 */
 	struct list_head accept_queue;
 	struct list_head accept_node;
 	struct sock *parent;
-	u32 accept_len;
-	u32 accept_max;
 	atomic_t syn_len;
 	u32 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 
@@ -451,7 +451,7 @@ static inline u32 xtcp_backlog_limit(const struct sock *sk)
 /* Linux admits one connection more than the backlog; so does XTCP. */
 static inline bool xtcp_accept_queue_full(const struct xtcp_sock *lx)
 {
-	return READ_ONCE(lx->accept_len) > READ_ONCE(lx->accept_max);
+	return sk_acceptq_is_full(&lx->inet.sk);
 }
 
 /*
