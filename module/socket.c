@@ -161,7 +161,7 @@ void xtcp_init_sock(struct sock *sk)
 	sk->sk_write_space = xtcp_write_space;
 	xtcp_hnode_init(&xs->ehash);
 	INIT_HLIST_NODE(&xs->bind.head.node);
-	INIT_HLIST_NODE(&xs->listen_node);
+	sk_node_init(&sk->sk_node);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
 	xs->ooo_root = RB_ROOT;

@@ -364,7 +364,7 @@ void xtcp_listen_hash(struct sock *sk)
 
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	spin_lock_bh(&b->lock);
-	hlist_add_head_rcu(&xtcp_sk(sk)->listen_node, &b->chain);
+	hlist_add_head_rcu(&sk->sk_node, &b->chain);
 	spin_unlock_bh(&b->lock);
 }
 
@@ -373,7 +373,7 @@ void xtcp_listen_unhash(struct sock *sk)
 	struct xtcp_bucket *b = xtcp_lbucket(sock_net(sk), inet_sk(sk)->inet_num);
 
 	spin_lock_bh(&b->lock);
-	hlist_del_init_rcu(&xtcp_sk(sk)->listen_node);
+	hlist_del_init_rcu(&sk->sk_node);
 	spin_unlock_bh(&b->lock);
 }
 
@@ -401,23 +401,22 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 raddr, __be16 rport,
 	u16 port = ntohs(lport);
 	struct xtcp_bucket *b = xtcp_lbucket(net, port);
 	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
-	struct xtcp_sock *xs;
-	struct sock *best = NULL;
+	struct sock *sk, *best = NULL;
 	int best_score = 0, matches = 0, score;
 
 	rcu_read_lock();
-	hlist_for_each_entry_rcu(xs, &b->chain, listen_node) {
-		score = xtcp_listen_score(&xs->inet.sk, net, laddr, port);
+	sk_for_each_rcu(sk, &b->chain) {
+		score = xtcp_listen_score(sk, net, laddr, port);
 		if (score > best_score) {
-			best = &xs->inet.sk;
+			best = sk;
 			best_score = score;
 			matches = 1;
 		} else if (score == best_score && score > 0 &&
-			   xs->inet.sk.sk_reuseport) {
+			   sk->sk_reuseport) {
 			/* Reservoir choice keyed on the hash: uniform and stable. */
 			matches++;
 			if (reciprocal_scale(hash, matches) == 0)
-				best = &xs->inet.sk;
+				best = sk;
 		}
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
@@ -764,7 +763,7 @@ void xtcp_sock_unhash(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!hlist_unhashed_lockless(&xs->listen_node))
+	if (!hlist_unhashed_lockless(&sk->sk_node))
 		xtcp_listen_unhash(sk);
 	xtcp_ehash_remove(&xs->ehash);
 	xtcp_bind_del(&xs->bind.head);
@@ -774,14 +773,14 @@ void xtcp_sock_unhash(struct sock *sk)
 void xtcp_listen_walk(struct net *net,
 		      void (*fn)(struct sock *sk, void *arg), void *arg)
 {
-	struct xtcp_sock *xs;
+	struct sock *sk;
 	unsigned int i;
 
 	rcu_read_lock();
 	for (i = 0; i < XTCP_LHASH_SIZE; i++)
-		hlist_for_each_entry_rcu(xs, &lhash[i].chain, listen_node)
-			if (net_eq(sock_net(&xs->inet.sk), net))
-				fn(&xs->inet.sk, arg);
+		sk_for_each_rcu(sk, &lhash[i].chain)
+			if (net_eq(sock_net(sk), net))
+				fn(sk, arg);
 	rcu_read_unlock();
 }
 
@@ -791,17 +790,17 @@ static int xtcp_walk_lbucket(struct net *net, struct xtcp_walk_pos *pos,
 			     void *arg)
 {
 	struct xtcp_bucket *b = &lhash[pos->bucket];
-	struct xtcp_sock *xs;
 	unsigned int num = 0;
+	struct sock *sk;
 	int ret = 0;
 
 	if (hlist_empty(&b->chain))
 		return 0;
 	spin_lock_bh(&b->lock);
-	hlist_for_each_entry(xs, &b->chain, listen_node) {
-		if (!net_eq(sock_net(&xs->inet.sk), net) || num++ < pos->skip)
+	sk_for_each(sk, &b->chain) {
+		if (!net_eq(sock_net(sk), net) || num++ < pos->skip)
 			continue;
-		ret = fn(&xs->ehash, arg);
+		ret = fn(&xtcp_sk(sk)->ehash, arg);
 		if (ret) {
 			pos->skip = num - 1;
 			break;

@@ -181,7 +181,7 @@ struct xtcp_sock {
 	struct inet_sock inet;
 	struct xtcp_hnode ehash;	/* four-tuple table, once connected */
 	struct xtcp_bnode bind;		/* bind table, while it owns a port */
-	struct hlist_node listen_node;	/* listener table, while listening */
+	/* The listener table, while listening, links inet.sk.sk_node. */
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
