@@ -439,9 +439,9 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	xtcp_stats_established(xs, true);
 	xtcp_keepalive_reset(child);
 	xs->bind = lx->bind;
-	xs->bind.laddr = req->h.laddr;
-	INIT_HLIST_NODE(&xs->bind.head.node);
-	xtcp_bind_add(&xs->bind.head);
+	xs->bind.laddr_any = 0;		/* inet_rcv_saddr: the SYN's */
+	INIT_HLIST_NODE(&xs->bind.node);
+	xtcp_bind_add(&xs->bind);
 
 	xs->parent = sk;
 	list_add_tail(&xs->accept_node, &lx->accept_queue);
@@ -809,10 +809,11 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
 	xtcp_hnode_init(&tw->h);
-	/* Its address and port are the four-tuple's; a wildcard bind(). */
-	tw->bind = xs->bind.head;
+	/* Its address and port are the four-tuple's; a wildcard bind()
+	 * stays one (laddr_any).
+	 */
+	tw->bind = xs->bind;
 	tw->bind.kind = XTCP_HK_TW;
-	tw->bind.laddr_any = !xs->bind.laddr;
 	INIT_HLIST_NODE(&tw->bind.node);
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;

@@ -160,7 +160,7 @@ void xtcp_init_sock(struct sock *sk)
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
 	xtcp_hnode_init(&xs->ehash);
-	INIT_HLIST_NODE(&xs->bind.head.node);
+	INIT_HLIST_NODE(&xs->bind.node);
 	sk_node_init(&sk->sk_node);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
@@ -290,8 +290,7 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 		goto out;
 	inet->inet_rcv_saddr = sin->sin_addr.s_addr;
 	inet->inet_saddr = sin->sin_addr.s_addr;
-	inet->inet_num = xtcp_sk(sk)->bind.port;
-	inet->inet_sport = htons(inet->inet_num);
+	inet->inet_sport = htons(inet->inet_num);	/* xtcp_bind_port() */
 	inet->inet_daddr = 0;
 	inet->inet_dport = 0;
 	if (sin->sin_addr.s_addr)
@@ -307,7 +306,6 @@ out:
 static int xtcp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
 	int err = -EINVAL;
@@ -329,7 +327,6 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		err = xtcp_bind_port(sk, htonl(INADDR_ANY), 0);
 		if (err)
 			goto out;
-		inet->inet_num = xs->bind.port;
 		inet->inet_sport = htons(inet->inet_num);
 	}
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
@@ -546,6 +543,10 @@ fail:
 		ip_rt_put(rt);
 undo:
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		/* Out of the bind table before its port goes: the port
+		 * says where it is (xtcp_bhead_where()).
+		 */
+		xtcp_bind_del(&xs->bind);
 		inet->inet_num = 0;
 		inet->inet_sport = 0;
 	}
@@ -562,9 +563,13 @@ static void xtcp_forget_port(struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 
 	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK) {
-		xtcp_bind_add(&xtcp_sk(sk)->bind.head);
+		xtcp_bind_add(&xtcp_sk(sk)->bind);
 		return;
 	}
+	/* Still in the table if it never connected: it leaves before its
+	 * port, which says where it is (xtcp_bhead_where()).
+	 */
+	xtcp_bind_del(&xtcp_sk(sk)->bind);
 	inet->inet_num = 0;
 	inet->inet_sport = 0;
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {

@@ -87,10 +87,10 @@ struct xtcp_hnode {
 #define XTCP_URG_READ		0x0400	/* recv(MSG_OOB) took it */
 
 /*
- * What the bind table holds: one owner of a local port.  Every owner has
- * the head; a socket's node says which namespace, address and port it
- * owns, while a TIME_WAIT entry's head reads them from its four-tuple
- * (struct xtcp_tw), which saves the entry 16 bytes.
+ * What the bind table holds: one owner of a local port.  Which namespace,
+ * address and port it owns a socket's inet_sock says, and a TIME_WAIT
+ * entry's four-tuple (struct xtcp_tw), which saves each 16 bytes (see
+ * xtcp_bhead_where()).
  */
 struct xtcp_bhead {
 	struct hlist_node node;
@@ -98,15 +98,10 @@ struct xtcp_bhead {
 	u8 by_connect:1,	/* port picked by connect(), not bind() */
 	   reuseaddr:1,
 	   reuseport:1,
-	   laddr_any:1;		/* TIME_WAIT: its socket bound INADDR_ANY */
+	   laddr_any:1;		/* bound to INADDR_ANY, whatever the source
+				 * address a connection then gave it
+				 */
 	kuid_t uid;
-};
-
-struct xtcp_bnode {
-	struct xtcp_bhead head;
-	possible_net_t net;
-	__be32 laddr;
-	u16 port;		/* host order */
 };
 
 /* CUBIC's state (cong.c), in segments and milliseconds. */
@@ -180,7 +175,7 @@ enum {
 struct xtcp_sock {
 	struct inet_sock inet;
 	struct xtcp_hnode ehash;	/* four-tuple table, once connected */
-	struct xtcp_bnode bind;		/* bind table, while it owns a port */
+	struct xtcp_bhead bind;		/* bind table, while it owns a port */
 	/* The listener table, while listening, links inet.sk.sk_node. */
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
