@@ -250,6 +250,7 @@ struct xtcp_sock {
 	u32 retrans_stamp;
 	u32 probe_stamp;
 	u32 rcv_tstamp;
+	u32 rto_us;		/* the RTO (timer.c, xtcp_rto_ns()) */
 	u64 clock_ns;		/* now, read once per event (below) */
 
 	/* The timestamp option's state (RFC 7323). */
@@ -324,14 +325,13 @@ struct xtcp_sock {
 	/* The timers (timer.c): deadlines in ktime_get() ns, 0 when not
 	 * set, and the one hrtimer that serves them.  Retransmission: the
 	 * head of sk_write_queue is what it resends; every expiry doubles
-	 * rto_us up to net.xtcp.rto_max_ms.
+	 * rto_us (above) up to net.xtcp.rto_max_ms.
 	 */
 	struct hrtimer timer;
 	u64 rtx_at;
 	u64 delack_at;
 	u64 keepalive_at;
 	unsigned long deferred;
-	u32 rto_us;		/* xtcp_rto_ns() */
 
 	/* A listener's queues.  A child sits on its listener's accept
 	 * queue from the handshake's end until accept() takes it; its
