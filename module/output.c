@@ -880,7 +880,8 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 
 	xtcp_clock_refresh(xs);
 	xtcp_check_pmtu(sk);
-	recent = xtcp_ms_age_ns(xs->clock_ns, xs->lsnd_ms) <= NSEC_PER_MSEC;
+	recent = xs->lsnd_ms &&
+		 xtcp_ms_age_ns(xs->clock_ns, xs->lsnd_ms) <= NSEC_PER_MSEC;
 	if (xs->send_head && xs->send_head->len)
 		xtcp_cwnd_restart_after_idle(sk);
 	xtcp_retransmit_lost(sk);

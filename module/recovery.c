@@ -299,8 +299,9 @@ static void xtcp_check_dsack(struct sock *sk, u32 ack, const u8 *p, int n)
 	xs->stats.dsack_dups += dups;
 	if (xs->stats.dsack_dups > xs->total_retrans)
 		return;		/* not only copies we resent */
-	now_us = div_u64(xs->clock_ns, NSEC_PER_USEC);
-	if (!xs->stats.reord_seen || now_us - xs->reo_wnd_at_us < xs->srtt_us)
+	now_us = div_u64(xs->clock_ns, NSEC_PER_USEC) ?: 1;
+	if (!xs->stats.reord_seen ||
+	    (xs->reo_wnd_at_us && now_us - xs->reo_wnd_at_us < xs->srtt_us))
 		return;
 	xtcp_reo_wnd_widen(xs);
 	xs->reo_wnd_at_us = now_us;

@@ -180,7 +180,7 @@ struct xtcp_sock {
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
-	u32 lsnd_ms;		/* when data last went out (xtcp_ms_stamp()) */
+	u32 lsnd_ms;		/* when data last went out; 0: never */
 	u32 iss;
 	u32 snd_una;
 	u32 snd_nxt;
@@ -305,7 +305,7 @@ struct xtcp_sock {
 	u8 reo_wnd_persist;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
 	u32 reo_wnd_at_us;	/* clock_ns in us, modulo 2^32, when a D-SACK
-				 * last widened it
+				 * last widened it; 0: never
 				 */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
