@@ -255,14 +255,16 @@ void xtcp_cwnd_restart_after_idle(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 restart = min_t(u32, XTCP_INIT_CWND, xs->cwnd), cwnd = xs->cwnd;
-	s64 idle = xs->clock_ns - xs->lsnd_ns;
+	/* Never sent: idle since ever, as the socket clock's start was. */
+	s64 idle = xs->lsnd_ms ? xtcp_ms_age_ns(xs->clock_ns, xs->lsnd_ms) :
+				 (s64)xs->clock_ns;
 
-	if (xs->packets_out || idle <= (s64)xs->rto_ns ||
+	if (xs->packets_out || idle <= (s64)xtcp_rto_ns(xs) ||
 	    !READ_ONCE(xtcp_sysctl(sock_net(sk))->slow_start_after_idle))
 		return;
 	if (xs->ca_state == XTCP_CA_OPEN)
 		xs->ssthresh = max(xs->ssthresh, cwnd / 2 + cwnd / 4);
-	while ((idle -= xs->rto_ns) > 0 && cwnd > restart)
+	while ((idle -= xtcp_rto_ns(xs)) > 0 && cwnd > restart)
 		cwnd >>= 1;
 	xs->cwnd = max(cwnd, restart);
 	xs->cwnd_cnt = 0;

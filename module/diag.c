@@ -198,8 +198,8 @@ static void xtcp_diag_sock_queues(struct inet_diag_msg *m, struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (m->idiag_state == TCP_LISTEN) {
-		m->idiag_rqueue = READ_ONCE(xs->accept_len);
-		m->idiag_wqueue = READ_ONCE(xs->accept_max);
+		m->idiag_rqueue = READ_ONCE(sk->sk_ack_backlog);
+		m->idiag_wqueue = READ_ONCE(sk->sk_max_ack_backlog);
 		return;
 	}
 	m->idiag_rqueue = max_t(int, READ_ONCE(xs->rcv_nxt) -

@@ -44,8 +44,8 @@ void xtcp_stats_established(struct xtcp_sock *xs, bool passive)
 	struct xtcp_stats *st = &xs->stats;
 	u64 now = ktime_get_ns();
 
-	st->last_data_sent_ns = now;
-	st->last_data_recv_ns = now;
+	st->last_data_sent = xtcp_ms_stamp(now);
+	st->last_data_recv = st->last_data_sent;
 	st->rcv_mss = min_t(u32, XTCP_MSS_DEFAULT, xtcp_payload_mss(xs));
 	if (passive) {
 		st->segs_in = 1;
@@ -62,7 +62,7 @@ void xtcp_stats_data_in(struct sock *sk, u32 seg)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->stats.last_data_recv_ns = xs->clock_ns;
+	xs->stats.last_data_recv = xtcp_ms_stamp(xs->clock_ns);
 	if (seg > xs->stats.rcv_mss)
 		xs->stats.rcv_mss = min_t(u32, seg, xtcp_advmss(sk) ?: seg);
 }
@@ -97,6 +97,18 @@ void xtcp_stats_rate(struct xtcp_sock *xs, u32 tx_bytes, u64 rtt_ns)
 	xs->stats.rate_us = max_t(u64, div_u64(rtt_ns, NSEC_PER_USEC), 1);
 }
 
+/* The ms from the stamp @then (0: never, as before a connection) to the
+ * clock reading @now.
+ */
+static u32 xtcp_ms_since(u64 now, u32 then)
+{
+	s64 age = xtcp_ms_age_ns(now, then);
+
+	if (!then || age <= 0)
+		return 0;
+	return div_u64(age, NSEC_PER_MSEC);
+}
+
 /* A retransmission timeout; the first of a run begins a timeout recovery. */
 void xtcp_stats_rto(struct xtcp_sock *xs)
 {
@@ -104,9 +116,9 @@ void xtcp_stats_rto(struct xtcp_sock *xs)
 
 	if (st->total_rto < U16_MAX)
 		st->total_rto++;
-	if (st->loss_start_ns)
+	if (st->loss_start)
 		return;
-	st->loss_start_ns = xs->clock_ns ?: 1;
+	st->loss_start = xtcp_ms_stamp(xs->clock_ns);
 	if (st->total_rto_recoveries < U16_MAX)
 		st->total_rto_recoveries++;
 }
@@ -116,11 +128,10 @@ void xtcp_stats_loss_over(struct xtcp_sock *xs)
 {
 	struct xtcp_stats *st = &xs->stats;
 
-	if (!st->loss_start_ns)
+	if (!st->loss_start)
 		return;
-	st->total_rto_ms += div_u64(xs->clock_ns - st->loss_start_ns,
-				    NSEC_PER_MSEC);
-	st->loss_start_ns = 0;
+	st->total_rto_ms += xtcp_ms_since(xs->clock_ns, st->loss_start);
+	st->loss_start = 0;
 }
 
 /*
@@ -134,9 +145,11 @@ static void xtcp_chrono_set(struct xtcp_sock *xs, u8 type)
 
 	if (st->chrono == type)
 		return;
-	st->chrono_ns[st->chrono] += xs->clock_ns - st->chrono_start_ns;
+	if (st->chrono != XTCP_CHRONO_IDLE)
+		st->chrono_ms[st->chrono - 1] +=
+			xtcp_ms_since(xs->clock_ns, st->chrono_start);
 	st->chrono = type;
-	st->chrono_start_ns = xs->clock_ns;
+	st->chrono_start = xtcp_ms_stamp(xs->clock_ns);
 }
 
 /*
@@ -166,13 +179,6 @@ void xtcp_chrono_update(struct sock *sk, bool rwnd_limited)
 }
 
 /* ---- TCP_INFO ---- */
-
-static u32 xtcp_ms_since(u64 now, u64 then)
-{
-	if (!then || now < then)
-		return 0;	/* never: not connected */
-	return min_t(u64, div_u64(now - then, NSEC_PER_MSEC), U32_MAX);
-}
 
 /* Linux reports an unlimited pacing rate (~0UL) as ~0ULL. */
 static u64 xtcp_rate64(unsigned long rate)
@@ -222,7 +228,7 @@ static void xtcp_info_conn(struct sock *sk, struct tcp_info *info)
 		info->tcpi_snd_wscale = xs->snd_wscale;
 		info->tcpi_rcv_wscale = xs->rcv_wscale;
 	}
-	info->tcpi_rto = div_u64(xs->rto_ns, NSEC_PER_USEC);
+	info->tcpi_rto = xs->rto_us;
 	/* The delayed-ACK timeout is fixed (Linux's starting value). */
 	info->tcpi_ato = div_u64(XTCP_DELACK_NS, NSEC_PER_USEC);
 	info->tcpi_snd_mss = xtcp_payload_mss(xs);
@@ -263,8 +269,8 @@ static void xtcp_info_counts(struct xtcp_sock *xs, struct tcp_info *info,
 {
 	const struct xtcp_stats *st = &xs->stats;
 
-	info->tcpi_last_data_sent = xtcp_ms_since(now, st->last_data_sent_ns);
-	info->tcpi_last_data_recv = xtcp_ms_since(now, st->last_data_recv_ns);
+	info->tcpi_last_data_sent = xtcp_ms_since(now, st->last_data_sent);
+	info->tcpi_last_data_recv = xtcp_ms_since(now, st->last_data_recv);
 	info->tcpi_last_ack_recv = xtcp_ms_since(now, xs->rcv_tstamp);
 	info->tcpi_bytes_acked = st->bytes_acked;
 	info->tcpi_bytes_received = st->bytes_received;
@@ -290,17 +296,16 @@ static void xtcp_info_chrono(struct xtcp_sock *xs, struct tcp_info *info,
 			     u64 now)
 {
 	const struct xtcp_stats *st = &xs->stats;
-	u64 ns[XTCP_CHRONO_MAX];
+	u64 ms[XTCP_CHRONO_MAX] = { 0 };
+	int i;
 
-	memcpy(ns, st->chrono_ns, sizeof(ns));
-	if (st->chrono_start_ns && now > st->chrono_start_ns)
-		ns[st->chrono] += now - st->chrono_start_ns;
-	info->tcpi_busy_time = div_u64(ns[XTCP_CHRONO_BUSY] +
-				       ns[XTCP_CHRONO_RWND] +
-				       ns[XTCP_CHRONO_SNDBUF], NSEC_PER_USEC);
-	info->tcpi_rwnd_limited = div_u64(ns[XTCP_CHRONO_RWND], NSEC_PER_USEC);
-	info->tcpi_sndbuf_limited = div_u64(ns[XTCP_CHRONO_SNDBUF],
-					    NSEC_PER_USEC);
+	for (i = XTCP_CHRONO_BUSY; i < XTCP_CHRONO_MAX; i++)
+		ms[i] = st->chrono_ms[i - 1];
+	ms[st->chrono] += xtcp_ms_since(now, st->chrono_start);
+	info->tcpi_busy_time = (ms[XTCP_CHRONO_BUSY] + ms[XTCP_CHRONO_RWND] +
+				ms[XTCP_CHRONO_SNDBUF]) * USEC_PER_MSEC;
+	info->tcpi_rwnd_limited = ms[XTCP_CHRONO_RWND] * USEC_PER_MSEC;
+	info->tcpi_sndbuf_limited = ms[XTCP_CHRONO_SNDBUF] * USEC_PER_MSEC;
 }
 
 /* The fields only newer kernels' struct tcp_info has (compat.h). */
@@ -310,8 +315,7 @@ static void xtcp_info_tail(struct xtcp_sock *xs, struct tcp_info *info,
 	const struct xtcp_stats *st = &xs->stats;
 	u32 rto_ms = st->total_rto_ms;
 
-	if (st->loss_start_ns && now > st->loss_start_ns)
-		rto_ms += div_u64(now - st->loss_start_ns, NSEC_PER_MSEC);
+	rto_ms += xtcp_ms_since(now, st->loss_start);
 	xtcp_info_set_rcv_wnd(info, xs->rcv_edge - xs->rcv_wup);
 	xtcp_info_set_rto_stats(info, st->total_rto, st->total_rto_recoveries,
 				rto_ms);
@@ -335,8 +339,8 @@ void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_reordering = XTCP_DUPTHRESH;	/* fixed, never adapted */
 	info->tcpi_snd_cwnd = READ_ONCE(xs->cwnd);
 	if (info->tcpi_state == TCP_LISTEN) {
-		info->tcpi_unacked = READ_ONCE(xs->accept_len);
-		info->tcpi_sacked = READ_ONCE(xs->accept_max);
+		info->tcpi_unacked = READ_ONCE(sk->sk_ack_backlog);
+		info->tcpi_sacked = READ_ONCE(sk->sk_max_ack_backlog);
 		return;
 	}
 	lock_sock(sk);

@@ -317,7 +317,7 @@ static void xtcp_established(struct sock *sk)
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_buffers_established(sk);
 	xtcp_rto_established(sk);
-	xtcp_sk(sk)->rcv_tstamp = ktime_get_ns();
+	xtcp_sk(sk)->rcv_tstamp = xtcp_ms_stamp(ktime_get_ns());
 	xtcp_stats_established(xtcp_sk(sk), false);
 	xtcp_keepalive_reset(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {
@@ -361,7 +361,7 @@ static void xtcp_take_ts(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 static void xtcp_peer_heard(struct xtcp_sock *xs, const struct xtcp_skb_cb *cb)
 {
 	xtcp_take_ts(xs, cb);
-	xs->rcv_tstamp = xs->clock_ns;
+	xs->rcv_tstamp = xtcp_ms_stamp(xs->clock_ns);
 	xs->probes_out = 0;
 	WRITE_ONCE(xs->inet.sk.sk_err_soft, 0);
 }
@@ -861,9 +861,10 @@ static bool xtcp_in_quickack(const struct xtcp_sock *xs)
  */
 static void xtcp_data_arrived(struct xtcp_sock *xs)
 {
-	if (!xs->lrcv_ns || xs->clock_ns - xs->lrcv_ns > xs->rto_ns)
+	if (!xs->lrcv_ms ||
+	    xtcp_ms_age_ns(xs->clock_ns, xs->lrcv_ms) > (s64)xtcp_rto_ns(xs))
 		xtcp_incr_quickack(xs);
-	xs->lrcv_ns = xs->clock_ns;
+	xs->lrcv_ms = xtcp_ms_stamp(xs->clock_ns);
 }
 
 /* Step seven: data in order goes to the reader, data past a gap waits
@@ -1068,7 +1069,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	 */
 	xtcp_set_state(sk, TCP_SYN_RECV);
 	xs->retransmits = 0;
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	xtcp_resend_skb(sk, skb_peek(&sk->sk_write_queue));
 	xtcp_arm_rtx(sk);
 }

@@ -215,7 +215,7 @@ static enum xtcp_syn_verdict xtcp_syn_verdict(struct sock *sk)
 
 	if (cookies == 2)
 		return XTCP_SYN_COOKIE;
-	if (len >= READ_ONCE(lx->accept_max))
+	if (len >= READ_ONCE(sk->sk_max_ack_backlog))
 		return cookies ? XTCP_SYN_COOKIE : XTCP_SYN_DROP;
 	if (!cookies && len >= max_syn - (max_syn >> 2))
 		return XTCP_SYN_DROP;
@@ -435,17 +435,17 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	}
 	xtcp_set_state(child, TCP_ESTABLISHED);
 	xtcp_buffers_established(child);
-	xs->rcv_tstamp = ktime_get_ns();
+	xs->rcv_tstamp = xtcp_ms_stamp(ktime_get_ns());
 	xtcp_stats_established(xs, true);
 	xtcp_keepalive_reset(child);
 	xs->bind = lx->bind;
-	xs->bind.laddr = req->h.laddr;
-	INIT_HLIST_NODE(&xs->bind.head.node);
-	xtcp_bind_add(&xs->bind.head);
+	xs->bind.laddr_any = 0;		/* inet_rcv_saddr: the SYN's */
+	INIT_HLIST_NODE(&xs->bind.node);
+	xtcp_bind_add(&xs->bind);
 
 	xs->parent = sk;
 	list_add_tail(&xs->accept_node, &lx->accept_queue);
-	lx->accept_len++;
+	sk_acceptq_added(sk);
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
 	return child;
 }
@@ -809,10 +809,11 @@ void xtcp_time_wait(struct sock *sk, int substate)
 	tw->h.kind = XTCP_HK_TW;
 	tw->substate = substate;
 	xtcp_hnode_init(&tw->h);
-	/* Its address and port are the four-tuple's; a wildcard bind(). */
-	tw->bind = xs->bind.head;
+	/* Its address and port are the four-tuple's; a wildcard bind()
+	 * stays one (laddr_any).
+	 */
+	tw->bind = xs->bind;
 	tw->bind.kind = XTCP_HK_TW;
-	tw->bind.laddr_any = !xs->bind.laddr;
 	INIT_HLIST_NODE(&tw->bind.node);
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;

@@ -451,7 +451,7 @@ static void xtcp_count_out(struct xtcp_sock *xs, u32 segs, u32 len)
 		return;
 	xs->stats.data_segs_out += segs;
 	xs->stats.bytes_sent += len;
-	xs->stats.last_data_sent_ns = xs->clock_ns;
+	xs->stats.last_data_sent = xtcp_ms_stamp(xs->clock_ns);
 }
 
 /* Sends @skb (header not yet pushed) for a connected socket. */
@@ -538,7 +538,7 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *c;
 
 	XTCP_SKB_CB(skb)->header.out.sent_ns = xtcp_sk(sk)->clock_ns;
-	xtcp_sk(sk)->lsnd_ns = xtcp_sk(sk)->clock_ns;
+	xtcp_sk(sk)->lsnd_ms = xtcp_ms_stamp(xtcp_sk(sk)->clock_ns);
 	XTCP_SKB_CB(skb)->header.out.delivered_bytes =
 		xtcp_sk(sk)->stats.delivered_bytes;
 	if (skb_cloned(skb))
@@ -835,8 +835,8 @@ bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 	 * and its ACKs may as well wait for the next reply (Linux's
 	 * pingpong mode).
 	 */
-	if (skb->len && xs->lrcv_ns &&
-	    xs->clock_ns - xs->lrcv_ns < XTCP_DELACK_NS)
+	if (skb->len && xs->lrcv_ms &&
+	    xtcp_ms_age_ns(xs->clock_ns, xs->lrcv_ms) < (s64)XTCP_DELACK_NS)
 		xs->pingpong = 1;
 	xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 	if (skb->len < xtcp_payload_mss(xs))
@@ -879,7 +879,8 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	bool recent;
 
 	xtcp_check_pmtu(sk);
-	recent = xs->clock_ns - xs->lsnd_ns <= NSEC_PER_MSEC;
+	recent = xs->lsnd_ms &&
+		 xtcp_ms_age_ns(xs->clock_ns, xs->lsnd_ms) <= NSEC_PER_MSEC;
 	if (xs->send_head && xs->send_head->len)
 		xtcp_cwnd_restart_after_idle(sk);
 	xtcp_retransmit_lost(sk);
@@ -1078,7 +1079,7 @@ int xtcp_send_syn(struct sock *sk)
 	xtcp_queue_skb(sk, skb);
 	xtcp_push(sk);
 	/* TCP_USER_TIMEOUT counts from the first SYN (tcp_connect()). */
-	xtcp_sk(sk)->retrans_stamp = xtcp_sk(sk)->clock_ns;
+	xtcp_sk(sk)->retrans_stamp = xtcp_ms_stamp(xtcp_sk(sk)->clock_ns);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACTIVEOPENS);
 	return 0;
 }
@@ -1161,7 +1162,8 @@ int xtcp_resend_skb(struct sock *sk, struct sk_buff *skb)
 	XTCP_SKB_CB(skb)->header.out.state |= XTCP_SKB_RETRANS;
 	/* TCP_USER_TIMEOUT counts from the first (attempted) resend. */
 	if (!xtcp_sk(sk)->retrans_stamp)
-		xtcp_sk(sk)->retrans_stamp = xtcp_sk(sk)->clock_ns ?: 1;
+		xtcp_sk(sk)->retrans_stamp =
+			xtcp_ms_stamp(xtcp_sk(sk)->clock_ns);
 	err = xtcp_transmit_queued(sk, skb);
 	if (!err) {
 		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,

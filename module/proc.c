@@ -133,8 +133,8 @@ static void xtcp_proc_sock(struct seq_file *seq, struct sock *sk)
 	};
 
 	if (l.state == TCP_LISTEN) {
-		l.rx_queue = READ_ONCE(xs->accept_len);
-		l.tx_queue = READ_ONCE(xs->accept_max);
+		l.rx_queue = READ_ONCE(sk->sk_ack_backlog);
+		l.tx_queue = READ_ONCE(sk->sk_max_ack_backlog);
 	} else {
 		l.tx_queue = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
 		l.rx_queue = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);

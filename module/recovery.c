@@ -104,14 +104,15 @@ static void xtcp_rack_advance(struct xtcp_sock *xs, struct sk_buff *skb)
 	const struct xtcp_snd_state *st = xtcp_st(skb);
 	u32 end = XTCP_SKB_CB(skb)->end_seq;
 	u64 rtt = xs->clock_ns - st->sent_ns;
+	u32 rtt_us = min_t(u64, div_u64(rtt, NSEC_PER_USEC), U32_MAX);
 
 	if ((st->state & XTCP_SKB_RETRANS) &&
 	    rtt < (u64)xs->stats.min_rtt_us * NSEC_PER_USEC)
 		return;
 	/* The newest segment of this ACK has the shortest round trip. */
-	if (xs->rack_rtt_at != xs->clock_ns || rtt < xs->rack_rtt_ns) {
-		xs->rack_rtt_ns = rtt;
-		xs->rack_rtt_at = xs->clock_ns;
+	if (xs->rack_rtt_at != (u32)xs->clock_ns || rtt_us < xs->rack_rtt_us) {
+		xs->rack_rtt_us = rtt_us;
+		xs->rack_rtt_at = (u32)xs->clock_ns;
 	}
 	if (!xtcp_rack_sent_after(st->sent_ns, end, xs->rack_ns,
 				  xs->rack_end_seq))
@@ -284,7 +285,7 @@ static void xtcp_check_dsack(struct sock *sk, u32 ack, const u8 *p, int n)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 start = get_unaligned_be32(p), end = get_unaligned_be32(p + 4);
-	u32 len = end - start, dups = 1;
+	u32 len = end - start, dups = 1, now_us;
 
 	if (!xtcp_before(start, ack) &&
 	    (n < 2 || xtcp_before(start, get_unaligned_be32(p + 8)) ||
@@ -298,11 +299,12 @@ static void xtcp_check_dsack(struct sock *sk, u32 ack, const u8 *p, int n)
 	xs->stats.dsack_dups += dups;
 	if (xs->stats.dsack_dups > xs->total_retrans)
 		return;		/* not only copies we resent */
+	now_us = div_u64(xs->clock_ns, NSEC_PER_USEC) ?: 1;
 	if (!xs->stats.reord_seen ||
-	    xs->clock_ns - xs->reo_wnd_at_ns < (u64)xs->srtt_us * NSEC_PER_USEC)
+	    (xs->reo_wnd_at_us && now_us - xs->reo_wnd_at_us < xs->srtt_us))
 		return;
 	xtcp_reo_wnd_widen(xs);
-	xs->reo_wnd_at_ns = xs->clock_ns;
+	xs->reo_wnd_at_us = now_us;
 }
 
 /* The SACK option of an ACK: blocks outside what is outstanding (old
@@ -487,7 +489,8 @@ static u64 xtcp_rack_detect_loss(struct sock *sk)
 		    !xtcp_rack_sent_after(xs->rack_ns, xs->rack_end_seq,
 					  st->sent_ns, XTCP_SKB_CB(skb)->end_seq))
 			continue;
-		left = st->sent_ns + xs->rack_rtt_ns + reo - xs->clock_ns;
+		left = st->sent_ns + (u64)xs->rack_rtt_us * NSEC_PER_USEC +
+		       reo - xs->clock_ns;
 		if (left <= 0)
 			xtcp_rack_mark_lost(sk, skb);
 		else

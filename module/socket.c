@@ -160,8 +160,8 @@ void xtcp_init_sock(struct sock *sk)
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
 	xtcp_hnode_init(&xs->ehash);
-	INIT_HLIST_NODE(&xs->bind.head.node);
-	INIT_HLIST_NODE(&xs->listen_node);
+	INIT_HLIST_NODE(&xs->bind.node);
+	sk_node_init(&sk->sk_node);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
 	xs->ooo_root = RB_ROOT;
@@ -172,7 +172,7 @@ void xtcp_init_sock(struct sock *sk)
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	sk_sockets_allocated_inc(sk);
 	xs->mss = XTCP_MSS_DEFAULT;
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	xtcp_init_inet(sk);
 	sock_prot_inuse_add(sock_net(sk), &xtcp_prot, 1);
 }
@@ -290,8 +290,7 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 		goto out;
 	inet->inet_rcv_saddr = sin->sin_addr.s_addr;
 	inet->inet_saddr = sin->sin_addr.s_addr;
-	inet->inet_num = xtcp_sk(sk)->bind.port;
-	inet->inet_sport = htons(inet->inet_num);
+	inet->inet_sport = htons(inet->inet_num);	/* xtcp_bind_port() */
 	inet->inet_daddr = 0;
 	inet->inet_dport = 0;
 	if (sin->sin_addr.s_addr)
@@ -307,7 +306,6 @@ out:
 static int xtcp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
 	int err = -EINVAL;
@@ -318,7 +316,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 	/* Linux caps the backlog by somaxconn and admits one more than it. */
 	backlog = clamp(backlog, 0, somaxconn);
 	if (sk->sk_state == TCP_LISTEN) {
-		WRITE_ONCE(xs->accept_max, backlog);
+		WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 		err = 0;
 		goto out;
 	}
@@ -329,10 +327,9 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		err = xtcp_bind_port(sk, htonl(INADDR_ANY), 0);
 		if (err)
 			goto out;
-		inet->inet_num = xs->bind.port;
 		inet->inet_sport = htons(inet->inet_num);
 	}
-	xs->accept_max = backlog;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 	xtcp_set_state(sk, TCP_LISTEN);
 	err = xtcp_listen_check_port(sk);
 	if (err) {
@@ -359,7 +356,7 @@ static void xtcp_listen_stop(struct sock *sk)
 	list_for_each_entry_safe(xs, tmp, &lx->accept_queue, accept_node) {
 		child = &xs->inet.sk;
 		list_del_init(&xs->accept_node);
-		lx->accept_len--;
+		sk_acceptq_removed(sk);
 		xs->parent = NULL;
 		local_bh_disable();
 		bh_lock_sock_nested(child);
@@ -426,7 +423,7 @@ static int xtcp_accept(struct socket *sock, struct socket *newsock,
 		goto out;
 	xs = list_first_entry(&lx->accept_queue, struct xtcp_sock, accept_node);
 	list_del_init(&xs->accept_node);
-	lx->accept_len--;
+	sk_acceptq_removed(sk);
 	xs->parent = NULL;
 	release_sock(sk);
 
@@ -523,7 +520,7 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
 	xtcp_cong_reset(sk);	/* TCP_CONGESTION, if set, stays */
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	/* The SYN offers what net.xtcp.* allows; the SYN-ACK narrows it. */
 	xs->opts = xtcp_syn_opts_wanted(sock_net(sk));
 	xs->rcv_wscale = xtcp_choose_wscale(sk);
@@ -546,6 +543,10 @@ fail:
 		ip_rt_put(rt);
 undo:
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		/* Out of the bind table before its port goes: the port
+		 * says where it is (xtcp_bhead_where()).
+		 */
+		xtcp_bind_del(&xs->bind);
 		inet->inet_num = 0;
 		inet->inet_sport = 0;
 	}
@@ -562,9 +563,13 @@ static void xtcp_forget_port(struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 
 	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK) {
-		xtcp_bind_add(&xtcp_sk(sk)->bind.head);
+		xtcp_bind_add(&xtcp_sk(sk)->bind);
 		return;
 	}
+	/* Still in the table if it never connected: it leaves before its
+	 * port, which says where it is (xtcp_bhead_where()).
+	 */
+	xtcp_bind_del(&xtcp_sk(sk)->bind);
 	inet->inet_num = 0;
 	inet->inet_sport = 0;
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
@@ -601,7 +606,7 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->rttvar_us = 0;
 	xs->quick = 0;
 	xs->pingpong = 0;
-	xs->lrcv_ns = 0;
+	xs->lrcv_ms = 0;
 	xs->total_retrans = 0;
 	xs->dupacks = 0;
 	xs->retransmits = 0;
@@ -610,14 +615,14 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->retrans_stamp = 0;
 	xs->probe_stamp = 0;
 	xs->rack_ns = 0;
-	xs->rack_rtt_ns = 0;
+	xs->rack_rtt_us = 0;
 	xs->rack_rtt_at = 0;
 	xs->rack_end_seq = 0;
 	xs->tlp_high_seq = 0;
 	xs->reord_now = 0;
 	xs->reo_wnd_steps = 0;
 	xs->reo_wnd_persist = 0;
-	xs->lsnd_ns = 0;
+	xs->lsnd_ms = 0;
 	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;
 	xs->mss = XTCP_MSS_DEFAULT;
@@ -627,7 +632,7 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->mtup_on = 0;
 	xs->mtup_probe = 0;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
-	xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+	xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 	xtcp_cong_reset(sk);
 }
 
@@ -819,7 +824,7 @@ static void xtcp_orphan_add(struct sock *sk)
  */
 bool xtcp_orphan_out_of_resources(struct sock *sk)
 {
-	int shift = xtcp_sk(sk)->rto_ns >= xtcp_rto_max_ns(sock_net(sk));
+	int shift = xtcp_rto_ns(xtcp_sk(sk)) >= xtcp_rto_max_ns(sock_net(sk));
 
 	if (!xtcp_orphans_oom(sk, shift))
 		return false;

@@ -182,7 +182,7 @@ u64 xtcp_fin_time_ns(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	int secs = READ_ONCE(xs->linger2);
-	u64 ns, floor = (xs->rto_ns << 2) - (xs->rto_ns >> 1);
+	u64 ns, floor = (xtcp_rto_ns(xs) << 2) - (xtcp_rto_ns(xs) >> 1);
 
 	if (secs <= 0)
 		secs = READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout);

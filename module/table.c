@@ -364,7 +364,7 @@ void xtcp_listen_hash(struct sock *sk)
 
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	spin_lock_bh(&b->lock);
-	hlist_add_head_rcu(&xtcp_sk(sk)->listen_node, &b->chain);
+	hlist_add_head_rcu(&sk->sk_node, &b->chain);
 	spin_unlock_bh(&b->lock);
 }
 
@@ -373,7 +373,7 @@ void xtcp_listen_unhash(struct sock *sk)
 	struct xtcp_bucket *b = xtcp_lbucket(sock_net(sk), inet_sk(sk)->inet_num);
 
 	spin_lock_bh(&b->lock);
-	hlist_del_init_rcu(&xtcp_sk(sk)->listen_node);
+	hlist_del_init_rcu(&sk->sk_node);
 	spin_unlock_bh(&b->lock);
 }
 
@@ -401,23 +401,22 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 raddr, __be16 rport,
 	u16 port = ntohs(lport);
 	struct xtcp_bucket *b = xtcp_lbucket(net, port);
 	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
-	struct xtcp_sock *xs;
-	struct sock *best = NULL;
+	struct sock *sk, *best = NULL;
 	int best_score = 0, matches = 0, score;
 
 	rcu_read_lock();
-	hlist_for_each_entry_rcu(xs, &b->chain, listen_node) {
-		score = xtcp_listen_score(&xs->inet.sk, net, laddr, port);
+	sk_for_each_rcu(sk, &b->chain) {
+		score = xtcp_listen_score(sk, net, laddr, port);
 		if (score > best_score) {
-			best = &xs->inet.sk;
+			best = sk;
 			best_score = score;
 			matches = 1;
 		} else if (score == best_score && score > 0 &&
-			   xs->inet.sk.sk_reuseport) {
+			   sk->sk_reuseport) {
 			/* Reservoir choice keyed on the hash: uniform and stable. */
 			matches++;
 			if (reciprocal_scale(hash, matches) == 0)
-				best = &xs->inet.sk;
+				best = sk;
 		}
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
@@ -437,8 +436,13 @@ static struct xtcp_bucket *xtcp_bbucket(const struct net *net, u16 port)
 	return &bhash[(port ^ net_hash_mix(net)) & (XTCP_BHASH_SIZE - 1)];
 }
 
-/* Where an owner of a port is: a socket's node says, and a TIME_WAIT
- * entry's four-tuple, with the wildcard address its socket had bound.
+/*
+ * Where an owner of a port is: a socket's inet_sock says, and a TIME_WAIT
+ * entry's four-tuple, each with the wildcard address it bound.  A
+ * socket's inet_num and inet_rcv_saddr change only while its head is off
+ * the chain, or under the chain's lock as it goes on (xtcp_try_bind(),
+ * xtcp_connect_port()), so a walk under that lock reads them steady; a
+ * wildcard socket's inet_rcv_saddr, which connect() sets, is not read.
  */
 struct xtcp_bwhere {
 	const struct net *net;
@@ -448,7 +452,7 @@ struct xtcp_bwhere {
 
 static struct xtcp_bwhere xtcp_bhead_where(const struct xtcp_bhead *bh)
 {
-	const struct xtcp_bnode *bn;
+	const struct inet_sock *inet;
 	const struct xtcp_tw *tw;
 
 	if (bh->kind == XTCP_HK_TW) {
@@ -459,11 +463,11 @@ static struct xtcp_bwhere xtcp_bhead_where(const struct xtcp_bhead *bh)
 			.port = ntohs(tw->h.lport),
 		};
 	}
-	bn = container_of(bh, struct xtcp_bnode, head);
+	inet = &container_of(bh, struct xtcp_sock, bind)->inet;
 	return (struct xtcp_bwhere){
-		.net = read_pnet(&bn->net),
-		.laddr = bn->laddr,
-		.port = bn->port,
+		.net = sock_net(&inet->sk),
+		.laddr = bh->laddr_any ? 0 : inet->inet_rcv_saddr,
+		.port = inet->inet_num,
 	};
 }
 
@@ -473,7 +477,7 @@ static bool xtcp_bnode_listening(const struct xtcp_bhead *b)
 
 	if (b->kind != XTCP_HK_SOCK)
 		return false;
-	xs = container_of(b, struct xtcp_sock, bind.head);
+	xs = container_of(b, struct xtcp_sock, bind);
 	return READ_ONCE(xs->inet.sk.sk_state) == TCP_LISTEN;
 }
 
@@ -482,63 +486,75 @@ static bool xtcp_bnode_listening(const struct xtcp_bhead *b)
  * clash; SO_REUSEADDR on both lets them share unless the one already
  * there listens; SO_REUSEPORT on both, for the same user, always does.
  */
-static bool xtcp_bind_conflict(const struct xtcp_bnode *new,
+static bool xtcp_bind_conflict(const struct xtcp_bhead *new, __be32 laddr,
 			       const struct xtcp_bhead *old, __be32 old_laddr)
 {
-	if (old_laddr && new->laddr && old_laddr != new->laddr)
+	if (old_laddr && laddr && old_laddr != laddr)
 		return false;
-	if (new->head.reuseaddr && old->reuseaddr && !xtcp_bnode_listening(old))
+	if (new->reuseaddr && old->reuseaddr && !xtcp_bnode_listening(old))
 		return false;
-	if (new->head.reuseport && old->reuseport &&
-	    uid_eq(new->head.uid, old->uid))
+	if (new->reuseport && old->reuseport && uid_eq(new->uid, old->uid))
 		return false;
 	return true;
 }
 
-/* Does any owner of port clash with @new?  Called with the bucket locked. */
-static bool xtcp_port_conflicts(struct xtcp_bucket *b, const struct net *net,
-				const struct xtcp_bnode *new)
+/* Does any owner of port clash with @new, which would be @nw?  Called
+ * with the bucket locked.
+ */
+static bool xtcp_port_conflicts(struct xtcp_bucket *b,
+				const struct xtcp_bhead *new,
+				const struct xtcp_bwhere *nw)
 {
 	struct xtcp_bwhere at;
 	struct xtcp_bhead *old;
 
 	hlist_for_each_entry(old, &b->chain, node) {
-		if (old == &new->head)
+		if (old == new)
 			continue;
 		at = xtcp_bhead_where(old);
-		if (at.port != new->port || !net_eq(at.net, net))
+		if (at.port != nw->port || !net_eq(at.net, nw->net))
 			continue;
-		if (xtcp_bind_conflict(new, old, at.laddr))
+		if (xtcp_bind_conflict(new, nw->laddr, old, at.laddr))
 			return true;
 	}
 	return false;
 }
 
-static void xtcp_bnode_fill(struct sock *sk, __be32 laddr, u16 port)
+static void xtcp_bhead_fill(struct sock *sk, __be32 laddr)
 {
-	struct xtcp_bnode *b = &xtcp_sk(sk)->bind;
+	struct xtcp_bhead *b = &xtcp_sk(sk)->bind;
 
-	write_pnet(&b->net, sock_net(sk));
-	b->laddr = laddr;
-	b->port = port;
-	b->head.kind = XTCP_HK_SOCK;
-	b->head.reuseaddr = sk->sk_reuse != SK_NO_REUSE;
-	b->head.reuseport = sk->sk_reuseport;
-	b->head.uid = sock_i_uid(sk);
+	b->kind = XTCP_HK_SOCK;
+	b->laddr_any = !laddr;
+	b->reuseaddr = sk->sk_reuse != SK_NO_REUSE;
+	b->reuseport = sk->sk_reuseport;
+	b->uid = sock_i_uid(sk);
 }
 
+/* On success inet_num is @port, and inet_rcv_saddr @laddr unless that is
+ * INADDR_ANY (bind() sets it then, listen() leaves it).
+ */
 static int xtcp_try_bind(struct sock *sk, __be32 laddr, u16 port)
 {
-	struct xtcp_bucket *b = xtcp_bbucket(sock_net(sk), port);
-	struct xtcp_bnode *bn = &xtcp_sk(sk)->bind;
+	struct xtcp_bwhere nw = {
+		.net = sock_net(sk), .laddr = laddr, .port = port,
+	};
+	struct xtcp_bucket *b = xtcp_bbucket(nw.net, port);
+	struct xtcp_bhead *bh = &xtcp_sk(sk)->bind;
+	struct inet_sock *inet = inet_sk(sk);
 	int err = 0;
 
 	spin_lock_bh(&b->lock);
-	xtcp_bnode_fill(sk, laddr, port);
-	if (xtcp_port_conflicts(b, sock_net(sk), bn))
+	xtcp_bhead_fill(sk, laddr);
+	if (xtcp_port_conflicts(b, bh, &nw)) {
 		err = -EADDRINUSE;
-	else if (hlist_unhashed(&bn->head.node))
-		hlist_add_head(&bn->head.node, &b->chain);
+	} else if (hlist_unhashed(&bh->node)) {
+		/* What walks of the chain read (xtcp_bhead_where()). */
+		if (laddr)
+			inet->inet_rcv_saddr = laddr;
+		inet->inet_num = port;
+		hlist_add_head(&bh->node, &b->chain);
+	}
 	spin_unlock_bh(&b->lock);
 	return err;
 }
@@ -578,12 +594,13 @@ int xtcp_bind_port(struct sock *sk, __be32 laddr, u16 port)
  */
 int xtcp_listen_check_port(struct sock *sk)
 {
-	struct xtcp_bnode *bn = &xtcp_sk(sk)->bind;
-	struct xtcp_bucket *b = xtcp_bbucket(sock_net(sk), bn->port);
+	struct xtcp_bhead *bh = &xtcp_sk(sk)->bind;
+	struct xtcp_bwhere nw = xtcp_bhead_where(bh);
+	struct xtcp_bucket *b = xtcp_bbucket(nw.net, nw.port);
 	bool clash;
 
 	spin_lock_bh(&b->lock);
-	clash = xtcp_port_conflicts(b, sock_net(sk), bn);
+	clash = xtcp_port_conflicts(b, bh, &nw);
 	spin_unlock_bh(&b->lock);
 	return clash ? -EADDRINUSE : 0;
 }
@@ -744,9 +761,9 @@ int xtcp_connect_port(struct sock *sk)
 		inet->inet_sport = htons(port);
 		err = xtcp_connect_hash(sk, false, &tw);
 		if (!err) {
-			xtcp_bnode_fill(sk, inet->inet_saddr, port);
-			xtcp_sk(sk)->bind.head.by_connect = 1;
-			hlist_add_head(&xtcp_sk(sk)->bind.head.node, &b->chain);
+			xtcp_bhead_fill(sk, inet->inet_rcv_saddr);
+			xtcp_sk(sk)->bind.by_connect = 1;
+			hlist_add_head(&xtcp_sk(sk)->bind.node, &b->chain);
 		}
 		spin_unlock_bh(&b->lock);
 		if (!err) {
@@ -764,24 +781,24 @@ void xtcp_sock_unhash(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!hlist_unhashed_lockless(&xs->listen_node))
+	if (!hlist_unhashed_lockless(&sk->sk_node))
 		xtcp_listen_unhash(sk);
 	xtcp_ehash_remove(&xs->ehash);
-	xtcp_bind_del(&xs->bind.head);
+	xtcp_bind_del(&xs->bind);
 }
 
 /* Calls @fn on every listener of @net (for /proc), under RCU. */
 void xtcp_listen_walk(struct net *net,
 		      void (*fn)(struct sock *sk, void *arg), void *arg)
 {
-	struct xtcp_sock *xs;
+	struct sock *sk;
 	unsigned int i;
 
 	rcu_read_lock();
 	for (i = 0; i < XTCP_LHASH_SIZE; i++)
-		hlist_for_each_entry_rcu(xs, &lhash[i].chain, listen_node)
-			if (net_eq(sock_net(&xs->inet.sk), net))
-				fn(&xs->inet.sk, arg);
+		sk_for_each_rcu(sk, &lhash[i].chain)
+			if (net_eq(sock_net(sk), net))
+				fn(sk, arg);
 	rcu_read_unlock();
 }
 
@@ -791,17 +808,17 @@ static int xtcp_walk_lbucket(struct net *net, struct xtcp_walk_pos *pos,
 			     void *arg)
 {
 	struct xtcp_bucket *b = &lhash[pos->bucket];
-	struct xtcp_sock *xs;
 	unsigned int num = 0;
+	struct sock *sk;
 	int ret = 0;
 
 	if (hlist_empty(&b->chain))
 		return 0;
 	spin_lock_bh(&b->lock);
-	hlist_for_each_entry(xs, &b->chain, listen_node) {
-		if (!net_eq(sock_net(&xs->inet.sk), net) || num++ < pos->skip)
+	sk_for_each(sk, &b->chain) {
+		if (!net_eq(sock_net(sk), net) || num++ < pos->skip)
 			continue;
-		ret = fn(&xs->ehash, arg);
+		ret = fn(&xtcp_sk(sk)->ehash, arg);
 		if (ret) {
 			pos->skip = num - 1;
 			break;

@@ -123,7 +123,8 @@ static void xtcp_backoff_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->rto_ns = min(xs->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
+	xtcp_rto_set(xs, min(xtcp_rto_ns(xs) * 2,
+			     xtcp_rto_max_ns(sock_net(sk))));
 	if (xs->backoff < U8_MAX)
 		xs->backoff++;
 }
@@ -156,11 +157,11 @@ void xtcp_set_rto(struct sock *sk)
 	u64 rto;
 
 	if (!xs->srtt_us) {
-		xs->rto_ns = xtcp_rto_initial_ns(sock_net(sk));
+		xtcp_rto_set(xs, xtcp_rto_initial_ns(sock_net(sk)));
 		return;
 	}
 	rto = ((u64)xs->srtt_us + xs->rttvar_us) * NSEC_PER_USEC;
-	xs->rto_ns = min(rto, xtcp_rto_max_ns(sock_net(sk)));
+	xtcp_rto_set(xs, min(rto, xtcp_rto_max_ns(sock_net(sk))));
 }
 
 /*
@@ -177,8 +178,8 @@ void xtcp_rto_established(struct sock *sk)
 
 	if (xtcp_sk(sk)->srtt_us)
 		return;
-	xtcp_sk(sk)->rto_ns = min(3 * xtcp_rto_initial_ns(net),
-				  xtcp_rto_max_ns(net));
+	xtcp_rto_set(xtcp_sk(sk), min(3 * xtcp_rto_initial_ns(net),
+				      xtcp_rto_max_ns(net)));
 }
 
 /*
@@ -246,7 +247,7 @@ static void xtcp_arm_rtx_for(struct sock *sk, u8 event, u64 ns)
 
 void xtcp_arm_rtx(struct sock *sk)
 {
-	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO, xtcp_sk(sk)->rto_ns);
+	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO, xtcp_rto_ns(xtcp_sk(sk)));
 }
 
 /* RACK's reordering window for the segments still in doubt ends in @ns. */
@@ -269,7 +270,7 @@ bool xtcp_schedule_loss_probe(struct sock *sk, bool after_ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
-	u64 pto, rto_left = xs->rto_ns;
+	u64 pto, rto_left = xtcp_rto_ns(xs);
 
 	if (!xtcp_rack_on(sk) || !xs->packets_out || !head ||
 	    xs->ca_state != XTCP_CA_OPEN)
@@ -285,7 +286,8 @@ bool xtcp_schedule_loss_probe(struct sock *sk, bool after_ack)
 			pto += 2 * NSEC_PER_MSEC;
 	}
 	if (!after_ack) {
-		s64 left = XTCP_SKB_CB(head)->header.out.sent_ns + xs->rto_ns -
+		s64 left = XTCP_SKB_CB(head)->header.out.sent_ns +
+			   xtcp_rto_ns(xs) -
 			   xs->clock_ns;
 
 		rto_left = max_t(s64, left, 1);
@@ -379,12 +381,12 @@ static u64 xtcp_user_timeout_ns(const struct sock *sk)
 /* Whether TCP_USER_TIMEOUT is set and has passed since @stamp (0: not
  * started).
  */
-static bool xtcp_user_timeout_passed(const struct sock *sk, u64 stamp)
+static bool xtcp_user_timeout_passed(const struct sock *sk, u32 stamp)
 {
-	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 ut = xtcp_user_timeout_ns(sk);
 
-	return ut && stamp && xs->clock_ns >= stamp && xs->clock_ns - stamp >= ut;
+	return ut && stamp &&
+	       xtcp_ms_age_ns(xtcp_sk(sk)->clock_ns, stamp) >= (s64)ut;
 }
 
 /*
@@ -393,16 +395,17 @@ static bool xtcp_user_timeout_passed(const struct sock *sk, u64 stamp)
  * expiry (Linux's tcp_clamp_rto_to_user_timeout() and
  * tcp_clamp_probe0_to_user_timeout()).
  */
-static u64 xtcp_clamp_to_user_timeout(const struct sock *sk, u64 stamp,
+static u64 xtcp_clamp_to_user_timeout(const struct sock *sk, u32 stamp,
 				      u64 ns)
 {
-	u64 ut = xtcp_user_timeout_ns(sk), now = xtcp_sk(sk)->clock_ns;
+	u64 ut = xtcp_user_timeout_ns(sk);
+	s64 age = xtcp_ms_age_ns(xtcp_sk(sk)->clock_ns, stamp);
 
-	if (!ut || !stamp || now < stamp)
+	if (!ut || !stamp || age < 0)
 		return ns;
-	if (now - stamp >= ut)
+	if (age >= (s64)ut)
 		return 1;	/* due already: at once */
-	return min(ns, ut - (now - stamp));
+	return min(ns, ut - age);
 }
 
 /*
@@ -435,9 +438,10 @@ static u64 xtcp_probe_interval(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 max = xtcp_rto_max_ns(sock_net(sk));
+	u64 rto = xtcp_rto_ns(xs);
 	u8 shift = min_t(u8, xs->backoff, 32);
 
-	return xs->rto_ns > (max >> shift) ? max : xs->rto_ns << shift;
+	return rto > (max >> shift) ? max : rto << shift;
 }
 
 /*
@@ -460,7 +464,7 @@ static void xtcp_persist_expired(struct sock *sk)
 	int limit = xtcp_retry_limit(sk);
 
 	if (!xs->probe_stamp) {
-		xs->probe_stamp = xs->clock_ns ?: 1;
+		xs->probe_stamp = xtcp_ms_stamp(xs->clock_ns);
 	} else if (xtcp_user_timeout_passed(sk, xs->probe_stamp)) {
 		xtcp_write_err(sk);
 		return;
@@ -515,19 +519,20 @@ static bool xtcp_rtx_probe0_timed_out(const struct sock *sk)
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
 	u64 limit = 2 * xtcp_rto_max_ns(sock_net(sk));
-	u64 ut = xtcp_user_timeout_ns(sk), first;
-	s64 rtx_age, quiet;
+	u64 ut = xtcp_user_timeout_ns(sk);
+	s64 rtx_age = 0, quiet;
 
-	first = xs->retrans_stamp ?:
-		(head ? XTCP_SKB_CB(head)->header.out.sent_ns : xs->clock_ns);
-	rtx_age = xs->clock_ns - first;
+	if (xs->retrans_stamp)
+		rtx_age = xtcp_ms_age_ns(xs->clock_ns, xs->retrans_stamp);
+	else if (head)
+		rtx_age = xs->clock_ns - XTCP_SKB_CB(head)->header.out.sent_ns;
 	if (ut) {
 		if (rtx_age > (s64)ut)
 			return true;
 		limit = min(limit, ut);
 	}
 	/* The peer may have spoken after this clock was read. */
-	quiet = xs->clock_ns - xs->rcv_tstamp;
+	quiet = xtcp_ms_age_ns(xs->clock_ns, xs->rcv_tstamp);
 	if (quiet <= (s64)limit)
 		return false;
 	return rtx_age > (s64)limit;
@@ -564,10 +569,11 @@ static void xtcp_probe_shrunk_window(struct sock *sk)
 	}
 	xtcp_enter_loss(sk);
 	xtcp_push(sk);
-	xs->rto_ns = min(xs->rto_ns * 2, xtcp_rto_max_ns(sock_net(sk)));
+	xtcp_rto_set(xs, min(xtcp_rto_ns(xs) * 2,
+			     xtcp_rto_max_ns(sock_net(sk))));
 	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,
 			 xtcp_clamp_to_user_timeout(sk, xs->retrans_stamp,
-						    xs->rto_ns));
+						    xtcp_rto_ns(xs)));
 }
 
 /*
@@ -629,7 +635,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 	xtcp_backoff_rto(sk);
 	xtcp_arm_rtx_for(sk, XTCP_TIMER_RTO,
 			 xtcp_clamp_to_user_timeout(sk, xs->retrans_stamp,
-						    xs->rto_ns));
+						    xtcp_rto_ns(xs)));
 }
 
 int xtcp_keepidle(const struct sock *sk)
@@ -701,7 +707,8 @@ static void xtcp_keepalive_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 idle_ns = (u64)xtcp_keepidle(sk) * NSEC_PER_SEC;
-	u64 quiet = ktime_get_ns() - xs->rcv_tstamp;
+	u64 quiet = max_t(s64, xtcp_ms_age_ns(ktime_get_ns(), xs->rcv_tstamp),
+			  0);
 
 	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
 		return;

@@ -87,10 +87,10 @@ struct xtcp_hnode {
 #define XTCP_URG_READ		0x0400	/* recv(MSG_OOB) took it */
 
 /*
- * What the bind table holds: one owner of a local port.  Every owner has
- * the head; a socket's node says which namespace, address and port it
- * owns, while a TIME_WAIT entry's head reads them from its four-tuple
- * (struct xtcp_tw), which saves the entry 16 bytes.
+ * What the bind table holds: one owner of a local port.  Which namespace,
+ * address and port it owns a socket's inet_sock says, and a TIME_WAIT
+ * entry's four-tuple (struct xtcp_tw), which saves each 16 bytes (see
+ * xtcp_bhead_where()).
  */
 struct xtcp_bhead {
 	struct hlist_node node;
@@ -98,15 +98,10 @@ struct xtcp_bhead {
 	u8 by_connect:1,	/* port picked by connect(), not bind() */
 	   reuseaddr:1,
 	   reuseport:1,
-	   laddr_any:1;		/* TIME_WAIT: its socket bound INADDR_ANY */
+	   laddr_any:1;		/* bound to INADDR_ANY, whatever the source
+				 * address a connection then gave it
+				 */
 	kuid_t uid;
-};
-
-struct xtcp_bnode {
-	struct xtcp_bhead head;
-	possible_net_t net;
-	__be32 laddr;
-	u16 port;		/* host order */
 };
 
 /* CUBIC's state (cong.c), in segments and milliseconds. */
@@ -133,18 +128,19 @@ enum {
 /*
  * Counts and times kept only for TCP_INFO (info.c), each where the input
  * and output paths pass anyway; a new connection starts them from zero.
- * Times are the socket clock's (clock_ns).
+ * Times are ms stamps of the socket clock (xtcp_ms_stamp()).
  */
 struct xtcp_stats {
 	u64 bytes_sent;		/* payload sent, resends included */
 	u64 bytes_retrans;	/* payload resent */
 	u64 bytes_acked;	/* snd_una's advance, SYN and FIN included */
 	u64 bytes_received;	/* rcv_nxt's advance, FIN included */
-	u64 last_data_sent_ns;	/* 0: not connected yet */
-	u64 last_data_recv_ns;
-	u64 loss_start_ns;	/* the current timeout recovery's; 0: none */
-	u64 chrono_start_ns;	/* when the current XTCP_CHRONO_* began */
-	u64 chrono_ns[XTCP_CHRONO_MAX];
+	u32 last_data_sent;	/* 0: not connected yet */
+	u32 last_data_recv;
+	u32 loss_start;		/* the current timeout recovery's; 0: none */
+	u32 chrono_start;	/* when the current XTCP_CHRONO_* began */
+	/* ms in each XTCP_CHRONO_* but idle, which TCP_INFO never tells */
+	u32 chrono_ms[XTCP_CHRONO_MAX - 1];
 	u32 segs_out;		/* segments, a GSO skb's each counted */
 	u32 segs_in;
 	u32 data_segs_out;
@@ -179,12 +175,12 @@ enum {
 struct xtcp_sock {
 	struct inet_sock inet;
 	struct xtcp_hnode ehash;	/* four-tuple table, once connected */
-	struct xtcp_bnode bind;		/* bind table, while it owns a port */
-	struct hlist_node listen_node;	/* listener table, while listening */
+	struct xtcp_bhead bind;		/* bind table, while it owns a port */
+	/* The listener table, while listening, links inet.sk.sk_node. */
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
-	u64 lsnd_ns;		/* when data last went out */
+	u32 lsnd_ms;		/* when data last went out; 0: never */
 	u32 iss;
 	u32 snd_una;
 	u32 snd_nxt;
@@ -232,9 +228,9 @@ struct xtcp_sock {
 	u8 quick;		/* ACKs still to send at once (quick-ACK) */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
-	u8 backoff;		/* rto_ns doublings since the last RTT sample */
+	u8 backoff;		/* rto_us doublings since the last RTT sample */
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
-	u64 lrcv_ns;		/* when data last arrived; 0: never */
+	u32 lrcv_ms;		/* when data last arrived; 0: never */
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
@@ -247,11 +243,14 @@ struct xtcp_sock {
 	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
 	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, bytes; 0: none */
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: the retry limits */
-	u64 retrans_stamp;	/* the first resend of what is outstanding,
-				 * or while connecting the first SYN; 0: none
-				 */
-	u64 probe_stamp;	/* the first zero-window probe of a stall */
-	u64 rcv_tstamp;		/* when the peer last sent us anything, ns */
+	/* ms stamps (xtcp_ms_stamp()), 0: none.  The first resend of what
+	 * is outstanding, or while connecting the first SYN; the first
+	 * zero-window probe of a stall; the peer's latest segment.
+	 */
+	u32 retrans_stamp;
+	u32 probe_stamp;
+	u32 rcv_tstamp;
+	u32 rto_us;		/* the RTO (timer.c, xtcp_rto_ns()) */
 	u64 clock_ns;		/* now, read once per event (below) */
 
 	/* The timestamp option's state (RFC 7323). */
@@ -290,8 +289,8 @@ struct xtcp_sock {
 	 * it was a resend.
 	 */
 	u64 rack_ns;
-	u64 rack_rtt_ns;
-	u64 rack_rtt_at;
+	u32 rack_rtt_us;
+	u32 rack_rtt_at;	/* the low 32 bits of that clock_ns */
 	u32 rack_end_seq;	/* that segment's end: ties in send time */
 	u32 sack_high;		/* the highest SACK block's end, or snd_una */
 	u32 tlp_high_seq;	/* snd_nxt when a probe went; 0: none out */
@@ -305,7 +304,9 @@ struct xtcp_sock {
 	u8 reo_wnd_steps;
 	u8 reo_wnd_persist;
 	u32 retrans_ts;		/* our timestamp at its first resend; 0: none */
-	u64 reo_wnd_at_ns;	/* when a D-SACK last widened it */
+	u32 reo_wnd_at_us;	/* clock_ns in us, modulo 2^32, when a D-SACK
+				 * last widened it; 0: never
+				 */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
 	/* Data past a gap, keyed by sequence, no two skbs overlapping; its
@@ -324,23 +325,22 @@ struct xtcp_sock {
 	/* The timers (timer.c): deadlines in ktime_get() ns, 0 when not
 	 * set, and the one hrtimer that serves them.  Retransmission: the
 	 * head of sk_write_queue is what it resends; every expiry doubles
-	 * rto_ns up to net.xtcp.rto_max_ms.
+	 * rto_us (above) up to net.xtcp.rto_max_ms.
 	 */
 	struct hrtimer timer;
 	u64 rtx_at;
 	u64 delack_at;
 	u64 keepalive_at;
-	u64 rto_ns;
 	unsigned long deferred;
 
 	/* A listener's queues.  A child sits on its listener's accept
-	 * queue from the handshake's end until accept() takes it.
+	 * queue from the handshake's end until accept() takes it; its
+	 * length and limit are sk_ack_backlog and sk_max_ack_backlog, as
+	 * Linux's sk_acceptq_*() keep them.
 	 */
 	struct list_head accept_queue;
 	struct list_head accept_node;
 	struct sock *parent;
-	u32 accept_len;
-	u32 accept_max;
 	atomic_t syn_len;
 	u32 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 
@@ -446,7 +446,7 @@ static inline u32 xtcp_backlog_limit(const struct sock *sk)
 /* Linux admits one connection more than the backlog; so does XTCP. */
 static inline bool xtcp_accept_queue_full(const struct xtcp_sock *lx)
 {
-	return READ_ONCE(lx->accept_len) > READ_ONCE(lx->accept_max);
+	return sk_acceptq_is_full(&lx->inet.sk);
 }
 
 /*
@@ -692,6 +692,39 @@ void xtcp_account_resize(struct xtcp_sock *xs, u8 state, int delta);
 static inline void xtcp_clock_refresh(struct xtcp_sock *xs)
 {
 	xs->clock_ns = ktime_get_ns();
+}
+
+/*
+ * Times that Linux keeps in u32 jiffies or ms are u32 ms stamps here, 4
+ * bytes rather than 8: @ns, a reading of the socket clock or of
+ * ktime_get_ns(), in ms modulo 2^32, 0 standing for "none" (a stamp
+ * that falls on it is taken a ms late).  Only their differences mean
+ * anything, good for 24 days as Linux's jiffies deltas are.
+ */
+static inline u32 xtcp_ms_stamp(u64 ns)
+{
+	return (u32)div_u64(ns, NSEC_PER_MSEC) ?: 1;
+}
+
+/* The ns from @stamp to the clock reading @now_ns, to the ms; negative
+ * when the stamp is the later.
+ */
+static inline s64 xtcp_ms_age_ns(u64 now_ns, u32 stamp)
+{
+	s32 ms = (u32)div_u64(now_ns, NSEC_PER_MSEC) - stamp;
+
+	return (s64)ms * NSEC_PER_MSEC;
+}
+
+/* The RTO, kept in us (it is a sum of us samples, or ms sysctls). */
+static inline u64 xtcp_rto_ns(const struct xtcp_sock *xs)
+{
+	return (u64)xs->rto_us * NSEC_PER_USEC;
+}
+
+static inline void xtcp_rto_set(struct xtcp_sock *xs, u64 ns)
+{
+	xs->rto_us = div_u64(ns, NSEC_PER_USEC);
 }
 
 /* The timestamp option's clock for this connection (ms, offset). */
