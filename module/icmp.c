@@ -126,7 +126,7 @@ static void xtcp_frag_needed(struct sock *sk, u32 mtu)
 	WRITE_ONCE(xs->mtu_info, mtu);
 	if (!sock_owned_by_user(sk))
 		xtcp_mtu_reduced(sk);
-	else if (!test_and_set_bit(XTCP_DEFER_MTU, &xs->deferred))
+	else if (!test_and_set_bit(XTCP_DEFER_MTU, &sk->sk_tsq_flags))
 		sock_hold(sk);
 }
 

@@ -443,7 +443,6 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	INIT_HLIST_NODE(&xs->bind.node);
 	xtcp_bind_add(&xs->bind);
 
-	xs->parent = sk;
 	list_add_tail(&xs->accept_node, &lx->accept_queue);
 	sk_acceptq_added(sk);
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);

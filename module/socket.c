@@ -162,8 +162,7 @@ void xtcp_init_sock(struct sock *sk)
 	xtcp_hnode_init(&xs->ehash);
 	INIT_HLIST_NODE(&xs->bind.node);
 	sk_node_init(&sk->sk_node);
-	INIT_LIST_HEAD(&xs->accept_queue);
-	INIT_LIST_HEAD(&xs->accept_node);
+	INIT_LIST_HEAD(&xs->accept_queue);	/* and accept_node */
 	xs->ooo_root = RB_ROOT;
 	xs->ooo_last = NULL;
 	xtcp_timers_init(sk);
@@ -357,7 +356,6 @@ static void xtcp_listen_stop(struct sock *sk)
 		child = &xs->inet.sk;
 		list_del_init(&xs->accept_node);
 		sk_acceptq_removed(sk);
-		xs->parent = NULL;
 		local_bh_disable();
 		bh_lock_sock_nested(child);
 		sock_hold(child);
@@ -424,7 +422,6 @@ static int xtcp_accept(struct socket *sock, struct socket *newsock,
 	xs = list_first_entry(&lx->accept_queue, struct xtcp_sock, accept_node);
 	list_del_init(&xs->accept_node);
 	sk_acceptq_removed(sk);
-	xs->parent = NULL;
 	release_sock(sk);
 
 	child = &xs->inet.sk;

@@ -791,7 +791,7 @@ static enum hrtimer_restart xtcp_timer_fire(struct hrtimer *t)
 	if (!sock_owned_by_user(sk)) {
 		xtcp_clock_refresh(xs);
 		xtcp_timers_expired(sk);
-	} else if (!test_and_set_bit(XTCP_DEFER_TIMER, &xs->deferred)) {
+	} else if (!test_and_set_bit(XTCP_DEFER_TIMER, &sk->sk_tsq_flags)) {
 		sock_hold(sk);
 	}
 	bh_unlock_sock(sk);
@@ -810,7 +810,7 @@ void xtcp_release_cb(struct sock *sk)
 	int bit;
 
 	for (bit = 0; bit < ARRAY_SIZE(handlers); bit++) {
-		if (!test_and_clear_bit(bit, &xs->deferred))
+		if (!test_and_clear_bit(bit, &sk->sk_tsq_flags))
 			continue;
 		xtcp_clock_refresh(xs);
 		handlers[bit](sk);

@@ -161,7 +161,10 @@ struct xtcp_stats {
 	u8 chrono;		/* XTCP_CHRONO_* */
 };
 
-/* Why a socket's timers fired while its owner held the lock. */
+/* Why a socket's timers fired while its owner held the lock: bits of
+ * sk->sk_tsq_flags, the word struct sock keeps for this (Linux's TCP
+ * defers its own timers there, tcp_release_cb()).
+ */
 enum {
 	XTCP_DEFER_TIMER,	/* the hrtimer: one of the three is due */
 	XTCP_DEFER_MTU,		/* an ICMP lowered the path MTU (icmp.c) */
@@ -331,16 +334,19 @@ struct xtcp_sock {
 	u64 rtx_at;
 	u64 delack_at;
 	u64 keepalive_at;
-	unsigned long deferred;
 
 	/* A listener's queues.  A child sits on its listener's accept
 	 * queue from the handshake's end until accept() takes it; its
 	 * length and limit are sk_ack_backlog and sk_max_ack_backlog, as
-	 * Linux's sk_acceptq_*() keep them.
+	 * Linux's sk_acceptq_*() keep them.  A socket on an accept queue
+	 * has no file yet, so it cannot listen, and one that listens is
+	 * nobody's child: the queue's head and a child's link share room
+	 * (both are empty lists when a socket is made or accepted).
 	 */
-	struct list_head accept_queue;
-	struct list_head accept_node;
-	struct sock *parent;
+	union {
+		struct list_head accept_queue;	/* a listener's */
+		struct list_head accept_node;	/* a child's, until accepted */
+	};
 	atomic_t syn_len;
 	u32 cookie_jiffies;	/* its last cookie SYN-ACK; 0: never */
 
