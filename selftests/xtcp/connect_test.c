@@ -308,6 +308,68 @@ TEST_F(lo, bind_to_a_port_in_use_is_eaddrinuse_unless_reuseaddr_allows)
 	close(fd2);
 }
 
+static void failed_connect_gives_back_port(struct __test_metadata *_metadata,
+					   int family)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in me, to = lo_addr(5000);
+	socklen_t len = sizeof(me);
+	int one = 1, a, b, c;
+
+	a = socket(family, SOCK_STREAM, 0);
+	b = socket(family, SOCK_STREAM, 0);
+	c = socket(family, SOCK_STREAM, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	me = lo_addr(0);
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&me, sizeof(me)));
+	ASSERT_EQ(0, getsockname(a, (struct sockaddr *)&me, &len));
+	ASSERT_NE(0, me.sin_port);
+	ASSERT_EQ(0, bind(b, (struct sockaddr *)&me, sizeof(me)));
+	ASSERT_EQ(0, connect(b, (struct sockaddr *)&to, sizeof(to)));
+
+	EXPECT_EQ(-1, connect(a, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(b);
+	EXPECT_EQ(0, bind(c, (struct sockaddr *)&me, sizeof(me)))
+		TH_LOG("family %d, port %u: %s", family, ntohs(me.sin_port),
+		       strerror(errno));
+	/* The failed socket may bind and connect again. */
+	me.sin_port = 0;
+	EXPECT_EQ(0, bind(a, (struct sockaddr *)&me, sizeof(me)));
+	EXPECT_EQ(0, connect(a, (struct sockaddr *)&to, sizeof(to)));
+	close(a);
+	close(c);
+}
+
+/*
+ * A connect() that fails after bind(addr, 0) gives the port back, as
+ * Linux's tcp_set_state(TCP_CLOSE) puts a port no bind() locked: another
+ * socket on the same address and port holds the four-tuple already
+ * (EADDRNOTAVAIL); once that one is gone (reset, no TIME_WAIT) the port
+ * binds without SO_REUSEADDR while the failed socket is still open.
+ * (getsockname() on the failed socket differs: Linux's still shows the
+ * port it gave back, XTCP's port 0.)  Linux TCP first, against a TCP
+ * listener on the same port, then XTCP; before 30a1f50 XTCP kept the
+ * port, on the bind table with no socket owning it.
+ */
+TEST_F(lo, a_failed_connect_gives_back_a_port_bind_chose)
+{
+	struct sockaddr_in sin = lo_addr(5000);
+	int tl = socket(AF_INET, SOCK_STREAM, 0);
+
+	ASSERT_LE(0, tl);
+	ASSERT_EQ(0, bind(tl, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(tl, 16));
+	failed_connect_gives_back_port(_metadata, AF_INET);
+	close(tl);
+	failed_connect_gives_back_port(_metadata, AF_XTCP);
+}
+
 TEST_F(lo, reuseport_listeners_share_the_connections)
 {
 	struct sockaddr_in sin = lo_addr(5003);
