@@ -202,20 +202,35 @@ void xtcp_buffers_established(struct sock *sk)
 				   sk->sk_sndbuf, READ_ONCE(sc->wmem[2])));
 }
 
-/* In-order data (@len bytes) arrived.  If it came within one such skb
- * (or a segment) of the edge of the window we offered while at most a
- * quarter of the buffer waits unread, the window is what holds the
- * sender back: double the buffer.
+/* In-order data (@len bytes) arrived within one such skb (or a segment)
+ * of the edge of the window we offered: the window may be what holds the
+ * sender back.  Whether it is, the reader's next read tells.
  */
-void xtcp_rcvbuf_grow(struct sock *sk, u32 len)
+void xtcp_rcvbuf_note_edge(struct sock *sk, u32 len)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_rcv_wnd(xs) < max_t(u32, xs->mss, len))
+		xs->rcv_at_edge = 1;
+}
+
+/* The reader read and left at most a quarter of the buffer unread, after
+ * data reached the window's edge: the window, not the reader, held the
+ * sender back, so double the buffer.  A reader that does not read never
+ * grows it, as Linux's tcp_rcv_space_adjust() grows it only from what
+ * the reader copied: an idle reader's peer fills the default buffer, not
+ * net.xtcp.rmem's largest.
+ */
+void xtcp_rcvbuf_grow(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 unread = xs->rcv_nxt - xs->copied_seq;
 	u32 max;
 
-	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || sk_under_memory_pressure(sk) ||
-	    xtcp_rcv_wnd(xs) >= max(xs->mss, len) ||
-	    unread > (u32)sk->sk_rcvbuf / 4)
+	if (!xs->rcv_at_edge || unread > (u32)sk->sk_rcvbuf / 4)
+		return;
+	xs->rcv_at_edge = 0;
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || sk_under_memory_pressure(sk))
 		return;
 	max = READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem[2]);
 	if (sk->sk_rcvbuf < max)

@@ -867,6 +867,26 @@ static void xtcp_data_arrived(struct xtcp_sock *xs)
 	xs->lrcv_ms = xtcp_ms_stamp(xs->clock_ns);
 }
 
+/*
+ * Does an ACK now move the window's right edge as far as the data since
+ * the last ACK moved its left one?  When it would not, the reader is
+ * behind, and the ACK waits for its read (xtcp_rcv_consumed()), which
+ * frees the room the ACK then offers, as Linux's __tcp_ack_snd_check()
+ * leaves it to tcp_recvmsg(): one ACK per read rather than one per
+ * aggregate, each announcing room the sender can use.  A reader waiting
+ * for SO_RCVLOWAT bytes reads nothing until they come: it gets its ACK.
+ */
+static bool xtcp_ack_moves_edge(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	s64 wnd = min_t(s64, xtcp_free_window(sk),
+			min(XTCP_RCV_WND << xs->rcv_wscale,
+			    xtcp_window_clamp(xs)));
+
+	return wnd >= (s64)(u32)(xs->rcv_edge - xs->rcv_wup) ||
+	       xs->rcv_nxt - xs->copied_seq < (u32)READ_ONCE(sk->sk_rcvlowat);
+}
+
 /* Step seven: data in order goes to the reader, data past a gap waits
  * for it; anything out of order is answered at once, so the sender
  * learns where we are (duplicate ACKs).  Returns true when the skb now
@@ -916,17 +936,19 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	}
 	xtcp_stats_data_in(sk, seg);
 	xtcp_ooo_drain(sk);
-	xtcp_rcvbuf_grow(sk, len);
+	xtcp_rcvbuf_note_edge(sk, len);
 	xtcp_data_arrived(xs);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
 	/* Acknowledge every second segment at once, the others later (an
-	 * skb of several, from GSO, at once); a filled gap at once, so the
-	 * sender's recovery ends quickly; in quick-ACK mode, each at once.
+	 * skb of several, from GSO, at once), when the ACK offers the room
+	 * the data took; a filled gap at once, so the sender's recovery ends
+	 * quickly; in quick-ACK mode, each at once.
 	 */
-	if (xs->ack_pending || had_gap || len > xtcp_payload_mss(xs) ||
-	    xtcp_in_quickack(xs))
+	if (had_gap || xtcp_in_quickack(xs) ||
+	    ((xs->ack_pending || len > xtcp_payload_mss(xs)) &&
+	     xtcp_ack_moves_edge(sk)))
 		xtcp_send_ack(sk);
 	else
 		xtcp_arm_delack(sk);

@@ -1014,11 +1014,12 @@ error:
 }
 
 /*
- * Frees what the reader consumed, and tells the peer when that matters:
- * a window that at least doubled (and grew by a segment) is announced, so
- * a sender stopped by a full buffer goes on, as tcp_cleanup_rbuf() does;
- * and an ACK still owed goes at once when the
- * window left cannot take a full segment, since the sender is then
+ * Frees what the reader consumed, and tells the peer when that matters,
+ * as tcp_cleanup_rbuf() does: a window that at least doubled (and grew by
+ * a segment) is announced, so a sender stopped by a full buffer goes on;
+ * an ACK still owed goes at once when more than a segment waits for it
+ * (input.c left it to this read, which made the room it offers), or when
+ * the window left cannot take a full segment, since the sender is then
  * waiting for exactly that ACK (the delayed ACK would stall it 40 ms).
  */
 static void xtcp_rcv_consumed(struct sock *sk, size_t copied)
@@ -1040,8 +1041,11 @@ static void xtcp_rcv_consumed(struct sock *sk, size_t copied)
 	if (!copied || !((1 << sk->sk_state) &
 			 (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
+	xtcp_rcvbuf_grow(sk);
 	new_wnd = xtcp_free_window(sk);
-	if ((xs->ack_pending && old_wnd < xs->mss) ||
+	if ((xs->ack_pending &&
+	     (old_wnd < xs->mss ||
+	      xs->rcv_nxt - xs->rcv_wup > xtcp_payload_mss(xs))) ||
 	    (old_wnd < (XTCP_RCV_WND << xs->rcv_wscale) &&
 	     new_wnd >= old_wnd + xs->mss && new_wnd >= 2 * (s64)old_wnd))
 		xtcp_send_ack_now(sk);

@@ -227,7 +227,8 @@ struct xtcp_sock {
 	   keepalive_on:1,	/* the keep-alive timer is wanted */
 	   orphan_counted:1,	/* in xtcp_net.orphans */
 	   pingpong:1,		/* interactive: ACKs wait for replies */
-	   recvmsg_inq:1;	/* TCP_INQ: recvmsg() says what is left */
+	   recvmsg_inq:1,	/* TCP_INQ: recvmsg() says what is left */
+	   rcv_at_edge:1;	/* data reached the window's edge */
 	u8 quick;		/* ACKs still to send at once (quick-ACK) */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
@@ -1056,7 +1057,8 @@ bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb, bool in_order);
 void xtcp_init_buffers(struct sock *sk);
 u32 xtcp_rcvbuf_max(const struct sock *sk);
 void xtcp_buffers_established(struct sock *sk);
-void xtcp_rcvbuf_grow(struct sock *sk, u32 len);
+void xtcp_rcvbuf_note_edge(struct sock *sk, u32 len);
+void xtcp_rcvbuf_grow(struct sock *sk);
 void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd);
 
 /* timer.c */

@@ -368,6 +368,8 @@ static void out_after_drain(struct __test_metadata *_metadata, int family,
 
 	xpair_open(_metadata, &p, family);
 	ASSERT_EQ(0, set_int(p.a, SOL_SOCKET, SO_SNDBUF, 65536));
+	/* TCP's default buffer for the reader (recv_test.c says why). */
+	ASSERT_EQ(0, set_int(p.b, SOL_SOCKET, SO_RCVBUF, 65536));
 	ep = watch(_metadata, p.a, EPOLLOUT | EPOLLET);
 	settle(_metadata, ep, t);
 	settle(_metadata, ep, t);

@@ -3,7 +3,7 @@
  * What a reader and a writer see of the byte stream: MSG_PEEK,
  * MSG_WAITALL, MSG_DONTWAIT and O_NONBLOCK, SO_RCVTIMEO, SO_RCVLOWAT,
  * SO_SNDTIMEO, and a writer that stops at its send buffer while the
- * reader does not read.  Each scenario runs on Linux TCP and on XTCP over
+ * reader does not read, whose buffer does not grow.  Each scenario runs on Linux TCP and on XTCP over
  * loopback, in a fresh namespace per test, and both must see the same
  * (xtcp_pair.h); timings are checked as wide ratios only.
  */
@@ -226,7 +226,11 @@ TEST_F(ns, so_rcvlowat_holds_a_blocking_recv_until_lowat_bytes)
  * fails with EAGAIN after its timeout, and what is unacknowledged
  * (SIOCOUTQ) is of the order of SO_SNDBUF: at least a quarter of it, at
  * most twice.  Then the reader reads: every byte
- * arrives in order and the writer's queue empties.
+ * arrives in order and the writer's queue empties.  The reader's buffer
+ * is TCP's default (SO_RCVBUF 64 KiB, doubled) for both: XTCP's own on
+ * loopback is 40 of its 64 KiB segments, which this writer, its ACKs
+ * delayed while the reader does not read (as TCP's are), fills only
+ * after seconds.
  */
 static void stalled_reader(struct __test_metadata *_metadata, int family,
 			   struct trace *t)
@@ -240,6 +244,7 @@ static void stalled_reader(struct __test_metadata *_metadata, int family,
 
 	xpair_open(_metadata, &p, family);
 	ASSERT_EQ(0, set_int(p.a, SOL_SOCKET, SO_SNDBUF, 65536));
+	ASSERT_EQ(0, set_int(p.b, SOL_SOCKET, SO_RCVBUF, 65536));
 	sndbuf = get_int(p.a, SOL_SOCKET, SO_SNDBUF);
 
 	/* Fill, pause for the last ACKs, fill again. */
@@ -291,6 +296,68 @@ TEST_F(ns, a_writer_stops_at_its_send_buffer_and_resumes)
 {
 	SAME_AS_TCP(stalled_reader, "-1:EAGAIN outq-within-sndbuf -1:EAGAIN "
 		    "all-arrived outq-empty");
+}
+
+/*
+ * A reader that does not read keeps the buffer it had: its peer fills it
+ * and stops, and the buffer does not grow to take more, as Linux's grows
+ * only from what its reader copied (tcp_rcv_space_adjust()).  The writer
+ * sends until its queue stops moving for half a second (the reader's
+ * window shut); then the reader reads it all.
+ */
+static void idle_reader_buffer(struct __test_metadata *_metadata, int family,
+			       struct trace *t)
+{
+	static unsigned char chunk[65536], got[65536];
+	uint64_t sent = 0, rcvd = 0, t0 = now_ms(), still = now_ms();
+	int rcvbuf, outq, last = -1;
+	struct xpair p;
+	ssize_t n;
+	long bad = -1;
+
+	xpair_open(_metadata, &p, family);
+	rcvbuf = get_int(p.b, SOL_SOCKET, SO_RCVBUF);
+	while (now_ms() - still < 500) {
+		ASSERT_GT(t0 + 20000, now_ms()) TH_LOG("never stopped");
+		xtcp_pattern(chunk, sizeof(chunk), 5, sent);
+		n = send(p.a, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n > 0) {
+			sent += n;
+			still = now_ms();
+			continue;
+		}
+		ASSERT_EQ(EAGAIN, errno);
+		ASSERT_EQ(0, ioctl(p.a, SIOCOUTQ, &outq));
+		if (outq != last)
+			still = now_ms();
+		last = outq;
+		msleep(50);
+	}
+	TH_LOG("%s: SO_RCVBUF %d, then %d; %lu bytes taken, %d waiting",
+	       family_name(family), rcvbuf, get_int(p.b, SOL_SOCKET, SO_RCVBUF),
+	       (unsigned long)(sent - outq), outq);
+	tr_add(t, get_int(p.b, SOL_SOCKET, SO_RCVBUF) == rcvbuf ?
+	       "buffer-kept" : "buffer-grew");
+	tr_add(t, outq > 0 && sent - outq <= (uint64_t)rcvbuf ?
+	       "stopped-within-it" : "took-more");
+
+	ASSERT_EQ(0, set_timeo(p.b, SO_RCVTIMEO, 5000));
+	while (rcvd < sent) {
+		n = recv(p.b, got, sizeof(got), 0);
+		if (n <= 0)
+			break;
+		if (bad < 0 && xtcp_pattern_check(got, n, 5, rcvd) >= 0)
+			bad = rcvd;
+		rcvd += n;
+	}
+	tr_add(t, rcvd == sent && bad < 0 ? "all-arrived" : "lost-or-garbled");
+	xpair_close(&p);
+}
+
+TEST_F(ns, a_reader_that_does_not_read_keeps_its_buffer)
+{
+	SAME_AS_TCP(idle_reader_buffer,
+		    "buffer-kept stopped-within-it all-arrived");
 }
 
 TEST_HARNESS_MAIN
