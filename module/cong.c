@@ -89,17 +89,12 @@ static u32 xtcp_cubic_ssthresh(struct xtcp_sock *xs)
 	return max(xs->cwnd * CUBIC_BETA / 1024, 2U);
 }
 
-static u32 xtcp_now_ms(const struct xtcp_sock *xs)
-{
-	return (u32)div_u64(xs->clock_ns, NSEC_PER_MSEC) | 1;
-}
-
 /* A new epoch of congestion avoidance starts at this ACK. */
 static void xtcp_cubic_epoch(struct xtcp_sock *xs)
 {
 	struct xtcp_cubic *c = &xs->cubic;
 
-	c->epoch_ms = xtcp_now_ms(xs);
+	c->epoch_ms = xtcp_ms_stamp(xs->clock_ns);
 	c->w_est = xs->cwnd;
 	c->est_cnt = 0;
 	if (xs->cwnd < c->w_max) {
@@ -130,7 +125,8 @@ static void xtcp_cubic_avoid(struct xtcp_sock *xs, u32 acked)
 	if (!c->epoch_ms)
 		xtcp_cubic_epoch(xs);
 	/* Where the curve will be one round trip from now. */
-	t = (s32)(xtcp_now_ms(xs) - c->epoch_ms) + xs->srtt_us / 1000;
+	t = (s32)(xtcp_ms_stamp(xs->clock_ns) - c->epoch_ms) +
+	    xs->srtt_us / 1000;
 	target = xtcp_cubic_target(c, t);
 	if (target > xs->cwnd)
 		per_segment = max(xs->cwnd / (target - xs->cwnd), 1U);
