@@ -31,12 +31,7 @@ static unsigned int ehash_entries = 65536;
 module_param(ehash_entries, uint, 0444);
 MODULE_PARM_DESC(ehash_entries, "four-tuple table buckets (default 65536, rounded to a power of 2)");
 
-static unsigned int xtcp_net_id __read_mostly;
-
-struct xtcp_net *xtcp_pernet(const struct net *net)
-{
-	return net_generic(net, xtcp_net_id);
-}
+unsigned int xtcp_net_id __read_mostly;
 
 static int __net_init xtcp_net_init(struct net *net)
 {

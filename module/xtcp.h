@@ -36,6 +36,7 @@
 #include <linux/types.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/netns/generic.h>
 #include <net/tcp_states.h>
 #include <uapi/linux/xtcp.h>
 
@@ -883,7 +884,25 @@ struct xtcp_net {
 	atomic_t challenge_count;	/* left this second */
 };
 
-struct xtcp_net *xtcp_pernet(const struct net *net);
+extern unsigned int xtcp_net_id;
+
+/*
+ * Our part of @net: net_generic() without its rcu_read_lock(), a call
+ * each way on Debian's PREEMPT_RCU kernels, paid for every counter and
+ * sysctl read.  The array read is replaced and freed by kfree_rcu() when
+ * another module's part is added; a preempt-disabled section holds that
+ * back as a read-side section does (one RCU since Linux 5.0), and our
+ * part itself lives as long as the namespace.
+ */
+static inline struct xtcp_net *xtcp_pernet(const struct net *net)
+{
+	struct xtcp_net *xn;
+
+	preempt_disable();
+	xn = rcu_dereference_sched(net->gen)->ptr[xtcp_net_id];
+	preempt_enable();
+	return xn;
+}
 
 static inline struct xtcp_sysctl *xtcp_sysctl(const struct net *net)
 {
