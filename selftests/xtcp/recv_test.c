@@ -221,6 +221,30 @@ TEST_F(ns, so_rcvlowat_holds_a_blocking_recv_until_lowat_bytes)
 }
 
 /*
+ * Reads until @sent bytes came, EOF or the 5 s receive timeout, checking
+ * each against xtcp_pattern(@seed); returns the bytes read, or -1 when a
+ * byte was wrong.
+ */
+static int64_t read_pattern(int fd, uint64_t sent, int seed)
+{
+	static unsigned char got[65536];
+	uint64_t rcvd = 0;
+	bool bad = false;
+	ssize_t n;
+
+	if (set_timeo(fd, SO_RCVTIMEO, 5000))
+		return -1;
+	while (rcvd < sent) {
+		n = recv(fd, got, sizeof(got), 0);
+		if (n <= 0)
+			break;
+		bad |= xtcp_pattern_check(got, n, seed, rcvd) >= 0;
+		rcvd += n;
+	}
+	return bad ? -1 : (int64_t)rcvd;
+}
+
+/*
  * A writer whose reader does not read: non-blocking sends fill the send
  * buffer and then fail with EAGAIN, a blocking send with SO_SNDTIMEO
  * fails with EAGAIN after its timeout, and what is unacknowledged
@@ -235,12 +259,12 @@ TEST_F(ns, so_rcvlowat_holds_a_blocking_recv_until_lowat_bytes)
 static void stalled_reader(struct __test_metadata *_metadata, int family,
 			   struct trace *t)
 {
-	static unsigned char chunk[16384], got[65536];
-	uint64_t sent = 0, rcvd = 0, t0;
+	static unsigned char chunk[16384];
+	uint64_t sent = 0, t0;
+	int64_t rcvd;
 	int sndbuf, outq = -1, eagain = 0;
 	struct xpair p;
 	ssize_t n;
-	long bad;
 
 	xpair_open(_metadata, &p, family);
 	ASSERT_EQ(0, set_int(p.a, SOL_SOCKET, SO_SNDBUF, 65536));
@@ -275,19 +299,10 @@ static void stalled_reader(struct __test_metadata *_metadata, int family,
 	EXPECT_ABOUT_MS(300, now_ms() - t0, family_name(family));
 
 	/* The reader wakes up and reads everything, checking each byte. */
-	ASSERT_EQ(0, set_timeo(p.b, SO_RCVTIMEO, 5000));
-	bad = -1;
-	while (rcvd < sent) {
-		n = recv(p.b, got, sizeof(got), 0);
-		if (n <= 0)
-			break;
-		if (bad < 0 && xtcp_pattern_check(got, n, 9, rcvd) >= 0)
-			bad = rcvd;
-		rcvd += n;
-	}
-	TH_LOG("%s: received %lu of %lu bytes", family_name(family),
-	       (unsigned long)rcvd, (unsigned long)sent);
-	tr_add(t, rcvd == sent && bad < 0 ? "all-arrived" : "lost-or-garbled");
+	rcvd = read_pattern(p.b, sent, 9);
+	TH_LOG("%s: received %ld of %lu bytes", family_name(family),
+	       (long)rcvd, (unsigned long)sent);
+	tr_add(t, rcvd == (int64_t)sent ? "all-arrived" : "lost-or-garbled");
 	tr_add(t, wait_outq(p.a, 0, 2000) ? "outq-stuck" : "outq-empty");
 	xpair_close(&p);
 }
@@ -308,12 +323,11 @@ TEST_F(ns, a_writer_stops_at_its_send_buffer_and_resumes)
 static void idle_reader_buffer(struct __test_metadata *_metadata, int family,
 			       struct trace *t)
 {
-	static unsigned char chunk[65536], got[65536];
-	uint64_t sent = 0, rcvd = 0, t0 = now_ms(), still = now_ms();
+	static unsigned char chunk[65536];
+	uint64_t sent = 0, t0 = now_ms(), still = now_ms();
 	int rcvbuf, outq, last = -1;
 	struct xpair p;
 	ssize_t n;
-	long bad = -1;
 
 	xpair_open(_metadata, &p, family);
 	rcvbuf = get_int(p.b, SOL_SOCKET, SO_RCVBUF);
@@ -341,16 +355,8 @@ static void idle_reader_buffer(struct __test_metadata *_metadata, int family,
 	tr_add(t, outq > 0 && sent - outq <= (uint64_t)rcvbuf ?
 	       "stopped-within-it" : "took-more");
 
-	ASSERT_EQ(0, set_timeo(p.b, SO_RCVTIMEO, 5000));
-	while (rcvd < sent) {
-		n = recv(p.b, got, sizeof(got), 0);
-		if (n <= 0)
-			break;
-		if (bad < 0 && xtcp_pattern_check(got, n, 5, rcvd) >= 0)
-			bad = rcvd;
-		rcvd += n;
-	}
-	tr_add(t, rcvd == sent && bad < 0 ? "all-arrived" : "lost-or-garbled");
+	tr_add(t, read_pattern(p.b, sent, 5) == (int64_t)sent ?
+	       "all-arrived" : "lost-or-garbled");
 	xpair_close(&p);
 }
 
