@@ -171,6 +171,7 @@ static int __init xtcp_init(void)
 		goto out_pernet;
 	}
 
+	xtcp_tsq_init();
 	xtcp_offload_init();
 
 	xtcp_family_ops.family = xtcp_family;
@@ -212,6 +213,7 @@ static void __exit xtcp_exit(void)
 	unregister_pernet_subsys(&xtcp_net_ops);
 	/* Sockets and entries are freed after RCU grace periods. */
 	rcu_barrier();
+	xtcp_tsq_exit();
 	proto_unregister(&xtcp_prot);
 	xtcp_minisocks_exit();
 	xtcp_table_exit();

@@ -116,9 +116,9 @@ void xtcp_stats_rto(struct xtcp_sock *xs)
 
 	if (st->total_rto < U16_MAX)
 		st->total_rto++;
-	if (st->loss_start)
+	if (xs->loss_start)
 		return;
-	st->loss_start = xtcp_ms_stamp(xs->clock_ns);
+	xs->loss_start = xtcp_ms_stamp(xs->clock_ns);
 	if (st->total_rto_recoveries < U16_MAX)
 		st->total_rto_recoveries++;
 }
@@ -128,10 +128,10 @@ void xtcp_stats_loss_over(struct xtcp_sock *xs)
 {
 	struct xtcp_stats *st = &xs->stats;
 
-	if (!st->loss_start)
+	if (!xs->loss_start)
 		return;
-	st->total_rto_ms += xtcp_ms_since(xs->clock_ns, st->loss_start);
-	st->loss_start = 0;
+	st->total_rto_ms += xtcp_ms_since(xs->clock_ns, xs->loss_start);
+	xs->loss_start = 0;
 }
 
 /*
@@ -315,7 +315,7 @@ static void xtcp_info_tail(struct xtcp_sock *xs, struct tcp_info *info,
 	const struct xtcp_stats *st = &xs->stats;
 	u32 rto_ms = st->total_rto_ms;
 
-	rto_ms += xtcp_ms_since(now, st->loss_start);
+	rto_ms += xtcp_ms_since(now, xs->loss_start);
 	xtcp_info_set_rcv_wnd(info, xs->rcv_edge - xs->rcv_wup);
 	xtcp_info_set_rto_stats(info, st->total_rto, st->total_rto_recoveries,
 				rto_ms);

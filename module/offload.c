@@ -84,6 +84,36 @@ static void xtcp_gso_seg_checksum(struct sk_buff *seg, struct xtcphdr *th)
 	th->check = gso_make_checksum(seg, csum_unfold(~th->check));
 }
 
+/*
+ * The segments take over the charge the skb had on its socket, so that
+ * small queues (tsq.c) hear from the device as each is sent, not as the
+ * skb is cut (Linux's tcp_gso_segment() does the same): all but the last
+ * charged on their own, and the last taking the skb's destructor and the
+ * difference.
+ */
+static void xtcp_gso_pass_owner(struct sk_buff *gso, struct sk_buff *segs)
+{
+	struct sock *sk = gso->sk;
+	unsigned int sum = 0;
+	struct sk_buff *seg;
+	int delta;
+
+	for (seg = segs; seg->next; seg = seg->next) {
+		seg->sk = sk;
+		seg->destructor = xtcp_wfree;
+		sum += seg->truesize;
+	}
+	swap(gso->sk, seg->sk);
+	swap(gso->destructor, seg->destructor);
+	sum += seg->truesize;
+	delta = sum - gso->truesize;
+	if (delta >= 0)
+		refcount_add(delta, &sk->sk_wmem_alloc);
+	else
+		WARN_ON_ONCE(refcount_sub_and_test(-delta,
+						   &sk->sk_wmem_alloc));
+}
+
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					netdev_features_t features)
 {
@@ -127,6 +157,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 	si->gso_size = size;
 	if (IS_ERR(segs))
 		return segs;
+	if (skb->destructor == xtcp_wfree)
+		xtcp_gso_pass_owner(skb, segs);
 
 	for (seg = segs; seg; seg = seg->next) {
 		struct xtcphdr *sth = (struct xtcphdr *)skb_transport_header(seg);

@@ -487,7 +487,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	xtcp_set_checksum(skb, inet->inet_saddr, inet->inet_daddr,
 			  sk->sk_route_caps);
 	memset(&XTCP_SKB_CB(skb)->header, 0, sizeof(XTCP_SKB_CB(skb)->header));
-	skb_set_owner_w(skb, sk);
+	xtcp_set_owner(skb, sk);
 
 	/* Sending an ACK, of any kind, settles the one we owed. */
 	if (flags & XTCP_FLAG_ACK)
@@ -894,7 +894,8 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 				break;
 			continue;
 		}
-		if (xtcp_in_flight(xs) >= xs->cwnd)
+		if (xtcp_in_flight(xs) >= xs->cwnd ||
+		    xtcp_small_queue_full(sk, skb))
 			break;
 		go = xtcp_fit_window(sk, skb, recent);
 		rwnd_limited = !go;

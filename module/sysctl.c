@@ -96,6 +96,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB(window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(slow_start_after_idle, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(limit_output_bytes, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB(recovery, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(sack, SYSCTL_ZERO, SYSCTL_ONE),
@@ -156,6 +157,7 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->max_orphans = xtcp_ehash_size() / 2;	/* as tcp_max_orphans */
 	sc->window_scaling = 1;
 	sc->slow_start_after_idle = 1;
+	sc->limit_output_bytes = 16 * 65536;	/* tcp_limit_output_bytes */
 	sc->recovery = 1;
 	sc->timestamps = 1;
 	sc->sack = 1;

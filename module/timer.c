@@ -805,6 +805,7 @@ void xtcp_release_cb(struct sock *sk)
 	static void (* const handlers[])(struct sock *sk) = {
 		[XTCP_DEFER_TIMER]	= xtcp_timers_expired,
 		[XTCP_DEFER_MTU]	= xtcp_mtu_reduced,
+		[XTCP_DEFER_TSQ]	= xtcp_tsq_write,
 	};
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int bit;

@@ -138,7 +138,6 @@ struct xtcp_stats {
 	u64 bytes_received;	/* rcv_nxt's advance, FIN included */
 	u32 last_data_sent;	/* 0: not connected yet */
 	u32 last_data_recv;
-	u32 loss_start;		/* the current timeout recovery's; 0: none */
 	u32 chrono_start;	/* when the current XTCP_CHRONO_* began */
 	/* ms in each XTCP_CHRONO_* but idle, which TCP_INFO never tells */
 	u32 chrono_ms[XTCP_CHRONO_MAX - 1];
@@ -169,6 +168,10 @@ struct xtcp_stats {
 enum {
 	XTCP_DEFER_TIMER,	/* the hrtimer: one of the three is due */
 	XTCP_DEFER_MTU,		/* an ICMP lowered the path MTU (icmp.c) */
+	XTCP_DEFER_TSQ,		/* a device freed a throttled one's skb */
+	/* Not handled at release_sock(): small queues' state (tsq.c). */
+	XTCP_TSQ_THROTTLED,	/* it stopped with too much below it */
+	XTCP_TSQ_QUEUED,	/* on a CPU's list for the tasklet */
 };
 
 /*
@@ -314,6 +317,9 @@ struct xtcp_sock {
 				 */
 	u32 undo_cwnd;		/* cwnd and ssthresh before this recovery */
 	u32 undo_ssthresh;
+	u32 loss_start;		/* the current timeout recovery's, for
+				 * TCP_INFO; 0: none
+				 */
 	/* Data past a gap, keyed by sequence, no two skbs overlapping; its
 	 * last (highest) skb at hand, where new data usually goes.
 	 */
@@ -336,6 +342,7 @@ struct xtcp_sock {
 	u64 rtx_at;
 	u64 delack_at;
 	u64 keepalive_at;
+	struct llist_node tsq_node;	/* on a CPU's list (tsq.c) */
 
 	/* A listener's queues.  A child sits on its listener's accept
 	 * queue from the handshake's end until accept() takes it; its
@@ -849,6 +856,7 @@ struct xtcp_sysctl {
 	int max_orphans;	/* per namespace, as tcp_max_orphans */
 	int window_scaling;
 	int slow_start_after_idle;	/* RFC 5681 section 4.1, as Linux */
+	int limit_output_bytes;	/* small queues' most (tsq.c) */
 	int recovery;		/* 1: RACK-TLP (RFC 8985), 0: duplicate ACKs */
 	int timestamps;
 	int sack;
@@ -992,6 +1000,14 @@ int xtcp_ctl_init_net(struct net *net);
 void xtcp_ctl_exit_net(struct net *net);
 int xtcp_send_syn(struct sock *sk);
 void xtcp_push(struct sock *sk);
+
+/* tsq.c */
+bool xtcp_small_queue_full(struct sock *sk, const struct sk_buff *skb);
+void xtcp_tsq_write(struct sock *sk);
+void xtcp_wfree(struct sk_buff *skb);
+void xtcp_set_owner(struct sk_buff *skb, struct sock *sk);
+void xtcp_tsq_init(void);
+void xtcp_tsq_exit(void);
 void xtcp_push_on_input(struct sock *sk);
 void xtcp_push_partial(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);

@@ -25,11 +25,12 @@ setup() {
 	xtcp_sysctls $C msl_ms=1000 && xtcp_sysctls $S msl_ms=1000
 }
 
-# transfer BYTES: one connection, client to server, checked end to end.
+# transfer BYTES [RCVBUF]: one connection, client to server, checked end
+# to end (RCVBUF: the server's SO_RCVBUFFORCE).
 transfer() {
 	local port=$((7000 + n)) out
 	out=$(mktemp)
-	timeout 60 ip netns exec $S "$xfer" server $port >"$out" &
+	timeout 60 ip netns exec $S "$xfer" server $port ${2:-} >"$out" &
 	local srv=$!
 	for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
 	timeout 60 ip netns exec $C "$xfer" client 10.77.0.2 $port "$1"
@@ -46,7 +47,7 @@ count_state() {
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 setup
@@ -77,5 +78,21 @@ errs=$(xtcp_stat $S InCsumErrors)
 ip netns exec $C ethtool -K veth-c tx off >/dev/null &&
 	transfer 8388608 && [ "$(xtcp_stat $S InCsumErrors)" -eq "$errs" ]
 result $? "8388608 bytes byte-exact with no checksum offload on the sender's veth, no checksum errors"
+
+# Small queues (module/tsq.c): behind a device that drains slowly (a
+# token bucket at 50 Mbit/s on the client's veth, which queues 12 MB
+# before it drops), with a window and a send buffer of MBs, the sender
+# keeps about two skbs below it, not its whole send buffer (4 MB without
+# small queues), and the transfer still arrives whole.  The most below
+# it after any send() is SO_MEMINFO's SK_MEMINFO_WMEM_ALLOC.
+ip netns exec $C ethtool -K veth-c tx on >/dev/null
+ip netns exec $C tc qdisc add dev veth-c root tbf rate 50mbit burst 128kb \
+	latency 2s &&
+	out=$(XTCP_XFER_BELOW=1 transfer 16M 4194304) &&
+	below=$(echo "$out" | awk '$1 == "below-max" { print $2 }') &&
+	echo "# most bytes below the sender: $below" &&
+	[ "$below" -gt 0 ] && [ "$below" -le 524288 ]
+result $? "behind a slow qdisc the sender keeps at most 512 KiB below it"
+ip netns exec $C tc qdisc del dev veth-c root
 
 totals

@@ -8,7 +8,11 @@
  *                                   (RCVBUF: its SO_RCVBUFFORCE)
  *   xtcp_xfer client ADDR PORT N    send N bytes of stream 1, half-close,
  *                                   exit 0 only if the server's count and
- *                                   hash match what was sent
+ *                                   hash match what was sent; with
+ *                                   XTCP_XFER_BELOW in the environment it
+ *                                   also prints "below-max BYTES", the
+ *                                   most of its data that waited below the
+ *                                   socket (SO_MEMINFO) after a send()
  *   xtcp_xfer duplex-server PORT N [halfclose]
  *   xtcp_xfer duplex-client ADDR PORT N [halfclose]
  *                                   both ends send N bytes at once (the
@@ -70,6 +74,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -96,11 +101,16 @@ struct tally {
 	uint64_t bytes;
 	uint64_t hash;
 	int64_t bad;		/* first byte off the pattern, or -1 */
+	uint32_t below_max;	/* a sender's: the most of its data that
+				 * waited below it (SO_MEMINFO's
+				 * SK_MEMINFO_WMEM_ALLOC) after a send()
+				 */
 };
 
 static void tally_init(struct tally *t)
 {
 	t->bytes = 0;
+	t->below_max = 0;
 	t->hash = XTCP_FNV_INIT;
 	t->bad = -1;
 }
@@ -256,6 +266,18 @@ static int dial(const char *addr, int port)
 	return c;
 }
 
+/* What of the sender's data waits below it, in the qdisc and device. */
+static void note_below(int fd, struct tally *t)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) &&
+	    len > SK_MEMINFO_WMEM_ALLOC * sizeof(mem[0]) &&
+	    mem[SK_MEMINFO_WMEM_ALLOC] > t->below_max)
+		t->below_max = mem[SK_MEMINFO_WMEM_ALLOC];
+}
+
 /* Sends @total bytes of stream @seed; 0, or -errno of the failed send. */
 static int send_stream(int fd, uint64_t seed, uint64_t total, struct tally *t)
 {
@@ -269,6 +291,7 @@ static int send_stream(int fd, uint64_t seed, uint64_t total, struct tally *t)
 		n = send(fd, buf, chunk, MSG_NOSIGNAL);
 		if (n < 0)
 			return -errno;
+		note_below(fd, t);
 		t->hash = xtcp_fnv(t->hash, buf, n);
 		t->bytes += n;
 	}
@@ -357,6 +380,8 @@ static int client(const char *addr, int port, const char *size)
 	snprintf(want, sizeof(want), "%" PRIu64 " %016" PRIx64 "\n",
 		 t.bytes, t.hash);
 	printf("mss %d, sent %s", mss, want);
+	if (getenv("XTCP_XFER_BELOW"))
+		printf("below-max %" PRIu32 "\n", t.below_max);
 	close(c);
 	if (strcmp(reply, want)) {
 		fprintf(stderr, "client: server got %s\n", reply);
