@@ -879,11 +879,8 @@ static void xtcp_data_arrived(struct xtcp_sock *xs)
 static bool xtcp_ack_moves_edge(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
-	s64 wnd = min_t(s64, xtcp_free_window(sk),
-			min(XTCP_RCV_WND << xs->rcv_wscale,
-			    xtcp_window_clamp(xs)));
 
-	return wnd >= (s64)(u32)(xs->rcv_edge - xs->rcv_wup) ||
+	return xtcp_window_room(sk) >= (s64)(u32)(xs->rcv_edge - xs->rcv_wup) ||
 	       xs->rcv_nxt - xs->copied_seq < (u32)READ_ONCE(sk->sk_rcvlowat);
 }
 

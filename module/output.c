@@ -289,8 +289,7 @@ static u16 xtcp_rcv_window(struct sock *sk, bool syn)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u8 shift = xs->rcv_wscale;
-	u32 wnd = clamp_t(s64, xtcp_free_window(sk), 0,
-			  min(XTCP_RCV_WND << shift, xtcp_window_clamp(xs)));
+	u32 wnd = max_t(s64, xtcp_window_room(sk), 0);
 	u32 cur = xtcp_rcv_wnd(xs), step;
 	u32 field;
 	s64 full;

@@ -424,6 +424,19 @@ static inline u32 xtcp_window_clamp(const struct xtcp_sock *xs)
 	return READ_ONCE(xs->window_clamp) ?: U32_MAX;
 }
 
+/* The window an ACK could offer now, before silly-window avoidance: the
+ * free buffer's, at most what the scaled field and TCP_WINDOW_CLAMP say
+ * (negative when the queues hold more than the buffer).
+ */
+static inline s64 xtcp_window_room(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return min_t(s64, xtcp_free_window(sk),
+		     min(XTCP_RCV_WND << xs->rcv_wscale,
+			 xtcp_window_clamp(xs)));
+}
+
 /*
  * The window a SYN or SYN-ACK offers (never scaled, RFC 7323 section
  * 2.2): what the free receive buffer holds, at most 65535 and
