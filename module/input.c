@@ -996,7 +996,6 @@ static void xtcp_rcv_fin(struct sock *sk)
 void xtcp_sync_with_peer(struct xtcp_sock *xs, u32 irs,
 			 const struct xtcp_skb_cb *cb, u16 peer_mss)
 {
-	xs->irs = irs;
 	xs->rcv_nxt = irs + 1;
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->copied_seq = xs->rcv_nxt;
@@ -1049,7 +1048,7 @@ static void xtcp_ack_synack(struct sock *sk)
 /*
  * SYN-SENT, RFC 9293 section 3.10.7.3.  An ACK that does not cover our SYN
  * (an old duplicate SYN-ACK of a previous connection) gets a RST and
- * changes nothing.
+ * changes nothing.  (SND.UNA is still the ISS here.)
  */
 static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 {
@@ -1057,7 +1056,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool ack = cb->flags & XTCP_FLAG_ACK;
 
-	if (ack && (!xtcp_after(cb->ack_seq, xs->iss) ||
+	if (ack && (!xtcp_after(cb->ack_seq, xs->snd_una) ||
 		    xtcp_after(cb->ack_seq, xs->snd_nxt))) {
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		return;

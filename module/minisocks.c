@@ -399,7 +399,6 @@ static struct sock *xtcp_create_child(struct sock *sk,
 	}
 
 	xs = xtcp_sk(child);
-	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_sml = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
@@ -881,7 +880,7 @@ void xtcp_tw_reuse(struct sock *sk, struct xtcp_tw *tw)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->iss = tw->snd_nxt + XTCP_RCV_WND + 2 ?: 1;
+	xs->write_seq = tw->snd_nxt + XTCP_RCV_WND + 2 ?: 1;
 	xs->ts_recent = READ_ONCE(tw->ts_recent);
 	xs->ts_recent_stamp = READ_ONCE(tw->ts_recent_stamp);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TWRECYCLED);

@@ -501,18 +501,19 @@ static int xtcp_v4_connect(struct sock *sk, const struct sockaddr_in *usin)
 	sk_setup_caps(sk, &rt->dst);
 	xtcp_set_mss(sk, &rt->dst);
 
-	/* Taking a TIME_WAIT entry's four-tuple over set these already. */
+	/* Taking a TIME_WAIT entry's four-tuple over set these already
+	 * (the initial sequence number in write_seq, as Linux).
+	 */
 	if (!took_tw) {
-		xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
-				   inet->inet_sport, inet->inet_dport);
+		xs->write_seq = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+					 inet->inet_sport, inet->inet_dport);
 		xs->ts_recent = 0;
 	}
-	xs->snd_una = xs->iss;
-	xs->snd_sml = xs->iss;
-	xs->snd_nxt = xs->iss;
-	xs->write_seq = xs->iss;
-	xs->pushed_seq = xs->iss;
-	xs->snd_up = xs->iss;
+	xs->snd_una = xs->write_seq;
+	xs->snd_sml = xs->write_seq;
+	xs->snd_nxt = xs->write_seq;
+	xs->pushed_seq = xs->write_seq;
+	xs->snd_up = xs->write_seq;
 	xs->retransmits = 0;
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;

@@ -188,7 +188,6 @@ struct xtcp_sock {
 	/* Send sequence space, RFC 9293 section 3.3.1. */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
 	u32 lsnd_ms;		/* when data last went out; 0: never */
-	u32 iss;
 	u32 snd_una;
 	u32 snd_nxt;
 	u32 snd_wnd;
@@ -200,7 +199,6 @@ struct xtcp_sock {
 	u32 pushed_seq;		/* where the last PSH went */
 	u32 snd_up;		/* the urgent point; snd_una: none (urgent.c) */
 	/* Receive sequence space. */
-	u32 irs;
 	u32 rcv_nxt;
 	u32 rcv_edge;		/* right edge of the window last advertised */
 	u32 rcv_wup;		/* rcv_nxt when we last sent an ACK */
