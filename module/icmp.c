@@ -124,10 +124,7 @@ static void xtcp_frag_needed(struct sock *sk, u32 mtu)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	WRITE_ONCE(xs->mtu_info, mtu);
-	if (!sock_owned_by_user(sk))
-		xtcp_mtu_reduced(sk);
-	else if (!test_and_set_bit(XTCP_DEFER_MTU, &sk->sk_tsq_flags))
-		sock_hold(sk);
+	xtcp_run_or_defer(sk, XTCP_DEFER_MTU);
 }
 
 /* A router knows a better first hop (RFC 1122 section 3.2.2.2). */

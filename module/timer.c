@@ -781,19 +781,37 @@ static void xtcp_timers_expired(struct sock *sk)
 		xtcp_timer_due(sk, next);
 }
 
-/* Runs the timers now, or at release_sock() if the owner holds the lock. */
+/* The work softirq context leaves for the lock's owner, by its bit of
+ * sk->sk_tsq_flags (XTCP_DEFER_*); the clock is read just before each.
+ */
+static void (* const xtcp_deferred[])(struct sock *sk) = {
+	[XTCP_DEFER_TIMER]	= xtcp_timers_expired,
+	[XTCP_DEFER_MTU]	= xtcp_mtu_reduced,
+	[XTCP_DEFER_TSQ]	= xtcp_tsq_write,
+};
+
+/*
+ * Runs @bit's work now, or, if the owner holds the lock, at its
+ * release_sock(), the socket held until then.  The caller holds the
+ * socket's bh lock.
+ */
+void xtcp_run_or_defer(struct sock *sk, int bit)
+{
+	if (!sock_owned_by_user(sk)) {
+		xtcp_clock_refresh(xtcp_sk(sk));
+		xtcp_deferred[bit](sk);
+	} else if (!test_and_set_bit(bit, &sk->sk_tsq_flags)) {
+		sock_hold(sk);
+	}
+}
+
 static enum hrtimer_restart xtcp_timer_fire(struct hrtimer *t)
 {
 	struct xtcp_sock *xs = container_of(t, struct xtcp_sock, timer);
 	struct sock *sk = &xs->inet.sk;
 
 	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk)) {
-		xtcp_clock_refresh(xs);
-		xtcp_timers_expired(sk);
-	} else if (!test_and_set_bit(XTCP_DEFER_TIMER, &sk->sk_tsq_flags)) {
-		sock_hold(sk);
-	}
+	xtcp_run_or_defer(sk, XTCP_DEFER_TIMER);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return HRTIMER_NORESTART;
@@ -802,19 +820,13 @@ static enum hrtimer_restart xtcp_timer_fire(struct hrtimer *t)
 /* release_sock() calls this before giving up ownership. */
 void xtcp_release_cb(struct sock *sk)
 {
-	static void (* const handlers[])(struct sock *sk) = {
-		[XTCP_DEFER_TIMER]	= xtcp_timers_expired,
-		[XTCP_DEFER_MTU]	= xtcp_mtu_reduced,
-		[XTCP_DEFER_TSQ]	= xtcp_tsq_write,
-	};
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	int bit;
 
-	for (bit = 0; bit < ARRAY_SIZE(handlers); bit++) {
+	for (bit = 0; bit < ARRAY_SIZE(xtcp_deferred); bit++) {
 		if (!test_and_clear_bit(bit, &sk->sk_tsq_flags))
 			continue;
-		xtcp_clock_refresh(xs);
-		handlers[bit](sk);
+		xtcp_clock_refresh(xtcp_sk(sk));
+		xtcp_deferred[bit](sk);
 		__sock_put(sk);
 	}
 }

@@ -92,23 +92,15 @@ bool xtcp_small_queue_full(struct sock *sk, const struct sk_buff *skb)
 	return refcount_read(&sk->sk_wmem_alloc) > limit;
 }
 
-/* Sends what waits, in the states that send data. */
+/* Sends what waits, in the states that send data (through
+ * xtcp_run_or_defer(), which read the clock).
+ */
 void xtcp_tsq_write(struct sock *sk)
 {
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				   TCPF_CLOSING | TCPF_CLOSE_WAIT |
 				   TCPF_LAST_ACK))
-		xtcp_push(sk);
-}
-
-static void xtcp_tsq_handle(struct sock *sk)
-{
-	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk))
-		xtcp_tsq_write(sk);
-	else if (!test_and_set_bit(XTCP_DEFER_TSQ, &sk->sk_tsq_flags))
-		sock_hold(sk);
-	bh_unlock_sock(sk);
+		xtcp_push_on_input(sk);
 }
 
 static void xtcp_tsq_run(struct tasklet_struct *t)
@@ -123,7 +115,9 @@ static void xtcp_tsq_run(struct tasklet_struct *t)
 		/* From here another free may queue the socket again. */
 		smp_mb__before_atomic();
 		clear_bit(XTCP_TSQ_QUEUED, &sk->sk_tsq_flags);
-		xtcp_tsq_handle(sk);
+		bh_lock_sock(sk);
+		xtcp_run_or_defer(sk, XTCP_DEFER_TSQ);
+		bh_unlock_sock(sk);
 		sk_free(sk);
 	}
 }

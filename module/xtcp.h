@@ -1011,14 +1011,6 @@ int xtcp_ctl_init_net(struct net *net);
 void xtcp_ctl_exit_net(struct net *net);
 int xtcp_send_syn(struct sock *sk);
 void xtcp_push(struct sock *sk);
-
-/* tsq.c */
-bool xtcp_small_queue_full(struct sock *sk, const struct sk_buff *skb);
-void xtcp_tsq_write(struct sock *sk);
-void xtcp_wfree(struct sk_buff *skb);
-void xtcp_set_owner(struct sk_buff *skb, struct sock *sk);
-void xtcp_tsq_init(void);
-void xtcp_tsq_exit(void);
 void xtcp_push_on_input(struct sock *sk);
 void xtcp_push_partial(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
@@ -1053,6 +1045,14 @@ u16 xtcp_advmss(struct sock *sk);
 u64 xtcp_clean_acked(struct sock *sk, u32 ack, u32 *acked);
 u8 xtcp_choose_wscale(const struct sock *sk);
 u8 xtcp_syn_opts_wanted(const struct net *net);
+
+/* tsq.c */
+bool xtcp_small_queue_full(struct sock *sk, const struct sk_buff *skb);
+void xtcp_tsq_write(struct sock *sk);
+void xtcp_wfree(struct sk_buff *skb);
+void xtcp_set_owner(struct sk_buff *skb, struct sock *sk);
+void xtcp_tsq_init(void);
+void xtcp_tsq_exit(void);
 
 /* recovery.c */
 void xtcp_set_ca_state(struct sock *sk, u8 state);
@@ -1120,6 +1120,7 @@ void xtcp_arm_delack_for(struct sock *sk, u64 ns);
 u64 xtcp_timer_left_ns(const u64 *at);
 void xtcp_stop_delack(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
+void xtcp_run_or_defer(struct sock *sk, int bit);
 u64 xtcp_rto_initial_ns(const struct net *net);
 u64 xtcp_rto_max_ns(const struct net *net);
 void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns);
