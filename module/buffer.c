@@ -26,9 +26,9 @@
  * them, up to rmem[2] and wmem[2]:
  * - at the handshake's end, to hold the initial window of ten segments
  *   (twice over for the send side, which keeps what it sent until ACKed);
- * - the receive buffer doubles whenever the sender fills the window while
- *   the reader keeps up, since only then is the window the bottleneck; a
- *   reader that stalls never makes it grow;
+ * - the receive buffer follows what the reader copies each round trip
+ *   (xtcp_rcv_space_adjust()), so a reader that stalls never makes it
+ *   grow;
  * - the send buffer follows the congestion window (congestion control).
  */
 #include <linux/memcontrol.h>
@@ -189,8 +189,15 @@ u32 xtcp_rcvbuf_max(const struct sock *sk)
 void xtcp_buffers_established(struct sock *sk)
 {
 	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
-	u32 seg = xtcp_seg_truesize(xtcp_sk(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 seg = xtcp_seg_truesize(xs);
 
+	/* Right-sizing measures from here, from the initial window's worth
+	 * (as tcp_init_buffer_space()).
+	 */
+	xs->rcvq_space = min(xtcp_rcv_wnd(xs), XTCP_INIT_SEGS * (u32)xs->mss);
+	xs->rcvq_seq = xs->copied_seq;
+	xs->rcvq_us = xtcp_us_stamp(xs->clock_ns);
 	/* The window is half the buffer: four times the initial window. */
 	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK))
 		WRITE_ONCE(sk->sk_rcvbuf,
@@ -202,39 +209,53 @@ void xtcp_buffers_established(struct sock *sk)
 				   sk->sk_sndbuf, READ_ONCE(sc->wmem[2])));
 }
 
-/* In-order data (@len bytes) arrived within one such skb (or a segment)
- * of the edge of the window we offered: the window may be what holds the
- * sender back.  Whether it is, the reader's next read tells.
+/*
+ * Dynamic right-sizing, as Linux's tcp_rcv_space_adjust(): once a round
+ * trip, what the reader copied in it is what the path delivers.  The
+ * window must hold twice that (a loss costs a round trip of data), plus
+ * twice its growth over the round trip before, since the window offered
+ * now is the one the sender fills a round trip later, while slow start
+ * doubles its rate.  The buffer holds that window at the payload share
+ * rcv_ratio measured.  A reader that does not read copies nothing, and
+ * its buffer stays as it is.
+ *
+ * The round trip is the connection's SRTT (the handshake's, for a pure
+ * receiver), at least 1 ms, which Linux's receiver estimate from
+ * millisecond timestamps is too.  The clock is read only once the reader
+ * copied more than the last round trip's worth: a reader of small
+ * messages reads often.  A measure that lasted longer than a round trip
+ * counts what a round trip of it copied.
  */
-void xtcp_rcvbuf_note_edge(struct sock *sk, u32 len)
+void xtcp_rcv_space_adjust(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 copied = xs->copied_seq - xs->rcvq_seq, space = xs->rcvq_space;
+	u32 rtt_us = max_t(u32, xs->srtt_us, USEC_PER_MSEC), now_us, elapsed;
+	u64 rcvwin;
 
-	if (xtcp_rcv_wnd(xs) < max_t(u32, xs->mss, len))
-		xs->rcv_at_edge = 1;
-}
-
-/* The reader read and left at most a quarter of the buffer unread, after
- * data reached the window's edge: the window, not the reader, held the
- * sender back, so double the buffer.  A reader that does not read never
- * grows it, as Linux's tcp_rcv_space_adjust() grows it only from what
- * the reader copied: an idle reader's peer fills the default buffer, not
- * net.xtcp.rmem's largest.
- */
-void xtcp_rcvbuf_grow(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 unread = xs->rcv_nxt - xs->copied_seq;
-	u32 max;
-
-	if (!xs->rcv_at_edge || unread > (u32)sk->sk_rcvbuf / 4)
+	if (copied <= space)
 		return;
-	xs->rcv_at_edge = 0;
+	xtcp_clock_refresh(xs);
+	now_us = xtcp_us_stamp(xs->clock_ns);
+	elapsed = now_us - xs->rcvq_us;
+	if (elapsed < rtt_us)
+		return;
+	copied = div_u64((u64)copied * rtt_us, elapsed);
+	xs->rcvq_seq = xs->copied_seq;
+	xs->rcvq_us = now_us;
+	if (copied <= space)
+		return;
+	xs->rcvq_space = copied;
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || sk_under_memory_pressure(sk))
 		return;
-	max = READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem[2]);
-	if (sk->sk_rcvbuf < max)
-		WRITE_ONCE(sk->sk_rcvbuf, min_t(u32, 2 * sk->sk_rcvbuf, max));
+	rcvwin = 2ULL * copied + 16ULL * xs->mss;
+	rcvwin += 2 * div_u64(rcvwin * (copied - space), max(space, 1U));
+	/* The buffer that window takes: payload over rcv_ratio. */
+	rcvwin = div_u64(rcvwin << 8, xs->rcv_ratio);
+	rcvwin = min_t(u64, rcvwin,
+		       READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem[2]));
+	if (rcvwin > (u32)sk->sk_rcvbuf)
+		WRITE_ONCE(sk->sk_rcvbuf, (int)rcvwin);
 }
 
 /* Room for twice the congestion window's segments (RFC 5681 keeps up to a

@@ -252,8 +252,9 @@ void xtcp_cwnd_restart_after_idle(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 restart = min_t(u32, XTCP_INIT_CWND, xs->cwnd), cwnd = xs->cwnd;
 	/* Never sent: idle since ever, as the socket clock's start was. */
-	s64 idle = xs->lsnd_ms ? xtcp_ms_age_ns(xs->clock_ns, xs->lsnd_ms) :
-				 (s64)xs->clock_ns;
+	s64 idle = xs->stats.last_data_sent ?
+		   xtcp_ms_age_ns(xs->clock_ns, xs->stats.last_data_sent) :
+		   (s64)xs->clock_ns;
 
 	if (xs->packets_out || idle <= (s64)xtcp_rto_ns(xs) ||
 	    !READ_ONCE(xtcp_sysctl(sock_net(sk))->slow_start_after_idle))

@@ -10,9 +10,9 @@
  *   tcpi_fackets, tcpi_last_ack_sent  Linux itself never fills them
  *   tcpi_delivery_rate_app_limited    samples are not marked app-limited
  *   tcpi_fastopen_client_fail         no TCP Fast Open
- *   tcpi_rcv_rtt, tcpi_rcv_space      the receive buffer grows without a
- *                                     receiver-side RTT or per-RTT space
- *                                     estimate (buffer.c)
+ *   tcpi_rcv_rtt                      the receive buffer's right-sizing
+ *                                     times its round trips by SRTT, not
+ *                                     a receiver-side estimate (buffer.c)
  *   tcpi_delivered_ce                 no ECN
  *   tcpi_rehash                       a connection never changes its path
  * and tcpi_ca_state is never TCP_CA_CWR: XTCP reduces its window only in
@@ -259,6 +259,7 @@ static void xtcp_info_windows(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rcv_ssthresh =
 		clamp_t(s64, xtcp_room_to_payload(xs, READ_ONCE(sk->sk_rcvbuf)),
 			0, XTCP_RCV_WND << xs->rcv_wscale);
+	info->tcpi_rcv_space = xs->rcvq_space;
 	info->tcpi_notsent_bytes = max_t(int, 0, xs->write_seq - xs->snd_nxt);
 	info->tcpi_total_retrans = xs->total_retrans;
 }

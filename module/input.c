@@ -855,16 +855,19 @@ static bool xtcp_in_quickack(const struct xtcp_sock *xs)
 }
 
 /*
- * In-order data arrived: the first of a connection, and the first after
- * the peer was silent for longer than an RTO (its window restarts from
- * slow start), begin quick-ACK mode, as tcp_event_data_recv() does.
+ * In-order data arrived (@first: the connection's first): the first, and
+ * the first after the peer was silent for longer than an RTO (its window
+ * restarts from slow start), begin quick-ACK mode, as
+ * tcp_event_data_recv() does.  Its time is the last data's, from here on.
  */
-static void xtcp_data_arrived(struct xtcp_sock *xs)
+static void xtcp_data_arrived(struct sock *sk, bool first, u32 seg)
 {
-	if (!xs->lrcv_ms ||
-	    xtcp_ms_age_ns(xs->clock_ns, xs->lrcv_ms) > (s64)xtcp_rto_ns(xs))
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (first || xtcp_ms_age_ns(xs->clock_ns, xs->stats.last_data_recv) >
+		     (s64)xtcp_rto_ns(xs))
 		xtcp_incr_quickack(xs);
-	xs->lrcv_ms = xtcp_ms_stamp(xs->clock_ns);
+	xtcp_stats_data_in(sk, seg);
 }
 
 /*
@@ -895,6 +898,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	bool had_gap = !RB_EMPTY_ROOT(&xs->ooo_root);
 	u32 len = skb->len, seg;
+	bool first;
 
 	if (!len)
 		return false;
@@ -927,14 +931,13 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	seg = xtcp_rcv_seg_size(skb);
+	first = !xs->stats.bytes_received;
 	if (!xtcp_queue_rcv(sk, skb)) {
 		xtcp_send_ack(sk);	/* the peer resends it */
 		return false;
 	}
-	xtcp_stats_data_in(sk, seg);
+	xtcp_data_arrived(sk, first, seg);
 	xtcp_ooo_drain(sk);
-	xtcp_rcvbuf_note_edge(sk, len);
-	xtcp_data_arrived(xs);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 

@@ -413,11 +413,13 @@ static struct sock *xtcp_create_child(struct sock *sk,
 		      cb->header.in.opts & XTCP_OPT_TS ? cb->header.in.tsval :
 		      req->ts_recent);
 	xtcp_sync_with_peer(xs, req->irs, cb, req->mss);
+	/* The child's clock, which its first measures start from. */
+	xtcp_clock_refresh(xs);
 	/* The handshake's round trip, from a SYN-ACK sent once (Karn). */
 	if (!from_cookie && !req->retransmits && req->synack_us)
-		xtcp_rtt_sample(child, (u64)(u32)(xtcp_synack_stamp() -
-						  req->synack_us) *
-				NSEC_PER_USEC);
+		xtcp_rtt_sample(child,
+				(u64)(xtcp_us_stamp(xs->clock_ns) -
+				      req->synack_us) * NSEC_PER_USEC);
 	xtcp_rto_established(child);
 
 	xs->ehash = req->h;

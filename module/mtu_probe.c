@@ -121,7 +121,6 @@ void xtcp_mtu_probe(struct sock *sk)
 	/* It is two segments' worth of the window (Linux's accounting). */
 	xs->cwnd--;
 	xs->mtup_probe = mtu;
-	xs->mtup_seq = XTCP_SKB_CB(skb)->seq;
 	xs->mtup_end = XTCP_SKB_CB(skb)->end_seq;
 }
 
@@ -177,7 +176,10 @@ bool xtcp_mtu_probe_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!xs->mtup_probe || xs->snd_una != xs->mtup_seq)
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (!xs->mtup_probe || !head || head == xs->send_head ||
+	    !(XTCP_SKB_CB(head)->header.out.state & XTCP_SKB_MTU_PROBE))
 		return false;
 	xtcp_mtu_loss(sk);
 	return true;

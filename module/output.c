@@ -537,7 +537,6 @@ static int xtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *c;
 
 	XTCP_SKB_CB(skb)->header.out.sent_ns = xtcp_sk(sk)->clock_ns;
-	xtcp_sk(sk)->lsnd_ms = xtcp_ms_stamp(xtcp_sk(sk)->clock_ns);
 	XTCP_SKB_CB(skb)->header.out.delivered_bytes =
 		xtcp_sk(sk)->stats.delivered_bytes;
 	if (skb_cloned(skb))
@@ -834,8 +833,9 @@ bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 	 * and its ACKs may as well wait for the next reply (Linux's
 	 * pingpong mode).
 	 */
-	if (skb->len && xs->lrcv_ms &&
-	    xtcp_ms_age_ns(xs->clock_ns, xs->lrcv_ms) < (s64)XTCP_DELACK_NS)
+	if (skb->len && xs->stats.last_data_recv &&
+	    xtcp_ms_age_ns(xs->clock_ns, xs->stats.last_data_recv) <
+	    (s64)XTCP_DELACK_NS)
 		xs->pingpong = 1;
 	xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 	if (skb->len < xtcp_payload_mss(xs))
@@ -878,8 +878,9 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 	bool recent;
 
 	xtcp_check_pmtu(sk);
-	recent = xs->lsnd_ms &&
-		 xtcp_ms_age_ns(xs->clock_ns, xs->lsnd_ms) <= NSEC_PER_MSEC;
+	recent = xs->stats.last_data_sent &&
+		 xtcp_ms_age_ns(xs->clock_ns, xs->stats.last_data_sent) <=
+		 NSEC_PER_MSEC;
 	if (xs->send_head && xs->send_head->len)
 		xtcp_cwnd_restart_after_idle(sk);
 	xtcp_retransmit_lost(sk);

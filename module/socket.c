@@ -604,7 +604,6 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->rttvar_us = 0;
 	xs->quick = 0;
 	xs->pingpong = 0;
-	xs->lrcv_ms = 0;
 	xs->total_retrans = 0;
 	xs->dupacks = 0;
 	xs->retransmits = 0;
@@ -620,7 +619,6 @@ static void xtcp_clear_conn(struct sock *sk)
 	xs->reord_now = 0;
 	xs->reo_wnd_steps = 0;
 	xs->reo_wnd_persist = 0;
-	xs->lsnd_ms = 0;
 	memset(&xs->stats, 0, sizeof(xs->stats));
 	xs->sack_last = 0;
 	xs->mss = XTCP_MSS_DEFAULT;
@@ -1042,7 +1040,7 @@ static void xtcp_rcv_consumed(struct sock *sk, size_t copied)
 	if (!copied || !((1 << sk->sk_state) &
 			 (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
-	xtcp_rcvbuf_grow(sk);
+	xtcp_rcv_space_adjust(sk);
 	new_wnd = xtcp_free_window(sk);
 	if ((xs->ack_pending &&
 	     (old_wnd < xs->mss ||

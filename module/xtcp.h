@@ -136,7 +136,10 @@ struct xtcp_stats {
 	u64 bytes_retrans;	/* payload resent */
 	u64 bytes_acked;	/* snd_una's advance, SYN and FIN included */
 	u64 bytes_received;	/* rcv_nxt's advance, FIN included */
-	u32 last_data_sent;	/* 0: not connected yet */
+	/* When data last went out and came in, ms (Linux's lsndtime and
+	 * lrcvtime): from the connection's start on, 0 before it.
+	 */
+	u32 last_data_sent;
 	u32 last_data_recv;
 	u32 chrono_start;	/* when the current XTCP_CHRONO_* began */
 	/* ms in each XTCP_CHRONO_* but idle, which TCP_INFO never tells */
@@ -187,7 +190,6 @@ struct xtcp_sock {
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
 	struct sk_buff *send_head;	/* first queued segment not yet sent */
-	u32 lsnd_ms;		/* when data last went out; 0: never */
 	u32 snd_una;
 	u32 snd_nxt;
 	u32 snd_wnd;
@@ -203,6 +205,13 @@ struct xtcp_sock {
 	u32 rcv_edge;		/* right edge of the window last advertised */
 	u32 rcv_wup;		/* rcv_nxt when we last sent an ACK */
 	u32 copied_seq;		/* next byte recvmsg() hands out */
+	/* The receive buffer's right-sizing (buffer.c): what the reader
+	 * copied in the round trip measured last, and where and when (us)
+	 * the current measure began.
+	 */
+	u32 rcvq_space;
+	u32 rcvq_seq;
+	u32 rcvq_us;
 	u32 urg_seq;		/* the peer's urgent byte, while urg_data */
 	u16 urg_data;		/* XTCP_URG_*, and the byte once it came */
 
@@ -215,8 +224,7 @@ struct xtcp_sock {
 	 * work (low) and may not (high); probe is the one being tried.
 	 */
 	u32 mtup_stamp;		/* jiffies when the search last began */
-	u32 mtup_seq;		/* the probe's sequence numbers */
-	u32 mtup_end;
+	u32 mtup_end;		/* the probe's end (its skb is marked) */
 	u16 mtup_low;
 	u16 mtup_high;
 	u16 mtup_probe;		/* 0: no probe out */
@@ -229,14 +237,12 @@ struct xtcp_sock {
 	   keepalive_on:1,	/* the keep-alive timer is wanted */
 	   orphan_counted:1,	/* in xtcp_net.orphans */
 	   pingpong:1,		/* interactive: ACKs wait for replies */
-	   recvmsg_inq:1,	/* TCP_INQ: recvmsg() says what is left */
-	   rcv_at_edge:1;	/* data reached the window's edge */
+	   recvmsg_inq:1;	/* TCP_INQ: recvmsg() says what is left */
 	u8 quick;		/* ACKs still to send at once (quick-ACK) */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
 	u8 backoff;		/* rto_us doublings since the last RTT sample */
 	u16 keepidle;		/* TCP_KEEPIDLE, seconds; 0: net.xtcp.* */
-	u32 lrcv_ms;		/* when data last arrived; 0: never */
 	u16 keepintvl;		/* TCP_KEEPINTVL */
 	u8 keepcnt;		/* TCP_KEEPCNT */
 	u8 syn_retries;		/* TCP_SYNCNT; 0: net.xtcp.syn_retries */
@@ -732,6 +738,12 @@ static inline u32 xtcp_ms_stamp(u64 ns)
 	return (u32)div_u64(ns, NSEC_PER_MSEC) ?: 1;
 }
 
+/* @ns in us modulo 2^32, for differences below 71 minutes. */
+static inline u32 xtcp_us_stamp(u64 ns)
+{
+	return (u32)div_u64(ns, NSEC_PER_USEC);
+}
+
 /* The ns from @stamp to the clock reading @now_ns, to the ms; negative
  * when the stamp is the later.
  */
@@ -1103,8 +1115,7 @@ bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb, bool in_order);
 void xtcp_init_buffers(struct sock *sk);
 u32 xtcp_rcvbuf_max(const struct sock *sk);
 void xtcp_buffers_established(struct sock *sk);
-void xtcp_rcvbuf_note_edge(struct sock *sk, u32 len);
-void xtcp_rcvbuf_grow(struct sock *sk);
+void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd);
 
 /* timer.c */

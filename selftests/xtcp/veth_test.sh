@@ -47,7 +47,7 @@ count_state() {
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..12"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 setup
@@ -93,6 +93,24 @@ ip netns exec $C tc qdisc add dev veth-c root tbf rate 50mbit burst 128kb \
 	echo "# most bytes below the sender: $below" &&
 	[ "$below" -gt 0 ] && [ "$below" -le 524288 ]
 result $? "behind a slow qdisc the sender keeps at most 512 KiB below it"
+ip netns exec $C tc qdisc del dev veth-c root
+
+# The receive buffer follows what the reader copies a round trip
+# (module/buffer.c): over 50 ms of delay, 16 MiB take XTCP at most twice
+# Linux TCP's time on the same path.  (With a window stuck at 64 KiB they
+# took 3 to 7 times as long.)
+ms_of() {	# ms_of CMD...: runs it, prints how many ms it took
+	local t0
+	t0=$(date +%s%N)
+	"$@" >/dev/null || return 1
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+ip netns exec $C tc qdisc add dev veth-c root netem delay 50ms limit 100000 &&
+	tcp_ms=$(XTCP_XFER_TCP=1 ms_of transfer 16M) &&
+	xtcp_ms=$(ms_of transfer 16M) &&
+	echo "# 16 MiB over 50 ms: XTCP $xtcp_ms ms, Linux TCP $tcp_ms ms" &&
+	[ "$xtcp_ms" -le $((2 * tcp_ms)) ]
+result $? "over a 50 ms path the receive window grows as TCP's does"
 ip netns exec $C tc qdisc del dev veth-c root
 
 totals
