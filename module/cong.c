@@ -267,3 +267,16 @@ void xtcp_cwnd_restart_after_idle(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xs->cubic.epoch_ms = 0;
 }
+
+/*
+ * The rate the window and RTT give, in bytes a second: twice it in slow
+ * start, 1.2 times it after, as Linux's pacing rate (tcp_update_pacing_rate())
+ * where nothing paces.
+ */
+u64 xtcp_pacing_rate(const struct xtcp_sock *xs)
+{
+	u64 rate = (u64)xs->cwnd * xtcp_payload_mss(xs) * USEC_PER_SEC;
+
+	rate *= xs->cwnd < xs->ssthresh ? 10 : 6;
+	return div_u64(rate, 5 * max(xs->srtt_us, 1U));
+}

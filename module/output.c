@@ -718,6 +718,28 @@ static struct sk_buff *xtcp_fit_window(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * How much new data one skb carries, as Linux's tcp_tso_autosize(): about
+ * 1 ms at the pacing rate (xtcp_pacing_rate()), at least two segments,
+ * and, the shorter the least RTT (the more a burst is worth), more: half
+ * of the largest GSO size per doubling below 512 us.  A slow path so gets
+ * its segments, and gives back its ACKs, spread over the round trip, not
+ * in bursts of 64 KiB; a fast one still gets the largest skbs.
+ */
+static struct sk_buff *xtcp_fit_autosize(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_payload_mss(xs), shift = xs->stats.min_rtt_us >> 9;
+	u64 bytes = xtcp_pacing_rate(xs) >> 10;
+
+	if (shift < 32)
+		bytes += sk->sk_gso_max_size >> shift;
+	bytes = max_t(u64, min_t(u64, bytes, sk->sk_gso_max_size), 2 * mss);
+	if (skb->len <= bytes)
+		return skb;
+	return xtcp_split_skb(sk, skb, rounddown((u32)bytes, mss)) ?: skb;
+}
+
+/*
  * An skb of several segments, new or lost, goes only as far as the
  * congestion window allows (the caller saw room for one at least): the
  * rest waits in an skb of its own.  (Should that split fail for memory,
@@ -904,6 +926,7 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 		go = xtcp_unheld_part(sk, go, partial_ok);
 		if (!go)
 			break;
+		go = xtcp_fit_autosize(sk, go);
 		go = xtcp_fit_cwnd(sk, go, recent);
 		if (!go || !xtcp_send_new(sk, go))
 			break;

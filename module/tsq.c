@@ -35,8 +35,7 @@ static DEFINE_PER_CPU(struct xtcp_tsq, xtcp_tsq);
 
 /*
  * What the socket may keep below it: about a millisecond at the rate
- * its window and RTT give, twice that rate in slow start and 1.2 times
- * it after (Linux's pacing rate without pacing), at most
+ * its window and RTT give (xtcp_pacing_rate()), at most
  * net.xtcp.limit_output_bytes however fast the path, and never less
  * than two skbs like @skb, so that one can be sent while another
  * completes.
@@ -44,13 +43,9 @@ static DEFINE_PER_CPU(struct xtcp_tsq, xtcp_tsq);
 static unsigned long xtcp_tsq_limit(const struct sock *sk,
 				    const struct sk_buff *skb)
 {
-	const struct xtcp_sock *xs = xtcp_sk(sk);
-	u64 rate = (u64)xs->cwnd * xtcp_payload_mss(xs) * USEC_PER_SEC;
 	unsigned long limit;
 
-	rate *= xs->cwnd < xs->ssthresh ? 10 : 6;
-	rate = div_u64(rate, 5 * max(xs->srtt_us, 1U));
-	limit = min_t(u64, rate >> 10,
+	limit = min_t(u64, xtcp_pacing_rate(xtcp_sk(sk)) >> 10,
 		      READ_ONCE(xtcp_sysctl(sock_net(sk))->limit_output_bytes));
 	return max_t(unsigned long, limit, 2 * skb->truesize);
 }

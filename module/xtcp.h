@@ -1088,6 +1088,7 @@ void xtcp_cong_reset(struct sock *sk);
 void xtcp_cong_init(struct sock *sk);
 u32 xtcp_cong_ssthresh(const struct sock *sk);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);
+u64 xtcp_pacing_rate(const struct xtcp_sock *xs);
 void xtcp_cwnd_restart_after_idle(struct sock *sk);
 bool xtcp_cong_known(const char *name);
 const char *xtcp_cong_name(const struct sock *sk);
