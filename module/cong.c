@@ -11,7 +11,8 @@
  *   (RFC 5681);
  * - "cubic", the default as in Linux: the window follows a cubic curve of
  *   the time since the last loss, flat around the window where that loss
- *   happened, and drops to 0.7 of it (RFC 9438).
+ *   happened, and drops to 0.7 of it (RFC 9438).  Its slow start ends
+ *   before a loss when HyStart sees the path fill, as Linux's CUBIC's.
  */
 #include <linux/math64.h>
 #include <net/sock.h>
@@ -19,6 +20,12 @@
 #include "xtcp.h"
 
 #define XTCP_INIT_CWND	10
+
+/* The algorithms, as xtcp_sock.cc numbers them. */
+enum {
+	XTCP_CC_CUBIC,
+	XTCP_CC_RENO,
+};
 
 struct xtcp_cong_ops {
 	const char *name;
@@ -74,6 +81,15 @@ static u64 xtcp_cbrt(u64 x)
 	return r;
 }
 
+/* The epoch ends: slow start or a new epoch follows, and HyStart's next
+ * round starts afresh (its words held the epoch's curve).
+ */
+static void xtcp_cubic_end_epoch(struct xtcp_cubic *c)
+{
+	c->epoch_ms = 0;
+	c->hs.start_us = 0;
+}
+
 static u32 xtcp_cubic_ssthresh(struct xtcp_sock *xs)
 {
 	struct xtcp_cubic *c = &xs->cubic;
@@ -85,7 +101,11 @@ static u32 xtcp_cubic_ssthresh(struct xtcp_sock *xs)
 		c->w_max = xs->cwnd * (1024 + CUBIC_BETA) / 2048;
 	else
 		c->w_max = xs->cwnd;
-	c->epoch_ms = 0;
+	xtcp_cubic_end_epoch(c);
+	/* Each slow start after a loss may end by HyStart again (Linux
+	 * resets it at an RTO, the only loss slow start follows there).
+	 */
+	xs->hs_done = 0;
 	return max(xs->cwnd * CUBIC_BETA / 1024, 2U);
 }
 
@@ -147,9 +167,109 @@ static void xtcp_cubic_avoid(struct xtcp_sock *xs, u32 acked)
 	xtcp_cwnd_step(xs, acked, per_segment);
 }
 
+/*
+ * HyStart (Ha and Rhee, 2011), as Linux's CUBIC has it: slow start ends
+ * when the path starts to fill, not at the loss that overfilling it
+ * would cause, by either of
+ * - the ACK train: the ACKs of one round trip, each within 2 ms of the
+ *   one before, already span half the least RTT (plus a cushion for
+ *   what GSO and GRO bunch, at most 1 ms), so the window covers the
+ *   path;
+ * - the delay: the least of the round's first eight RTT samples is an
+ *   eighth above the least RTT seen (at least 4 ms, at most 16 ms), so
+ *   a queue has begun to build.
+ * Either sets ssthresh to the window; net.xtcp.hystart_detect chooses
+ * (as tcp_cubic's hystart_detect; 0 turns HyStart off).
+ */
+#define HYSTART_LOW_WINDOW	16	/* segments: below, never */
+#define HYSTART_ACK_DELTA_US	2000
+#define HYSTART_MIN_SAMPLES	8
+#define HYSTART_DELAY_MIN_US	4000
+#define HYSTART_DELAY_MAX_US	16000
+
+/* What GSO and GRO may bunch: four 64 KiB skbs at the send rate, <= 1 ms. */
+static u32 xtcp_hystart_ack_delay(const struct sock *sk)
+{
+	u64 rate = xtcp_pacing_rate(xtcp_sk(sk));
+
+	if (!rate)
+		return 0;
+	return min_t(u64, USEC_PER_MSEC,
+		     div64_u64((u64)sk->sk_gso_max_size * 4 * USEC_PER_SEC,
+			       rate));
+}
+
+static void xtcp_hystart_exit(struct sock *sk, int mib)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->hs_done = 1;
+	xs->ssthresh = xs->cwnd;
+	XTCP_INC_STATS(sock_net(sk), mib);
+	XTCP_ADD_STATS(sock_net(sk), mib + 1, xs->cwnd);
+}
+
+static void xtcp_hystart_round(struct xtcp_sock *xs, u32 now_us)
+{
+	xs->cubic.hs.end_seq = xs->snd_nxt;
+	xs->cubic.hs.start_us = now_us;
+	xs->cubic.hs.train_us = now_us;
+	xs->cubic.hs.min_us = U32_MAX;
+	xs->hs_samples = 0;
+}
+
+/* An RTT sample of @rtt_us in slow start, from an ACK of new data. */
+static void xtcp_hystart_sample(struct sock *sk, u32 rtt_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int detect = READ_ONCE(xtcp_sysctl(sock_net(sk))->hystart_detect);
+	struct xtcp_cubic *c = &xs->cubic;
+	u32 now_us = xtcp_us_stamp(xs->clock_ns);
+	u32 min_rtt = xs->stats.min_rtt_us, threshold;
+
+	if (!c->hs.start_us || xtcp_after(xs->snd_una, c->hs.end_seq))
+		xtcp_hystart_round(xs, now_us);
+	if (xs->cwnd < HYSTART_LOW_WINDOW)
+		return;
+	if ((detect & XTCP_HYSTART_ACK_TRAIN) &&
+	    (s32)(now_us - c->hs.train_us) <= HYSTART_ACK_DELTA_US) {
+		c->hs.train_us = now_us;
+		threshold = (min_rtt + xtcp_hystart_ack_delay(sk)) / 2;
+		if ((s32)(now_us - c->hs.start_us) > (s32)threshold) {
+			xtcp_hystart_exit(sk, XTCP_MIB_HYSTARTTRAINDETECT);
+			return;
+		}
+	}
+	if (!(detect & XTCP_HYSTART_DELAY))
+		return;
+	c->hs.min_us = min(c->hs.min_us, rtt_us);
+	if (xs->hs_samples < HYSTART_MIN_SAMPLES) {
+		xs->hs_samples++;
+		return;
+	}
+	if (c->hs.min_us > min_rtt + clamp(min_rtt / 8, HYSTART_DELAY_MIN_US,
+					   HYSTART_DELAY_MAX_US))
+		xtcp_hystart_exit(sk, XTCP_MIB_HYSTARTDELAYDETECT);
+}
+
+/*
+ * A round-trip sample (after the least RTT took it).  Only CUBIC's slow
+ * start wants it, before this ACK grows the window, and only with no
+ * epoch: one that outlived an undone recovery keeps its words.
+ */
+void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->cc == XTCP_CC_CUBIC && xs->cwnd < xs->ssthresh &&
+	    !xs->hs_done && !xs->cubic.epoch_ms &&
+	    READ_ONCE(xtcp_sysctl(sock_net(sk))->hystart_detect))
+		xtcp_hystart_sample(sk, rtt_us);
+}
+
 static const struct xtcp_cong_ops xtcp_cong_algos[] = {
-	{ "cubic", xtcp_cubic_ssthresh, xtcp_cubic_avoid },
-	{ "reno", xtcp_reno_ssthresh, xtcp_reno_avoid },
+	[XTCP_CC_CUBIC] = { "cubic", xtcp_cubic_ssthresh, xtcp_cubic_avoid },
+	[XTCP_CC_RENO] = { "reno", xtcp_reno_ssthresh, xtcp_reno_avoid },
 };
 
 /* The algorithm called @name, or NULL. */
@@ -196,6 +316,7 @@ void xtcp_cong_reset(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xtcp_set_ca_state(sk, XTCP_CA_OPEN);
 	memset(&xs->cubic, 0, sizeof(xs->cubic));
+	xs->hs_done = 0;
 }
 
 void xtcp_cong_init(struct sock *sk)
@@ -265,7 +386,7 @@ void xtcp_cwnd_restart_after_idle(struct sock *sk)
 		cwnd >>= 1;
 	xs->cwnd = max(cwnd, restart);
 	xs->cwnd_cnt = 0;
-	xs->cubic.epoch_ms = 0;
+	xtcp_cubic_end_epoch(&xs->cubic);
 }
 
 /*

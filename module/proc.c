@@ -70,6 +70,10 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_MTUPFAIL]		= "MtuProbeFail",
 	[XTCP_MIB_MTUBLACKHOLE]		= "MtuBlackHole",
 	[XTCP_MIB_GROAGGREGATED]	= "GROAggregated",
+	[XTCP_MIB_HYSTARTTRAINDETECT]	= "HystartTrainDetect",
+	[XTCP_MIB_HYSTARTTRAINCWND]	= "HystartTrainCwnd",
+	[XTCP_MIB_HYSTARTDELAYDETECT]	= "HystartDelayDetect",
+	[XTCP_MIB_HYSTARTDELAYCWND]	= "HystartDelayCwnd",
 };
 
 static unsigned long xtcp_mib_sum(const struct xtcp_net *xn, int field)

@@ -19,6 +19,7 @@ static int max_fin_timeout = 24 * 3600;
 static int max_backlog = 1 << 20;
 static int max_buckets = 1 << 24;
 static int two = 2;
+static int three = 3;
 static int max_rto_ms = 120 * 1000;
 static int max_keepidle = XTCP_MAX_KEEPIDLE;
 static int max_keepcnt = XTCP_MAX_KEEPCNT;
@@ -96,6 +97,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB(max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB(window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(slow_start_after_idle, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB(hystart_detect, SYSCTL_ZERO, &three),
 	XTCP_KNOB(limit_output_bytes, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB(recovery, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
@@ -157,6 +159,8 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *sc)
 	sc->max_orphans = xtcp_ehash_size() / 2;	/* as tcp_max_orphans */
 	sc->window_scaling = 1;
 	sc->slow_start_after_idle = 1;
+	/* tcp_cubic's hystart_detect: the ACK train and the delay. */
+	sc->hystart_detect = XTCP_HYSTART_ACK_TRAIN | XTCP_HYSTART_DELAY;
 	sc->limit_output_bytes = 16 * 65536;	/* tcp_limit_output_bytes */
 	sc->recovery = 1;
 	sc->timestamps = 1;

@@ -234,6 +234,7 @@ void xtcp_rtt_sample(struct sock *sk, u64 rtt_ns)
 				    ((s32)(r - xs->srtt_us)) / 8, 1);
 	}
 	xtcp_stats_rtt(xs, r);
+	xtcp_cong_rtt_sample(sk, r);
 	xtcp_set_rto(sk);
 	xs->backoff = 0;
 }

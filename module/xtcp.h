@@ -105,14 +105,29 @@ struct xtcp_bhead {
 	kuid_t uid;
 };
 
-/* CUBIC's state (cong.c), in segments and milliseconds. */
+/*
+ * CUBIC's state (cong.c), in segments and milliseconds.  An epoch of
+ * congestion avoidance and a round of HyStart never overlap: slow start
+ * runs with no epoch (epoch_ms 0), and an epoch's start sets all of its
+ * fields, so the two share their words.
+ */
 struct xtcp_cubic {
 	u32 w_max;		/* the window at the last loss */
-	u32 origin;		/* the curve's plateau this epoch */
-	u32 k_ms;		/* when the curve reaches it */
-	u32 epoch_ms;		/* when the epoch began; 0: not yet */
-	u32 w_est;		/* the TCP-friendly estimate */
-	u32 est_cnt;
+	u32 epoch_ms;		/* when the epoch began; 0: none */
+	union {
+		struct {	/* the epoch's curve */
+			u32 origin;	/* its plateau */
+			u32 k_ms;	/* when the curve reaches it */
+			u32 w_est;	/* the TCP-friendly estimate */
+			u32 est_cnt;
+		};
+		struct {	/* HyStart's round trip, in slow start */
+			u32 end_seq;	/* snd_nxt when it began */
+			u32 start_us;	/* then; 0: no round yet */
+			u32 train_us;	/* the last ACK of its ACK train */
+			u32 min_us;	/* its least RTT sample */
+		} hs;
+	};
 };
 
 #define XTCP_CC_NAME_MAX	16	/* TCP_CA_NAME_MAX */
@@ -309,6 +324,8 @@ struct xtcp_sock {
 	u32 tlp_tsval;		/* the TSval a resent probe carried */
 	u8 tlp_retrans:1;
 	u8 reord_now:1;		/* this ACK reached data below sack_high */
+	u8 hs_done:1;		/* HyStart ended this slow start (cong.c) */
+	u8 hs_samples:4;	/* RTT samples this HyStart round */
 	u8 timer_event;		/* what rtx_at is set for: XTCP_TIMER_* */
 	/* RACK's reordering window, in quarters of the least RTT, and how
 	 * many recoveries it keeps that width (RFC 8985 section 6.2).
@@ -577,6 +594,10 @@ enum xtcp_tw_verdict {
 	XTCP_TW_DONE,		/* consumed (answered or dropped) */
 	XTCP_TW_NEW_SYN,	/* a new incarnation: give it to the listener */
 };
+
+/* net.xtcp.hystart_detect: what may end slow start (cong.c). */
+#define XTCP_HYSTART_ACK_TRAIN	0x1
+#define XTCP_HYSTART_DELAY	0x2
 
 /* Options of a connection, as in xtcp_sock.opts and a SYN's cb. */
 #define XTCP_OPT_WSCALE		0x01
@@ -852,6 +873,13 @@ enum xtcp_mib_field {
 	XTCP_MIB_MTUPFAIL,		/* ... that did not */
 	XTCP_MIB_MTUBLACKHOLE,		/* timeouts that lowered the MSS */
 	XTCP_MIB_GROAGGREGATED,		/* segments GRO merged into an earlier one */
+	/* HyStart's exits from slow start, and the sum of their windows:
+	 * each kind's window count follows its count (cong.c).
+	 */
+	XTCP_MIB_HYSTARTTRAINDETECT,
+	XTCP_MIB_HYSTARTTRAINCWND,
+	XTCP_MIB_HYSTARTDELAYDETECT,
+	XTCP_MIB_HYSTARTDELAYCWND,
 	XTCP_MIB_MAX
 };
 
@@ -879,6 +907,7 @@ struct xtcp_sysctl {
 	int max_orphans;	/* per namespace, as tcp_max_orphans */
 	int window_scaling;
 	int slow_start_after_idle;	/* RFC 5681 section 4.1, as Linux */
+	int hystart_detect;	/* XTCP_HYSTART_*: how slow start may end */
 	int limit_output_bytes;	/* small queues' most (tsq.c) */
 	int recovery;		/* 1: RACK-TLP (RFC 8985), 0: duplicate ACKs */
 	int timestamps;
@@ -1088,6 +1117,7 @@ void xtcp_cong_reset(struct sock *sk);
 void xtcp_cong_init(struct sock *sk);
 u32 xtcp_cong_ssthresh(const struct sock *sk);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);
+void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us);
 u64 xtcp_pacing_rate(const struct xtcp_sock *xs);
 void xtcp_cwnd_restart_after_idle(struct sock *sk);
 bool xtcp_cong_known(const char *name);

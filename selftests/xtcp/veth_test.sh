@@ -47,7 +47,7 @@ count_state() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..14"
 [ -x "$xfer" ] || { echo "Bail out! $xfer not built"; exit 1; }
 
 setup
@@ -93,6 +93,39 @@ ip netns exec $C tc qdisc add dev veth-c root tbf rate 50mbit burst 128kb \
 	echo "# most bytes below the sender: $below" &&
 	[ "$below" -gt 0 ] && [ "$below" -le 524288 ]
 result $? "behind a slow qdisc the sender keeps at most 512 KiB below it"
+ip netns exec $C tc qdisc del dev veth-c root
+
+# HyStart (module/cong.c): over 20 ms and 20 Mbit/s whose queue never
+# drops (netem, 20,000 packets), CUBIC's slow start ends before any loss,
+# once: the sender's ssthresh is the window one of HyStart's counters
+# says it ended at.  With hystart_detect 0 slow start lasts the whole
+# transfer: ssthresh stays "infinite" (2^31 - 1), as no loss came.
+hystart_exits() {	# the client's HyStart exits, then the sum of their windows
+	echo $(($(xtcp_stat $C HystartTrainDetect) + $(xtcp_stat $C HystartDelayDetect))) \
+		$(($(xtcp_stat $C HystartTrainCwnd) + $(xtcp_stat $C HystartDelayCwnd)))
+}
+hystart_transfer() {	# DETECT: prints "SSTHRESH RETRANS EXITS WINDOWS"
+	local n0 w0 n1 w1 out
+	xtcp_sysctls $C hystart_detect="$1" &&
+		read -r n0 w0 < <(hystart_exits) &&
+		out=$(XTCP_XFER_INFO=1 transfer 4M) &&
+		read -r n1 w1 < <(hystart_exits) || return 1
+	echo "$out" | awk -v n=$((n1 - n0)) -v w=$((w1 - w0)) \
+		'$1 == "info" { print $3, $7, n, w }'
+}
+ip netns exec $C tc qdisc add dev veth-c root netem delay 20ms rate 20mbit \
+	limit 20000 &&
+	read -r ss retrans exits windows < <(hystart_transfer 3) &&
+	echo "# hystart_detect 3: ssthresh $ss, $exits exit at $windows segments, $retrans resent" &&
+	[ "$exits" -eq 1 ] && [ "$ss" -eq "$windows" ] && [ "$ss" -ge 16 ]
+result $? "HyStart ends slow start before any loss on a 20 ms, 20 Mbit/s path"
+read -r ss retrans exits windows < <(hystart_transfer 0) &&
+	echo "# hystart_detect 0: ssthresh $ss, $exits exits, $retrans resent" &&
+	[ "$exits" -eq 0 ] && [ "$ss" -eq 2147483647 ]
+result $? "with hystart_detect 0 slow start lasts until a loss"
+out=$(XTCP_XFER_TCP=1 XTCP_XFER_INFO=1 transfer 4M 2>/dev/null)
+echo "# Linux TCP on the same path: $(echo "$out" | grep '^info')"
+xtcp_sysctls $C hystart_detect=3
 ip netns exec $C tc qdisc del dev veth-c root
 
 # The receive buffer follows what the reader copies a round trip

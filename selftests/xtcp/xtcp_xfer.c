@@ -12,7 +12,10 @@
  *                                   XTCP_XFER_BELOW in the environment it
  *                                   also prints "below-max BYTES", the
  *                                   most of its data that waited below the
- *                                   socket (SO_MEMINFO) after a send()
+ *                                   socket (SO_MEMINFO) after a send();
+ *                                   with XTCP_XFER_INFO, once the server
+ *                                   answered, "info ssthresh N cwnd N
+ *                                   retrans N" from TCP_INFO
  *   xtcp_xfer duplex-server PORT N [halfclose]
  *   xtcp_xfer duplex-client ADDR PORT N [halfclose]
  *                                   both ends send N bytes at once (the
@@ -278,6 +281,20 @@ static void note_below(int fd, struct tally *t)
 		t->below_max = mem[SK_MEMINFO_WMEM_ALLOC];
 }
 
+/* The sender's window when it is done (TCP_INFO, at TCP's level). */
+static void print_info(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len)) {
+		perror("client: TCP_INFO");
+		return;
+	}
+	printf("info ssthresh %u cwnd %u retrans %u\n", ti.tcpi_snd_ssthresh,
+	       ti.tcpi_snd_cwnd, ti.tcpi_total_retrans);
+}
+
 /* Sends @total bytes of stream @seed; 0, or -errno of the failed send. */
 static int send_stream(int fd, uint64_t seed, uint64_t total, struct tally *t)
 {
@@ -382,6 +399,8 @@ static int client(const char *addr, int port, const char *size)
 	printf("mss %d, sent %s", mss, want);
 	if (getenv("XTCP_XFER_BELOW"))
 		printf("below-max %" PRIu32 "\n", t.below_max);
+	if (getenv("XTCP_XFER_INFO"))
+		print_info(c);
 	close(c);
 	if (strcmp(reply, want)) {
 		fprintf(stderr, "client: server got %s\n", reply);
