@@ -196,8 +196,7 @@ void xtcp_buffers_established(struct sock *sk)
 	 * (as tcp_init_buffer_space()).
 	 */
 	xs->rcvq_space = min(xtcp_rcv_wnd(xs), XTCP_INIT_SEGS * (u32)xs->mss);
-	xs->rcvq_seq = xs->copied_seq;
-	xs->rcvq_us = xtcp_us_stamp(xs->clock_ns);
+	xtcp_rcv_space_restart(xs);
 	/* The window is half the buffer: four times the initial window. */
 	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK))
 		WRITE_ONCE(sk->sk_rcvbuf,
@@ -209,6 +208,42 @@ void xtcp_buffers_established(struct sock *sk)
 				   sk->sk_sndbuf, READ_ONCE(sc->wmem[2])));
 }
 
+/* A measure of what the reader copies begins at the socket's clock. */
+void xtcp_rcv_space_restart(struct xtcp_sock *xs)
+{
+	xs->rcvq_seq = xs->copied_seq;
+	xs->rcvq_stamp = xs->opts & XTCP_OPT_TS ? xtcp_ts_now(xs) :
+			 xtcp_us_stamp(xs->clock_ns);
+	xs->rcvq_rtt_done = 0;
+}
+
+/*
+ * How much of a round trip's copying the measure saw: @copied, once a
+ * round trip has passed, else 0 (not yet).  With timestamps the round
+ * trip is over when the peer echoes a TSval we sent since the measure
+ * began (input.c sets rcvq_rtt_done), as Linux's receiver measures its
+ * RTT from TSecr: queueing included, which a sender filling the path
+ * adds.  Without, it is SRTT (the handshake's for a pure receiver), at
+ * least 1 ms, and a measure that lasted longer counts what a round trip
+ * of it copied.
+ */
+static u32 xtcp_rcv_space_copied(struct xtcp_sock *xs, u32 copied)
+{
+	u32 rtt_us = max_t(u32, xs->srtt_us, USEC_PER_MSEC), elapsed;
+
+	if (xs->opts & XTCP_OPT_TS) {
+		if (!xs->rcvq_rtt_done)
+			return 0;
+		xtcp_clock_refresh(xs);	/* the next measure's start */
+		return copied;
+	}
+	xtcp_clock_refresh(xs);
+	elapsed = xtcp_us_stamp(xs->clock_ns) - xs->rcvq_stamp;
+	if (elapsed < rtt_us)
+		return 0;
+	return div_u64((u64)copied * rtt_us, elapsed);
+}
+
 /*
  * Dynamic right-sizing, as Linux's tcp_rcv_space_adjust(): once a round
  * trip, what the reader copied in it is what the path delivers.  The
@@ -217,32 +252,25 @@ void xtcp_buffers_established(struct sock *sk)
  * now is the one the sender fills a round trip later, while slow start
  * doubles its rate.  The buffer holds that window at the payload share
  * rcv_ratio measured.  A reader that does not read copies nothing, and
- * its buffer stays as it is.
- *
- * The round trip is the connection's SRTT (the handshake's, for a pure
- * receiver), at least 1 ms, which Linux's receiver estimate from
- * millisecond timestamps is too.  The clock is read only once the reader
- * copied more than the last round trip's worth: a reader of small
- * messages reads often.  A measure that lasted longer than a round trip
- * counts what a round trip of it copied.
+ * its buffer stays as it is.  A round trip that copied no more than the
+ * last one starts the next measure; the clock is read only when it
+ * copied more (a reader of small messages reads often).
  */
 void xtcp_rcv_space_adjust(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 copied = xs->copied_seq - xs->rcvq_seq, space = xs->rcvq_space;
-	u32 rtt_us = max_t(u32, xs->srtt_us, USEC_PER_MSEC), now_us, elapsed;
 	u64 rcvwin;
 
-	if (copied <= space)
+	if (copied <= space) {
+		if (xs->rcvq_rtt_done)
+			xtcp_rcv_space_restart(xs);
 		return;
-	xtcp_clock_refresh(xs);
-	now_us = xtcp_us_stamp(xs->clock_ns);
-	elapsed = now_us - xs->rcvq_us;
-	if (elapsed < rtt_us)
+	}
+	copied = xtcp_rcv_space_copied(xs, copied);
+	if (!copied)
 		return;
-	copied = div_u64((u64)copied * rtt_us, elapsed);
-	xs->rcvq_seq = xs->copied_seq;
-	xs->rcvq_us = now_us;
+	xtcp_rcv_space_restart(xs);
 	if (copied <= space)
 		return;
 	xs->rcvq_space = copied;

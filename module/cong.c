@@ -152,6 +152,11 @@ static void xtcp_cubic_avoid(struct xtcp_sock *xs, u32 acked)
 		per_segment = max(xs->cwnd / (target - xs->cwnd), 1U);
 	else
 		per_segment = 100 * xs->cwnd;	/* near the plateau: wait */
+	/* No loss yet, so no plateau known (HyStart ended slow start): at
+	 * least 5 % a round trip, as Linux's bictcp_update().
+	 */
+	if (!c->w_max)
+		per_segment = min(per_segment, 20U);
 
 	/* The TCP-friendly region (RFC 9438 section 4.3): never slower
 	 * than Reno with the same loss rate would be.
@@ -339,16 +344,20 @@ u32 xtcp_cong_ssthresh(const struct sock *sk)
 
 /*
  * @acked segments were newly acknowledged while @in_flight were out.  The
- * window grows only when it was what limited the sender; an application
- * that writes little would otherwise inflate it without any evidence that
- * the path can take it.
+ * window grows only when it was what limited the sender: it was full at
+ * this ACK, or a send this round trip found it full (as Linux's
+ * is_cwnd_limited, which small queues' pauses between sends would
+ * otherwise hide), or, in slow start, half of it was in use.  An
+ * application that writes little would otherwise inflate it without any
+ * evidence that the path can take it.
  */
 void xtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool slow_start = xs->cwnd < xs->ssthresh;
 
-	if (in_flight < xs->cwnd && !(slow_start && 2 * in_flight >= xs->cwnd))
+	if (in_flight < xs->cwnd && !xs->cwnd_limited &&
+	    !(slow_start && 2 * in_flight >= xs->cwnd))
 		return;
 	if (slow_start) {
 		u32 room = xs->ssthresh - xs->cwnd;

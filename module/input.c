@@ -871,6 +871,18 @@ static void xtcp_data_arrived(struct sock *sk, bool first, u32 seg)
 }
 
 /*
+ * In-order data echoes a TSval we sent since the receive buffer's measure
+ * began: a round trip of it has passed (buffer.c).
+ */
+static void xtcp_rcv_space_echo(struct xtcp_sock *xs,
+				const struct xtcp_skb_cb *cb)
+{
+	if ((xs->opts & XTCP_OPT_TS) && (cb->header.in.opts & XTCP_OPT_TS) &&
+	    (s32)(cb->header.in.tsecr - xs->rcvq_stamp) >= 0)
+		xs->rcvq_rtt_done = 1;
+}
+
+/*
  * Does an ACK now move the window's right edge as far as the data since
  * the last ACK moved its left one?  When it would not, the reader is
  * behind, and the ACK waits for its read (xtcp_rcv_consumed()), which
@@ -937,6 +949,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	xtcp_data_arrived(sk, first, seg);
+	xtcp_rcv_space_echo(xs, cb);
 	xtcp_ooo_drain(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);

@@ -928,9 +928,15 @@ static void __xtcp_push(struct sock *sk, bool partial_ok)
 			break;
 		go = xtcp_fit_autosize(sk, go);
 		go = xtcp_fit_cwnd(sk, go, recent);
-		if (!go || !xtcp_send_new(sk, go))
+		if (!go) {
+			xs->cwnd_limited = 1;	/* waits for cwnd room */
+			break;
+		}
+		if (!xtcp_send_new(sk, go))
 			break;
 	}
+	if (xtcp_in_flight(xs) >= xs->cwnd)
+		xs->cwnd_limited = 1;
 	/* Something waits and nothing is in flight, so no ACK will come to
 	 * send it: the persist timer, for a window update, for what TCP_CORK
 	 * or MSG_MORE holds back, or for a segment whose send found no

@@ -213,6 +213,7 @@ static void xtcp_rtt_deviation(struct sock *sk, u32 r)
 			xs->rttvar_us -= (xs->rttvar_us - xs->mdev_max_us) / 4;
 		xs->rtt_seq = xs->snd_nxt;
 		xs->mdev_max_us = xtcp_rto_min_us(sk);
+		xs->cwnd_limited = 0;	/* a new round trip's to show */
 	}
 }
 

@@ -221,12 +221,13 @@ struct xtcp_sock {
 	u32 rcv_wup;		/* rcv_nxt when we last sent an ACK */
 	u32 copied_seq;		/* next byte recvmsg() hands out */
 	/* The receive buffer's right-sizing (buffer.c): what the reader
-	 * copied in the round trip measured last, and where and when (us)
-	 * the current measure began.
+	 * copied in the round trip measured last, and where and when the
+	 * current measure began (with timestamps, our TSval then; else the
+	 * clock, us).
 	 */
 	u32 rcvq_space;
 	u32 rcvq_seq;
-	u32 rcvq_us;
+	u32 rcvq_stamp;
 	u32 urg_seq;		/* the peer's urgent byte, while urg_data */
 	u16 urg_data;		/* XTCP_URG_*, and the byte once it came */
 
@@ -252,7 +253,9 @@ struct xtcp_sock {
 	   keepalive_on:1,	/* the keep-alive timer is wanted */
 	   orphan_counted:1,	/* in xtcp_net.orphans */
 	   pingpong:1,		/* interactive: ACKs wait for replies */
-	   recvmsg_inq:1;	/* TCP_INQ: recvmsg() says what is left */
+	   recvmsg_inq:1,	/* TCP_INQ: recvmsg() says what is left */
+	   rcvq_rtt_done:1,	/* the peer echoed a TSval of this measure */
+	   cwnd_limited:1;	/* this round trip, cwnd held a send back */
 	u8 quick;		/* ACKs still to send at once (quick-ACK) */
 	u16 rcv_ratio;		/* payload per truesize of data we got, /256 */
 	u8 probes_out;		/* unanswered zero-window or keep-alive probes */
@@ -1146,6 +1149,7 @@ bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb, bool in_order);
 void xtcp_init_buffers(struct sock *sk);
 u32 xtcp_rcvbuf_max(const struct sock *sk);
 void xtcp_buffers_established(struct sock *sk);
+void xtcp_rcv_space_restart(struct xtcp_sock *xs);
 void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_sndbuf_follow_cwnd(struct sock *sk, u32 cwnd);
 
