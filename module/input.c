@@ -944,12 +944,13 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	}
 	seg = xtcp_rcv_seg_size(skb);
 	first = !xs->stats.bytes_received;
+	/* Before it is queued: merged into the tail, the skb is freed. */
+	xtcp_rcv_space_echo(xs, cb);
 	if (!xtcp_queue_rcv(sk, skb)) {
 		xtcp_send_ack(sk);	/* the peer resends it */
 		return false;
 	}
 	xtcp_data_arrived(sk, first, seg);
-	xtcp_rcv_space_echo(xs, cb);
 	xtcp_ooo_drain(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
