@@ -131,6 +131,16 @@ has_states() {
 	done
 }
 
+# has_in SNAPSHOT ST...: a states() line SNAPSHOT of NS shows every ST.
+has_in() {
+	local snap=$1 st
+
+	shift
+	for st in "$@"; do
+		[[ $snap == *" $st:"* ]] || { echo "# no $st"; return 1; }
+	done
+}
+
 # The objects in use in each xtcp_* slab cache, "NAME COUNT" a line.
 # Shrinking a cache first empties KASAN's quarantine of it.
 slabs() {
@@ -258,7 +268,7 @@ storm_finish() {
 # deleted.  Long TIME_WAIT and FIN_WAIT_2 lives (the defaults, 60 s), so
 # that only the namespace's exit can take those entries in time.
 dying_setup() {
-	local end
+	local end fs es
 
 	veth_pair $E st-e 10.83.3.1 $F st-f 10.83.3.2 || return 1
 	# Orphans resend for some 3 s (200, 400, 800, 1000, 1000 ms), long
@@ -298,15 +308,19 @@ dying_setup() {
 	tc -n $F qdisc add dev st-f2 root netem loss 100% &&
 	run_bg backlog2 $F backlog 7635 8 && wait_for "$tmp/backlog2" listening &&
 	run_bg synsent $E storm 10.83.6.2 7635 4 60 1 || return 1
+	# One reading of each namespace is judged, the one printed: SYN_RECV
+	# entries come and go (each lives a few SYN-ACK timeouts, until
+	# st-e's next SYN), so a second reading may miss what the first saw.
 	end=$(until_ms 10)
 	while [ "$(now_ms)" -lt "$end" ]; do
-		has_states $F 01 03 06 08 0A >/dev/null &&
-			has_states $E 01 02 05 06 >/dev/null && break
+		fs=$(states $F) es=$(states $E)
+		has_in "$fs" 01 03 06 08 0A >/dev/null &&
+			has_in "$es" 01 02 05 06 >/dev/null && break
 		sleep 0.1
 	done
-	echo "# $E before:$(states $E)"
-	echo "# $F before:$(states $F)"
-	has_states $F 01 03 06 08 0A && has_states $E 01 02 05 06
+	echo "# $E before:$es"
+	echo "# $F before:$fs"
+	has_in "$fs" 01 03 06 08 0A && has_in "$es" 01 02 05 06
 }
 
 # SIGKILL for every process in them; their orphans are left to XTCP.
