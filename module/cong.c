@@ -223,11 +223,12 @@ static void xtcp_hystart_round(struct xtcp_sock *xs, u32 now_us)
 	xs->hs_samples = 0;
 }
 
-/* An RTT sample of @rtt_us in slow start, from an ACK of new data. */
-static void xtcp_hystart_sample(struct sock *sk, u32 rtt_us)
+/* An RTT sample of @rtt_us in slow start, from an ACK of new data; @detect
+ * is net.xtcp.hystart_detect.
+ */
+static void xtcp_hystart_sample(struct sock *sk, u32 rtt_us, int detect)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int detect = READ_ONCE(xtcp_sysctl(sock_net(sk))->hystart_detect);
 	struct xtcp_cubic *c = &xs->cubic;
 	u32 now_us = xtcp_us_stamp(xs->clock_ns);
 	u32 min_rtt = xs->stats.min_rtt_us, threshold;
@@ -265,11 +266,14 @@ static void xtcp_hystart_sample(struct sock *sk, u32 rtt_us)
 void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	int detect;
 
-	if (xs->cc == XTCP_CC_CUBIC && xs->cwnd < xs->ssthresh &&
-	    !xs->hs_done && !xs->cubic.epoch_ms &&
-	    READ_ONCE(xtcp_sysctl(sock_net(sk))->hystart_detect))
-		xtcp_hystart_sample(sk, rtt_us);
+	if (xs->cc != XTCP_CC_CUBIC || xs->cwnd >= xs->ssthresh ||
+	    xs->hs_done || xs->cubic.epoch_ms)
+		return;
+	detect = READ_ONCE(xtcp_sysctl(sock_net(sk))->hystart_detect);
+	if (detect)
+		xtcp_hystart_sample(sk, rtt_us, detect);
 }
 
 static const struct xtcp_cong_ops xtcp_cong_algos[] = {
